@@ -1,0 +1,51 @@
+"""The `reportbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.commands import db, lookup, staff
+from bot.commands.common import CliError
+from bot.settings import SettingsError, load_settings
+from models.database import SchemaOutdated
+
+# Each module adds its own subcommands; the order here is the order of `--help`.
+COMMAND_MODULES = (db, staff, lookup)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="reportbot",
+        description="Stolen phone reporter: the Telegram bot and its register's tools.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors are one line on stderr and a non-zero exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return asyncio.run(args.func(args, settings))
+    except (SettingsError, SchemaOutdated) as exc:
+        return _fail(str(exc), 1)
+    except CliError as exc:
+        return _fail(str(exc), exc.code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"reportbot: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

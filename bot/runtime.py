@@ -1,0 +1,43 @@
+"""Opening the register from settings: keys, database, schema check."""
+
+from __future__ import annotations
+
+from bot.settings import Settings, SettingsError
+from models.crypto import CryptoError, KeyRing, Vault, load_or_create_key_file
+from models.database import Database
+from models.register import Register, RegisterConfig
+
+
+def key_ring(settings: Settings) -> KeyRing:
+    """The data keys from the environment, or from the generated key file."""
+    try:
+        if settings.data_keys or settings.index_key:
+            if not (settings.data_keys and settings.index_key):
+                missing = "INDEX_KEY" if settings.data_keys else "DATA_KEYS"
+                raise SettingsError(f"{missing} must be set together with the other key setting")
+            return KeyRing.parse(settings.data_keys, settings.index_key)
+        return load_or_create_key_file(settings.key_file)
+    except CryptoError as exc:
+        raise SettingsError(f"bad key setting: {exc}") from None
+
+
+def database(settings: Settings) -> Database:
+    """The database the settings name (not yet connected)."""
+    return Database(settings.effective_database_url, schema=settings.database_schema)
+
+
+async def open_register(settings: Settings, *, check_schema: bool = True) -> Register:
+    """A register ready to use; refuses a database whose schema is not this code's."""
+    db = database(settings)
+    if check_schema:
+        try:
+            await db.check_schema()
+        except BaseException:
+            await db.dispose()
+            raise
+    config = RegisterConfig(
+        default_region=settings.default_region,
+        report_retention_days=settings.report_retention_days,
+        draft_ttl_hours=settings.draft_ttl_hours,
+    )
+    return Register(db, Vault(key_ring(settings)), config)

@@ -1,0 +1,139 @@
+"""Settings from the environment and `.env`, with one clear line for every bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; names are the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None
+    database_url: str | None = None
+    database_schema: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - the documented default for webhook mode
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    default_region: str = "GB"
+    report_retention_days: int = Field(default=730, ge=1)
+    draft_ttl_hours: int = Field(default=24, ge=1)
+    data_keys: str | None = None
+    index_key: str | None = None
+    log_level: str = "INFO"
+    police_non_emergency: str = "101"
+    emergency_number: str = "999"
+    max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_known(cls, value: str) -> str:
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}; use a two-letter code such as GB")
+        return region
+
+    @field_validator("log_level")
+    @classmethod
+    def _level_known(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip()
+        scheme = url.split("://", 1)[0]
+        drivers = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+        }
+        if scheme in drivers:
+            return drivers[scheme] + url[len(scheme) :]
+        if scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://...")
+        return url
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        if self.webhook_secret is not None:
+            import re
+
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
+                raise ValueError(
+                    "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or a SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'register.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        """Where the generated keys live when none are given in the environment."""
+        return self.data_dir / "keys.json"
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError naming TELEGRAM_BOT_TOKEN."""
+        if not self.telegram_bot_token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, "
+                "or try the bot offline with `reportbot console`"
+            )
+        return self.telegram_bot_token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        names = [str(part).upper() for part in error.get("loc", ()) if part != "__root__"]
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        problems.append(f"{names[0]}: {message}" if names else message)
+    return "bad setting: " + "; ".join(problems)

@@ -1,0 +1,39 @@
+"""The register: one object that bundles the database, the vault and every store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.audit import AuditLog
+from models.crypto import Vault
+from models.database import Database
+from models.reports import ReportStore
+from models.retention import Retention
+from models.staff import StaffStore
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterConfig:
+    """The register's own settings (the application passes them in)."""
+
+    default_region: str = "GB"
+    report_retention_days: int = 730
+    draft_ttl_hours: int = 24
+
+
+class Register:
+    """The stolen-phone register's operations, with no knowledge of Telegram."""
+
+    def __init__(self, db: Database, vault: Vault, config: RegisterConfig | None = None) -> None:
+        """Build every store on one database and vault."""
+        self.db = db
+        self.vault = vault
+        self.config = config or RegisterConfig()
+        self.reports = ReportStore(db, vault)
+        self.staff = StaffStore(db)
+        self.audit = AuditLog(db)
+        self.retention = Retention(db, report_days=self.config.report_retention_days)
+
+    async def close(self) -> None:
+        """Release the database's connections."""
+        await self.db.dispose()
