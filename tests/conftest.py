@@ -14,6 +14,8 @@ from models.database import Database
 from models.register import Register
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# CI sets this: there, a PostgreSQL run must never quietly fall back to skipping.
+REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
 
 
 def pytest_report_header() -> str:
@@ -92,3 +94,46 @@ def vault() -> Vault:
 def register(database: Database, vault: Vault) -> Register:
     """The register on a fresh database."""
     return Register(database, vault)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Settings for an offline bot, isolated from any real environment or `.env`."""
+    from bot.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def api():
+    """The in-process Bot API the application talks to."""
+    from bot.local_api import LocalBotApi
+
+    return LocalBotApi()
+
+
+@pytest.fixture
+async def application(settings, register: Register, api):
+    """The real Application and handlers, on a fresh register, offline."""
+    from bot.app import CONSOLE_TOKEN, build_application
+
+    app = build_application(
+        settings, register, request=api, token=CONSOLE_TOKEN, with_updater=False
+    )
+    await app.initialize()
+    yield app
+    await app.shutdown()
+
+
+@pytest.fixture
+def make_user(application, api):
+    """Make a person who talks to the bot: make_user(user_id=..., chat_type=...)."""
+    from bot.local_api import LocalUser
+
+    def make(**kwargs):
+        return LocalUser(application, api, **kwargs)
+
+    return make

@@ -7,9 +7,13 @@ import random
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select, update
+
+from models.database import Database
 from models.imei import Imei, luhn_check_digit
 from models.phone import PhoneNumber
 from models.reports import NewReport
+from models.tables import AuditEvent, Report, Subscription
 
 _counter = itertools.count(1)
 
@@ -40,3 +44,30 @@ def new_report(**overrides: Any) -> NewReport:
         preferred_channel="email",
     )
     return replace(base, **overrides)
+
+
+async def set_report_columns(db: Database, reference: str, **columns: Any) -> None:
+    """Overwrite a report's plain columns directly (to backdate it, or set its status)."""
+    async with db.write() as session:
+        await session.execute(update(Report).where(Report.reference == reference).values(**columns))
+
+
+async def subscribe(db: Database, report_id: int, chat_id: int, *, active: bool = True) -> None:
+    """Subscribe CHAT_ID to a report's updates, as /status or the filing chat would."""
+    async with db.write() as session:
+        session.add(Subscription(report_id=report_id, chat_id=chat_id, via="test", active=active))
+
+
+async def rows(db: Database, table: type, *conditions: Any) -> list[Any]:
+    """Every row of TABLE (matching CONDITIONS), by primary key."""
+    async with db.read() as session:
+        query = select(table).where(*conditions)
+        for column in table.__table__.primary_key.columns:
+            query = query.order_by(column)
+        return list((await session.execute(query)).scalars())
+
+
+async def audit_events(db: Database, action: str | None = None) -> list[AuditEvent]:
+    """The audit trail (of one ACTION when given), oldest first."""
+    conditions = [AuditEvent.action == action] if action else []
+    return await rows(db, AuditEvent, *conditions)

@@ -1,5 +1,7 @@
 """Tests for models.imei."""
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -25,8 +27,8 @@ def reference_luhn_ok(digits: str) -> bool:
 def is_fake(digits: str) -> bool:
     """Independent statement of the fake-IMEI rule."""
     body = digits[:14]
-    up = all((int(b) - int(a)) % 10 == 1 for a, b in zip(body, body[1:], strict=False))
-    down = all((int(a) - int(b)) % 10 == 1 for a, b in zip(body, body[1:], strict=False))
+    up = all((int(b) - int(a)) % 10 == 1 for a, b in pairwise(body))
+    down = all((int(a) - int(b)) % 10 == 1 for a, b in pairwise(body))
     return len(set(body)) == 1 or up or down or digits.startswith("00000000")
 
 

@@ -220,7 +220,6 @@ def test_non_strict_still_needs_possible_number() -> None:
         PhoneNumber.parse("0740", strict=False)
 
 
-
 def test_masked() -> None:
     """masked shows the country code and a few digits, never the last six."""
     assert PhoneNumber.parse("07400 123456").masked == "+447400******"
@@ -263,7 +262,7 @@ def with_separators(draw: st.DrawFn, text: str) -> str:
 @given(st.data(), st.sampled_from(EXAMPLES))
 def test_examples_round_trip(data: st.DataObject, region_and_number: tuple) -> None:
     """Every region's example numbers, in international or E.164 form, parse to the same E.164."""
-    region, number = region_and_number
+    _, number = region_and_number
     kind = data.draw(st.sampled_from([PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.E164]))
     text = data.draw(with_separators(phonenumbers.format_number(number, kind)))
     phone = PhoneNumber.parse(text)

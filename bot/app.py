@@ -1,0 +1,71 @@
+"""Building the telegram Application: the same one for `run`, `console` and the tests."""
+
+from __future__ import annotations
+
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+from telegram.request import BaseRequest
+
+import handlers
+from bot.settings import Settings
+from handlers.context import BotContext, HandlerConfig, install
+from models.register import Register
+
+CONSOLE_TOKEN = "1:local-console"  # noqa: S105 - a placeholder, not a secret
+
+
+def handler_config(settings: Settings) -> HandlerConfig:
+    """The part of the settings the handlers see."""
+    return HandlerConfig(
+        default_region=settings.default_region,
+        draft_ttl_hours=settings.draft_ttl_hours,
+        emergency_number=settings.emergency_number,
+        non_emergency_number=settings.police_non_emergency,
+    )
+
+
+def default_rate_limiter() -> AIORateLimiter:
+    """Telegram's global limit (about 30 messages a second); per-chat pacing is ours."""
+    return AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0)
+
+
+def build_application(
+    settings: Settings,
+    register: Register,
+    *,
+    request: BaseRequest | None = None,
+    token: str | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
+    with_updater: bool = True,
+) -> Application:
+    """The bot's Application with every handler, reaching the register through its context."""
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.require_token())
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_notification=False))
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    if update_processor is not None:
+        builder = builder.concurrent_updates(update_processor)
+    if not with_updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    install(application, register, handler_config(settings))
+    handlers.add_handlers(application)
+    return application

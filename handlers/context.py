@@ -1,0 +1,50 @@
+"""The typed context every handler receives: the register and the handlers' settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from models.register import Register
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerConfig:
+    """What the handlers need to know about the deployment."""
+
+    default_region: str = "GB"
+    draft_ttl_hours: int = 24
+    emergency_number: str = "999"
+    non_emergency_number: str = "101"
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """CallbackContext with typed access to the register and the handler settings."""
+
+    def __init__(
+        self, application: Application, chat_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        """Create the context as PTB does."""
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def register(self) -> Register:
+        """The stolen-phone register."""
+        return self.application.bot_data["register"]
+
+    @property
+    def config(self) -> HandlerConfig:
+        """The handlers' settings."""
+        return self.application.bot_data["config"]
+
+
+def install(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    register: Register,
+    config: HandlerConfig,
+) -> None:
+    """Make REGISTER and CONFIG reachable from every handler's context."""
+    application.bot_data["register"] = register
+    application.bot_data["config"] = config

@@ -1,0 +1,41 @@
+"""The one error handler: log with a traceback, apologise to the user briefly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from handlers.context import BotContext
+from handlers.texts import Html, text
+
+log = logging.getLogger("reportbot.errors")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure (no message text) and tell the user we are sorry."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, RetryAfter | Forbidden | NetworkError):
+        log.warning("telegram refused a call: %s (update %s)", type(error).__name__, update_id)
+        return
+    log.error("handler failed on update %s", update_id, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    language = context.user_data.get("language") if context.user_data is not None else None
+    draft = context.chat_data.get("draft_reference") if context.chat_data is not None else None
+    draft_line = text("common.error_draft_line", language, draft=draft) if draft else ""
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            text("common.error_apology", language, draft_line=Html(draft_line)),
+        )
+    except Exception:
+        log.warning("could not send the apology for update %s", update_id)
+
+
+def add_handlers(application: Application) -> None:
+    """Install the error handler."""
+    application.add_error_handler(on_error)  # type: ignore[arg-type]
