@@ -1,0 +1,38 @@
+"""Answers shared by every part of the bot."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from handlers.context import BotContext
+from handlers.texts import text
+
+
+def is_private(update: Update) -> bool:
+    """Whether the update comes from a private chat."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def private_link(context: BotContext) -> str:
+    """The t.me link that opens a private chat with this bot."""
+    return f"https://t.me/{context.bot.username}"
+
+
+async def answer_unknown_command(update: Update, context: BotContext) -> None:
+    """What anyone gets for a command the bot does not know (or they may not use).
+
+    In a group the bot only says that it works in private, whatever the command.
+    """
+    message = update.effective_message
+    if message is None:
+        return
+    language = context.user_data.get("language") if context.user_data is not None else None
+    if is_private(update):
+        await message.reply_text(text("common.unknown_command", language))
+    else:
+        await message.reply_text(
+            text("common.private_only", language, link=private_link(context)),
+            disable_web_page_preview=True,
+        )
