@@ -15,6 +15,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 import handlers
+from bot.delivery import start_delivery, stop_delivery
 from bot.settings import Settings
 from handlers.context import BotContext, HandlerConfig, install
 from models.register import Register
@@ -37,6 +38,16 @@ def default_rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0)
 
 
+async def _post_init(application: Application) -> None:
+    """Start the background work: delivering the outbox."""
+    await start_delivery(application)
+
+
+async def _post_stop(application: Application) -> None:
+    """Stop the background work, after the message in flight."""
+    await stop_delivery(application)
+
+
 def build_application(
     settings: Settings,
     register: Register,
@@ -53,6 +64,8 @@ def build_application(
         .token(token or settings.require_token())
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, disable_notification=False))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url

@@ -6,19 +6,30 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from bot.commands import db, lookup, staff
+from sqlalchemy.exc import DBAPIError
+
+from bot.commands import audit, db, export, lookup, purge, recover, run, staff, stats
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
 from models.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (db, staff, lookup)
+COMMAND_MODULES = (run, db, staff, lookup, export, recover, audit, stats, purge)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (subcommands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print MESSAGE as one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reportbot",
         description="Stolen phone reporter: the Telegram bot and its register's tools.",
     )
@@ -40,6 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except DBAPIError as exc:
+        return _fail(f"database error: {_first_line(exc.orig)}", 1)
+    except OSError as exc:
+        return _fail(_first_line(exc), 1)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _fail(message: str, code: int) -> int:

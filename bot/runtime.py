@@ -29,15 +29,17 @@ def database(settings: Settings) -> Database:
 async def open_register(settings: Settings, *, check_schema: bool = True) -> Register:
     """A register ready to use; refuses a database whose schema is not this code's."""
     db = database(settings)
-    if check_schema:
-        try:
+    try:
+        if check_schema:
             await db.check_schema()
-        except BaseException:
-            await db.dispose()
-            raise
+        vault = Vault(key_ring(settings))
+    except BaseException:
+        # Also when the keys are bad: no connection is left open behind the error.
+        await db.dispose()
+        raise
     config = RegisterConfig(
         default_region=settings.default_region,
         report_retention_days=settings.report_retention_days,
         draft_ttl_hours=settings.draft_ttl_hours,
     )
-    return Register(db, Vault(key_ring(settings)), config)
+    return Register(db, vault, config)

@@ -19,7 +19,12 @@ class Settings(BaseSettings):
     """Everything an operator can configure; names are the environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `WEBHOOK_PORT=` in a .env means "not set", not "set to nothing".
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: str | None = None
@@ -128,6 +133,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+    except UnicodeDecodeError:
+        raise SettingsError(".env: not valid UTF-8 text") from None
+    except OSError as exc:
+        raise SettingsError(f".env: cannot read it ({exc.strerror or exc})") from None
 
 
 def _describe(exc: ValidationError) -> str:

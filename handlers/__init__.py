@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import errors
+from handlers import conversation, errors, followup, staff
 
 
 def add_handlers(application: Application) -> None:
     """Install every handler, in the order in which they must be tried."""
     errors.add_handlers(application)
+    staff.add_handlers(application)
+    followup.add_handlers(application)
     # Order matters within group 0: staff commands, then follow-up (/status, /start with a
     # payload), then the victim's conversation, whose fallback answers unknown commands.
+    conversation.add_handlers(application)

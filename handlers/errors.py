@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from handlers.context import BotContext
 from handlers.texts import Html, text
+from models.idempotency import UpdateAlreadyProcessed
 
 log = logging.getLogger("reportbot.errors")
 
@@ -18,10 +19,15 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log the failure (no message text) and tell the user we are sorry."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, RetryAfter | Forbidden | NetworkError):
-        log.warning("telegram refused a call: %s (update %s)", type(error).__name__, update_id)
+    extra = {"update_id": update_id}
+    if isinstance(error, UpdateAlreadyProcessed):
+        # A duplicate delivery met the original's record: its effect is stored once already.
+        log.info("update already processed by another delivery; dropped", extra=extra)
         return
-    log.error("handler failed on update %s", update_id, exc_info=error)
+    if isinstance(error, RetryAfter | Forbidden | NetworkError):
+        log.warning("telegram refused a call: %s", type(error).__name__, extra=extra)
+        return
+    log.error("handler failed: %s", type(error).__name__, exc_info=error, extra=extra)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     language = context.user_data.get("language") if context.user_data is not None else None
@@ -33,7 +39,7 @@ async def on_error(update: object, context: BotContext) -> None:
             text("common.error_apology", language, draft_line=Html(draft_line)),
         )
     except Exception:
-        log.warning("could not send the apology for update %s", update_id)
+        log.warning("could not send the apology", extra=extra)
 
 
 def add_handlers(application: Application) -> None:

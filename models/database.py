@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models import idempotency
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -40,6 +42,18 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def _newer_message(current: str) -> str:
+    return (
+        f"the database schema ({current}) is newer than this version of reportbot: "
+        "upgrade reportbot"
+    )
 
 
 class Database:
@@ -107,9 +121,16 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction holds the write lock; commits on success."""
+        """A session whose transaction holds the write lock; commits on success.
+
+        While a Telegram update is processed (`models.idempotency`), the first write to commit
+        also records that update, in the same transaction.
+        """
         async with self._write_sessions() as session, session.begin():
+            update = await idempotency.claim(session)
             yield session
+        if update is not None:
+            update.recorded = True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -127,6 +148,8 @@ class Database:
     async def upgrade(self) -> tuple[str | None, str]:
         """Apply every migration; returns the revisions before and after."""
         before = await self.current_revision()
+        if before is not None and before not in _known_revisions():
+            raise SchemaOutdated(_newer_message(before))
 
         def _run(sync_connection: Connection) -> None:
             config = alembic_config()
@@ -145,16 +168,11 @@ class Database:
             return
         if current is None:
             raise SchemaOutdated("the database has no tables yet: run `reportbot db upgrade`")
-        script = ScriptDirectory.from_config(alembic_config())
-        known = {revision.revision for revision in script.walk_revisions()}
-        if current in known:
+        if current in _known_revisions():
             raise SchemaOutdated(
                 "the database schema is older than this version: run `reportbot db upgrade`"
             )
-        raise SchemaOutdated(
-            f"the database schema ({current}) is newer than this version of reportbot: "
-            "upgrade reportbot"
-        )
+        raise SchemaOutdated(_newer_message(current))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

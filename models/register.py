@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from models.audit import AuditLog
 from models.crypto import Vault
 from models.database import Database
+from models.drafts import DraftStore
+from models.export import Exporter
+from models.followup import FollowUp
+from models.outbox import Outbox
+from models.recovery import Recovery
 from models.reports import ReportStore
 from models.retention import Retention
 from models.staff import StaffStore
+from models.stats import Stats
+from models.subscriptions import SubscriptionStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,13 @@ class Register:
         self.staff = StaffStore(db)
         self.audit = AuditLog(db)
         self.retention = Retention(db, report_days=self.config.report_retention_days)
+        self.export = Exporter(self.reports, self.audit)
+        self.recovery = Recovery(db, self.reports)
+        self.stats = Stats(db)
+        self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
+        self.subscriptions = SubscriptionStore(db)
+        self.outbox = Outbox(db, vault)
+        self.followup = FollowUp(db, vault, self.reports)
 
     async def close(self) -> None:
         """Release the database's connections."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from models.audit import record
 from models.database import Database
@@ -27,6 +28,13 @@ class StaffStore:
 
     async def add(self, user_id: int, role: Role, *, added_by: str) -> bool:
         """Add USER_ID with ROLE (or change the role); True if they were new."""
+        try:
+            return await self._add(user_id, role, added_by=added_by)
+        except IntegrityError:
+            # A concurrent call added them first (PostgreSQL): now this is a role change.
+            return await self._add(user_id, role, added_by=added_by)
+
+    async def _add(self, user_id: int, role: Role, *, added_by: str) -> bool:
         async with self.db.write() as session:
             member = await session.get(StaffMember, user_id)
             created = member is None

@@ -139,7 +139,11 @@ class Notification(SQLModel, table=True):
     """The outbox: one message to one chat, queued with the change that caused it."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_state_due", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_notification_state_due", "state", "not_before"),
+        # Claiming checks each chat's other rows (in flight, just sent, older): see models.outbox.
+        Index("ix_notification_chat_state", "chat_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(sa_column=_report_fk())

@@ -71,3 +71,11 @@ async def audit_events(db: Database, action: str | None = None) -> list[AuditEve
     """The audit trail (of one ACTION when given), oldest first."""
     conditions = [AuditEvent.action == action] if action else []
     return await rows(db, AuditEvent, *conditions)
+
+
+def database_environment(db: Database) -> dict[str, str]:
+    """The DATABASE_URL (and DATABASE_SCHEMA) that make the settings open DB."""
+    environment = {"DATABASE_URL": db.url.render_as_string(hide_password=False)}
+    if db.schema:
+        environment["DATABASE_SCHEMA"] = db.schema
+    return environment

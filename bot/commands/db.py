@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot import runtime
+from bot.commands import backup
 from bot.settings import Settings
 
 
@@ -14,6 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply pending schema migrations")
     upgrade.set_defaults(func=upgrade_command)
+    backup.add_actions(actions)
 
 
 async def upgrade_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -148,6 +148,7 @@ def upgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notification_report_id"), ["report_id"], unique=False)
         batch_op.create_index("ix_notification_state_due", ["state", "not_before"], unique=False)
+        batch_op.create_index("ix_notification_chat_state", ["chat_id", "state"], unique=False)
 
     op.create_table(
         "report_imei",
@@ -234,6 +235,7 @@ def downgrade() -> None:
 
     op.drop_table("report_imei")
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_chat_state")
         batch_op.drop_index("ix_notification_state_due")
         batch_op.drop_index(batch_op.f("ix_notification_report_id"))
 

@@ -132,8 +132,12 @@ async def test_file_minimal_report(register: Register) -> None:
 
 @pytest.mark.parametrize(
     ("make", "platform", "expected"),
-    [("apple", None, "iphone"), ("google", None, "android"), ("nokia", None, "other")]
-    + [("other", "android", "android")],
+    [
+        ("apple", None, "iphone"),
+        ("google", None, "android"),
+        ("nokia", None, "other"),
+        ("other", "android", "android"),
+    ],
 )
 async def test_platform_follows_make_unless_given(
     register: Register, make: str, platform: str | None, expected: str
@@ -672,8 +676,8 @@ async def test_nothing_personal_is_readable_in_the_sqlite_file(
     new = new_report(
         imeis=(first, second),
         contact_name="Philippa Quartermaine",
-        contact_phone=PhoneNumber.parse("07700 900461"),
-        stolen_number=PhoneNumber.parse("07700 900987"),
+        contact_phone=PhoneNumber.parse("07958 246810"),
+        stolen_number=PhoneNumber.parse("07481 246810"),
         contact_email="philippa.q@example.net",
         place="Leicester Square tube, exit 3",
         tracked_place="Camden Lock market stall",
@@ -690,12 +694,12 @@ async def test_nothing_personal_is_readable_in_the_sqlite_file(
     secrets_typed = [
         "Philippa Quartermaine",
         "Quartermaine",
-        "+447700900461",
-        "447700900461",
-        "07700900461",
-        "07700 900461",
-        "7700900461",
-        "7700900987",
+        "+447958246810",
+        "447958246810",
+        "07958246810",
+        "07958 246810",
+        "7958246810",
+        "7481246810",
         "philippa.q@example.net",
         "example.net",
         "Leicester Square",

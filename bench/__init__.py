@@ -1,0 +1,1 @@
+"""Benchmarks: each module here (bar helpers) measures one thing and prints one JSON line."""

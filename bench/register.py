@@ -1,0 +1,301 @@
+"""Register at scale: look-up by IMEI and bulk match on a register of N sealed reports.
+
+python -m bench.register [--quick] [--size N] [--keep PATH] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+if not __package__:  # run as `python bench/register.py`: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import bindparam, text
+
+from bench._backends import HISTORY_SQL, LOOKUP_SQL, PostgresBackend, SqliteBackend
+from bench._bulk import (
+    BuildStats,
+    RowMaker,
+    build_register,
+    reference_of,
+    report_count,
+    report_imeis,
+    unknown_imei,
+)
+from bench.common import (
+    Result,
+    Timer,
+    emit,
+    latency_ms,
+    log,
+    median,
+    parser,
+    peak_rss_mb,
+    ratio,
+    stage,
+)
+from models.crypto import KeyRing, Vault, load_or_create_key_file
+from models.imei import Imei
+from models.reports import MATCH_CHUNK, ReportStore, report_context
+
+LOOKUP_TARGET_MS = 2.0
+MATCH_TARGET_S = 2.0
+Backend = SqliteBackend | PostgresBackend
+Probe = Callable[[Imei], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big this run is."""
+
+    reports: int
+    lookups: int
+    match: int
+    repeats: int
+    warmup: int = 50
+
+
+FULL = Sizes(reports=1_000_000, lookups=5_000, match=10_000, repeats=3)
+QUICK = Sizes(reports=2_000, lookups=200, match=1_000, repeats=1, warmup=20)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of this benchmark."""
+    arguments = parser(__doc__.splitlines()[0])
+    arguments.add_argument("--size", type=int, help="reports in the register (default 1,000,000)")
+    arguments.add_argument(
+        "--keep",
+        type=Path,
+        metavar="PATH",
+        help="SQLite file to build once and reuse in later runs (keys beside it)",
+    )
+    arguments.add_argument("--lookups", type=int, help="timed look-ups (default 5,000)")
+    return arguments.parse_args(argv)
+
+
+def sizes_of(args: argparse.Namespace) -> Sizes:
+    """The sizes the options ask for."""
+    base = QUICK if args.quick else FULL
+    return Sizes(
+        reports=args.size or base.reports,
+        lookups=args.lookups or base.lookups,
+        match=base.match,
+        repeats=base.repeats,
+        warmup=base.warmup,
+    )
+
+
+def read_record(meta: Path | None) -> dict | None:
+    """The build record beside a kept register, or None."""
+    if meta is None or not meta.exists():
+        return None
+    return json.loads(meta.read_text())
+
+
+def write_record(meta: Path | None, reports: int, stats: BuildStats) -> None:
+    """Record a finished build beside a kept register (so the next run reuses it)."""
+    if meta is not None:
+        meta.write_text(json.dumps({"reports": reports, "build": asdict(stats)}))
+
+
+async def ensure_built(
+    backend: Backend, store: ReportStore, reports: int, meta: Path | None
+) -> tuple[BuildStats, bool]:
+    """Build the register unless META records an earlier build; (stats, reused)."""
+    await backend.prepare()
+    recorded = await asyncio.to_thread(read_record, meta)
+    if recorded is not None:
+        if recorded["reports"] != reports or await report_count(backend.db) != reports:
+            raise SystemExit(
+                f"{meta} records {recorded['reports']:,} reports; "
+                f"pass --size {recorded['reports']} or delete it and its register"
+            )
+        log(f"{backend.name}: reusing the register of {reports:,} reports")
+        return BuildStats(**recorded["build"]), True
+    if await report_count(backend.db):
+        # A build that stopped half-way leaves reports but no record.
+        raise SystemExit(f"{backend.name}: the register is not empty and has no build record")
+    with stage(f"{backend.name}: building {reports:,} reports"):
+        stats = await build_register(backend.db, store, reports)
+    await asyncio.to_thread(write_record, meta, reports, stats)
+    return stats, False
+
+
+def probes(backend: Backend, store: ReportStore) -> dict[str, Probe]:
+    """Three ways to look up an IMEI, each returning the reference found."""
+    lookup = text(LOOKUP_SQL.format(hash=":hash"))
+    history = text(HISTORY_SQL.format(ids="IN :ids")).bindparams(bindparam("ids", expanding=True))
+
+    async def find_by_imei(imei: Imei) -> str:
+        return (await store.find_by_imei(imei))[0].reference
+
+    async def raw_query(imei: Imei) -> str:
+        async with backend.db.read() as session:
+            reports = (await session.execute(lookup, {"hash": store.imei_hash(imei)})).all()
+            ids = [row.id for row in reports]
+            (await session.execute(history, {"ids": ids})).all()
+        return reports[0].reference
+
+    async def bare(imei: Imei) -> str:
+        reports, _ = await backend.bare_lookup(store.imei_hash(imei))
+        return reports[0][1]
+
+    return {"find_by_imei": find_by_imei, "raw_query": raw_query, "bare_lookup": bare}
+
+
+async def time_lookups(
+    backend: Backend, store: ReportStore, sizes: Sizes, rng: random.Random
+) -> dict[str, list[float]]:
+    """Seconds per look-up of random present IMEIs, the three ways interleaved."""
+    ways = list(probes(backend, store).items())
+    samples: dict[str, list[float]] = {name: [] for name, _ in ways}
+    for turn in range(sizes.warmup + sizes.lookups):
+        number = rng.randrange(sizes.reports)
+        imei = Imei(rng.choice(report_imeis(number)))
+        # Rotating who goes first spreads the machine's noise evenly over the three.
+        for step in range(len(ways)):
+            name, probe = ways[(turn + step) % len(ways)]
+            started = time.perf_counter()
+            found = await probe(imei)
+            elapsed = time.perf_counter() - started
+            if found != reference_of(number):
+                raise AssertionError(f"{name} found {found}, not {reference_of(number)}")
+            if turn >= sizes.warmup:
+                samples[name].append(elapsed)
+    return samples
+
+
+def seized_imeis(sizes: Sizes, rng: random.Random) -> tuple[list[Imei], int]:
+    """SIZES.match IMEIs, half in the register and half unknown, shuffled; and how many known."""
+    known = rng.sample(range(sizes.reports), min(sizes.reports, sizes.match // 2))
+    seized = [Imei(rng.choice(report_imeis(number))) for number in known]
+    seized += [Imei(unknown_imei(number)) for number in range(sizes.match - len(seized))]
+    rng.shuffle(seized)
+    return seized, len(known)
+
+
+async def time_match(
+    backend: Backend, store: ReportStore, sizes: Sizes, rng: random.Random
+) -> dict[str, list[float]]:
+    """Seconds per bulk match through ReportStore.match and through the bare driver."""
+    seized, known = seized_imeis(sizes, rng)
+    times: dict[str, list[float]] = {"match": [], "bare_match": []}
+    for repeat in range(sizes.repeats):
+        for way in ("match", "bare_match") if repeat % 2 == 0 else ("bare_match", "match"):
+            with Timer() as timer:
+                if way == "match":
+                    found = len(await store.match(seized))
+                else:
+                    hashes = [store.imei_hash(imei) for imei in seized]
+                    found = len(await backend.bare_match(hashes, MATCH_CHUNK))
+            if found != known:
+                raise AssertionError(f"{way} matched {found} IMEIs, expected {known}")
+            times[way].append(timer.seconds)
+    return times
+
+
+async def measure(backend: Backend, vault: Vault, sizes: Sizes, meta: Path | None) -> Result:
+    """Every figure of one backend, keyed without the backend's prefix."""
+    store = ReportStore(backend.db, vault)
+    result = Result("register")
+    stats, reused = await ensure_built(backend, store, sizes.reports, meta)
+    result.sizes["reused"] = reused
+    result.figures.update(stats.figures())
+    rng = random.Random(2024)
+    with stage(f"{backend.name}: {sizes.lookups:,} look-ups, three ways"):
+        samples = await time_lookups(backend, store, sizes, rng)
+    for name in ("find_by_imei", "raw_query"):
+        result.figures.update(latency_ms(samples[name], name))
+    result.baseline.update(latency_ms(samples["bare_lookup"], "bare_lookup"))
+    for name in ("find_by_imei", "raw_query"):
+        for p in ("p50", "p99"):
+            result.ratio[f"{name}_{p}"] = ratio(
+                result.figures[f"{name}_{p}_ms"], result.baseline[f"bare_lookup_{p}_ms"]
+            )
+    with stage(f"{backend.name}: matching {sizes.match:,} seized IMEIs x{sizes.repeats}"):
+        times = await time_match(backend, store, sizes, rng)
+    result.figures["match_s"] = median(times["match"])
+    result.figures["match_best_s"] = min(times["match"])
+    result.figures["match_imeis_per_s"] = sizes.match / result.figures["match_s"]
+    result.baseline["bare_match_s"] = median(times["bare_match"])
+    result.ratio["match"] = ratio(result.figures["match_s"], result.baseline["bare_match_s"])
+    with stage(f"{backend.name}: size on disk"):
+        result.figures.update(await backend.size_figures(sizes.reports))
+    p99 = result.figures["find_by_imei_p99_ms"]
+    result.below("find_by_imei_p99_ms", p99, LOOKUP_TARGET_MS, "ms")
+    result.below("match_s", result.figures["match_s"], MATCH_TARGET_S, "s")
+    return result
+
+
+def vault_figures(vault: Vault, store: ReportStore, rounds: int) -> dict[str, float]:
+    """Microseconds to open one report's sealed data and to compute one blind index."""
+    report, _, _ = RowMaker(store, 1).rows(0)
+    context = report_context(report["reference"])
+    with Timer() as opening:
+        for _ in range(rounds):
+            vault.open_json(report["sealed"], context=context)
+    with Timer() as hashing:
+        for number in range(rounds):
+            store.imei_hash(str(number))
+    return {
+        "vault_open_json_us": opening.seconds / rounds * 1e6,
+        "blind_index_us": hashing.seconds / rounds * 1e6,
+    }
+
+
+def merge(into: Result, part: Result, prefix: str) -> None:
+    """Copy PART's figures into INTO under PREFIX."""
+    for section in ("figures", "baseline", "ratio", "targets"):
+        target = getattr(into, section)
+        for key, value in getattr(part, section).items():
+            target[f"{prefix}.{key}"] = value
+    into.sizes[f"{prefix}_reused"] = part.sizes["reused"]
+
+
+async def run(args: argparse.Namespace) -> Result:
+    """Measure on SQLite, and on PostgreSQL when a server is given."""
+    sizes = sizes_of(args)
+    result = Result("register", sizes={**asdict(sizes), "quick": args.quick, "backends": []})
+    with tempfile.TemporaryDirectory(prefix="bench-register-") as scratch:
+        path = args.keep or Path(scratch) / "register.db"
+        meta = path.with_name(path.name + ".bench.json") if args.keep else None
+        if args.keep:
+            ring = load_or_create_key_file(path.with_name(path.name + ".keys.json"))
+        else:
+            ring = KeyRing.generate()
+        vault = Vault(ring)
+        backends: list[Backend] = [SqliteBackend(path)]
+        if args.database_url:
+            backends.append(PostgresBackend(args.database_url))
+        for backend in backends:
+            try:
+                kept = meta if backend.name == "sqlite" else None
+                part = await measure(backend, vault, sizes, kept)
+            finally:
+                await backend.close()
+            merge(result, part, backend.name)
+            result.sizes["backends"].append(backend.name)
+        store = ReportStore(backends[0].db, vault)
+        result.figures.update(vault_figures(vault, store, 2_000 if args.quick else 20_000))
+    result.figures["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its JSON line."""
+    args = arguments(argv)
+    result = asyncio.run(run(args))
+    return emit(result, quick=args.quick)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""`reportbot run`: the bot, by long polling, or as a webhook server when WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot import runtime
+from bot.app import build_application, default_rate_limiter
+from bot.commands.common import CliError
+from bot.logging_setup import configure_logging
+from bot.processing import ChatOrderedProcessor
+from bot.settings import Settings
+
+log = logging.getLogger("reportbot.run")
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+POLL_TIMEOUT_SECONDS = 10
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `run`."""
+    run = subparsers.add_parser(
+        "run", help="run the bot (long polling; a webhook server when WEBHOOK_URL is set)"
+    )
+    run.set_defaults(func=run_command)
+
+
+def webhook_path(url: str) -> str:
+    """The path the webhook server serves: the path of the public URL ("/" if it has none)."""
+    return urlsplit(url).path or "/"
+
+
+def describe_api(settings: Settings) -> str:
+    """Which Bot API the bot talks to, for the log (never the token)."""
+    return settings.telegram_api_base_url or "https://api.telegram.org"
+
+
+async def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the register, build the bot and serve until SIGTERM or SIGINT."""
+    token = settings.require_token()
+    configure_logging(settings.log_level, secrets=(token, settings.webhook_secret or ""))
+    register = await runtime.open_register(settings)
+    try:
+        processor = ChatOrderedProcessor(settings.max_concurrent_chats, db=register.db)
+        application = build_application(
+            settings,
+            register,
+            rate_limiter=default_rate_limiter(),
+            update_processor=processor,
+        )
+        await serve(application, settings)
+    except InvalidToken:
+        raise CliError("the Bot API refused TELEGRAM_BOT_TOKEN: check the token") from None
+    except TelegramError as exc:
+        api = describe_api(settings)
+        raise CliError(f"could not talk to the Bot API at {api}: {exc}") from None
+    finally:
+        await register.close()
+    return 0
+
+
+async def serve(
+    application: Application, settings: Settings, stop: asyncio.Event | None = None
+) -> None:
+    """Run APPLICATION until STOP is set (or a stop signal arrives), then stop it cleanly.
+
+    Stopping closes the door first (the webhook server, or the long poll), then lets every
+    update already received finish before the database is closed.
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, _on_signal, stop, number)
+    try:
+        async with application:
+            if application.post_init:
+                await application.post_init(application)
+            await _start_updates(application, settings)
+            await application.start()
+            log.info(
+                "bot running",
+                extra={
+                    "mode": "webhook" if settings.webhook_url else "polling",
+                    "api": describe_api(settings),
+                    "max_concurrent_chats": settings.max_concurrent_chats,
+                },
+            )
+            await stop.wait()
+            log.info("stopping: no new updates; finishing the ones in flight")
+            assert application.updater is not None
+            await application.updater.stop()
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+        log.info("bot stopped")
+    finally:
+        for number in STOP_SIGNALS:
+            loop.remove_signal_handler(number)
+
+
+def _on_signal(stop: asyncio.Event, number: int) -> None:
+    if not stop.is_set():
+        log.info("received %s", signal.Signals(number).name)
+    stop.set()
+
+
+async def _start_updates(application: Application, settings: Settings) -> None:
+    updater = application.updater
+    assert updater is not None
+    if settings.webhook_url:
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=webhook_path(settings.webhook_url),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        await updater.start_polling(timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,71 @@
+"""The stolen phone's number and network, so that the SIM can be blocked (both optional)."""
+
+from __future__ import annotations
+
+from handlers.conversation import states
+from handlers.conversation.inputs import BadAnswer, clean_text
+from handlers.conversation.states import question
+from handlers.conversation.turn import Turn
+from models.phone import InvalidPhone, PhoneNumber
+
+NETWORKS = ("EE", "O2", "Vodafone", "Three", "giffgaff")
+MAX_NETWORK = 40
+
+
+def parse_phone(turn: Turn, answer: str, *, strict: bool) -> PhoneNumber:
+    """The number typed, in the deployment's default region unless it has a country code."""
+    try:
+        return PhoneNumber.parse(answer, turn.context.config.default_region, strict=strict)
+    except InvalidPhone as exc:
+        raise BadAnswer("phone_invalid", reason=str(exc)) from None
+
+
+def ask_number(turn: Turn) -> None:
+    """The stolen phone's number (optional)."""
+    turn.say("ask_number", turn.keyboard([turn.button("skip", "skip")]))
+
+
+async def on_number(turn: Turn, answer: str) -> None:
+    """Store the number; a possible number is enough, since it only helps blocking."""
+    number = parse_phone(turn, answer, strict=False)
+    turn.set(number={"e164": number.e164, "region": number.region})
+    turn.advance(states.NETWORK)
+
+
+async def on_number_skip(turn: Turn, value: str) -> bool:
+    """No number given."""
+    if value != "skip":
+        return False
+    turn.unset("number")
+    turn.advance(states.NETWORK)
+    return True
+
+
+def ask_network(turn: Turn) -> None:
+    """The network: a button for the big ones, or typed."""
+    buttons = [turn.labelled(name, f"net:{name}") for name in NETWORKS]
+    buttons.append(turn.button("dont_know", "skip"))
+    turn.say("ask_network", turn.keyboard(buttons, per_row=3))
+
+
+async def on_network(turn: Turn, answer: str) -> None:
+    """Store the network as typed."""
+    turn.set(network=clean_text(answer, max_length=MAX_NETWORK))
+    turn.advance(states.WHEN)
+
+
+async def on_network_choice(turn: Turn, value: str) -> bool:
+    """Store the network tapped, or none."""
+    name = value.removeprefix("net:")
+    if value.startswith("net:") and name in NETWORKS:
+        turn.set(network=name)
+    elif value == "skip":
+        turn.unset("network")
+    else:
+        return False
+    turn.advance(states.WHEN)
+    return True
+
+
+question(states.NUMBER, ask_number, on_text=on_number, on_choice=on_number_skip)
+question(states.NETWORK, ask_network, on_text=on_network, on_choice=on_network_choice)

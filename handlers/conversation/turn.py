@@ -1,0 +1,259 @@
+"""One update's work on one chat's draft: what to store, then what to send, in that order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.error import BadRequest
+
+from handlers.context import BotContext
+from handlers.conversation import keyboards
+from handlers.conversation.states import EDIT_GROUPS, QUESTIONS, REVIEW
+from handlers.texts import languages, text
+from models.drafts import DraftState, Loaded
+
+log = logging.getLogger("reportbot.conversation")
+
+LIVE = "conversation_live"  # chat_data: the draft this process has been talking about
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+HISTORY = "_history"
+EDITING = "_editing"
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A message to send once the draft is stored."""
+
+    html: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+class Turn:
+    """The draft of the chat an update came from, and the replies the update earns."""
+
+    def __init__(self, update: Update, context: BotContext, loaded: Loaded) -> None:
+        """Start the turn with the chat's draft as loaded."""
+        self.update = update
+        self.context = context
+        self.draft = loaded.draft
+        self.expired = loaded.expired
+        self.out: list[Outgoing] = []
+        self.dirty = False
+        self.drop = False
+        self.accepted_press = False
+        self.live_after = True
+
+    @classmethod
+    async def load(cls, update: Update, context: BotContext) -> Turn:
+        """The turn for UPDATE, with its chat's draft read from the database."""
+        assert update.effective_chat is not None
+        loaded = await context.register.drafts.load(update.effective_chat.id)
+        return cls(update, context, loaded)
+
+    # --- who and which language --------------------------------------------------------------
+
+    @property
+    def chat_id(self) -> int:
+        """The private chat the conversation happens in."""
+        assert self.update.effective_chat is not None
+        return self.update.effective_chat.id
+
+    @property
+    def user_id(self) -> int:
+        """The Telegram account typing (in a private chat, the chat's other side)."""
+        user = self.update.effective_user
+        return user.id if user is not None else self.chat_id
+
+    @property
+    def lang(self) -> str:
+        """The language chosen in the draft, else the account's if we have it, else English."""
+        if self.draft is not None and self.draft.answers.get("language"):
+            return str(self.draft.answers["language"])
+        chosen = (self.context.user_data or {}).get("language")
+        if chosen:
+            return str(chosen)
+        user = self.update.effective_user
+        code = (user.language_code or "").split("-")[0].lower() if user else ""
+        return code if code in languages() else "en"
+
+    @property
+    def live(self) -> bool:
+        """Whether this process has been talking with this chat about the current draft."""
+        return self.draft is not None and self.context.chat_data.get(LIVE) == self.draft.token
+
+    # --- texts and buttons -------------------------------------------------------------------
+
+    def t(self, key: str, **params: object) -> str:
+        """The conversation's text KEY in the chat's language."""
+        return text(f"conversation.{key}", self.lang, **params)
+
+    def send(self, html: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        """Queue a message (already safe HTML)."""
+        self.out.append(Outgoing(html, keyboard))
+
+    def say(self, key: str, keyboard: InlineKeyboardMarkup | None = None, **params: object) -> None:
+        """Queue the text KEY."""
+        self.send(self.t(key, **params), keyboard)
+
+    def button(
+        self, label_key: str, value: str, *, step: str | None = None
+    ) -> InlineKeyboardButton:
+        """A button of the current draft at STEP (default: the current step)."""
+        return self.labelled(self.t(f"button_{label_key}"), value, step=step)
+
+    def labelled(self, label: str, value: str, *, step: str | None = None) -> InlineKeyboardButton:
+        """A button whose LABEL is not a catalogue key (network and language names)."""
+        token = self.draft.token if self.draft is not None else keyboards.NO_DRAFT
+        where = step or (self.draft.step if self.draft is not None else keyboards.ANY_STEP)
+        return keyboards.button(label, token, where, value)
+
+    def any_button(self, label_key: str, value: str) -> InlineKeyboardButton:
+        """A button that works whatever the step (language, continue, clear...)."""
+        return self.button(label_key, value, step=keyboards.ANY_STEP)
+
+    def keyboard(
+        self, buttons: list[InlineKeyboardButton], *, per_row: int = keyboards.PER_ROW
+    ) -> InlineKeyboardMarkup | None:
+        """The step's buttons, plus a way back to the review while an answer is edited."""
+        extra = []
+        if self.editing:
+            extra.append(self.any_button("keep", "keep"))
+        return keyboards.markup(keyboards.rows(buttons, per_row), [extra])
+
+    # --- the draft ---------------------------------------------------------------------------
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The draft's answers (the draft must exist)."""
+        assert self.draft is not None
+        return self.draft.answers
+
+    @property
+    def editing(self) -> str | None:
+        """The review group being edited, if any."""
+        return self.draft.answers.get(EDITING) if self.draft is not None else None
+
+    def set(self, **values: Any) -> None:
+        """Store answers."""
+        self.answers.update(values)
+        self.dirty = True
+
+    def unset(self, *names: str) -> None:
+        """Forget answers."""
+        for name in names:
+            self.answers.pop(name, None)
+        self.dirty = True
+
+    def start_draft(self, first_step: str) -> None:
+        """A new draft at FIRST_STEP; the old one's messages stay listed for clearing."""
+        old = self.draft
+        language = self.lang
+        self.draft = DraftState(
+            chat_id=self.chat_id,
+            user_id=self.user_id,
+            step=first_step,
+            answers={"language": language},
+        )
+        if old is not None:
+            self.draft.remember_messages(old.message_ids)
+        self.dirty = True
+        self.drop = False
+
+    def ask(self) -> None:
+        """Ask the current step's question."""
+        assert self.draft is not None
+        QUESTIONS[self.draft.step].ask(self)
+
+    def goto(self, step: str) -> None:
+        """Move to STEP (remembering where we were, for /back) and ask it."""
+        assert self.draft is not None
+        if step != self.draft.step:
+            history = self.answers.setdefault(HISTORY, [])
+            history.append(self.draft.step)
+            del history[:-50]
+            self.draft.step = step
+        self.dirty = True
+        self.ask()
+
+    def advance(self, step: str) -> None:
+        """Go on to STEP, or back to the review once an edited group is done."""
+        group = self.editing
+        if group is not None and step not in EDIT_GROUPS.get(group, ()):
+            self.unset(EDITING)
+            step = REVIEW
+        if step == REVIEW:
+            from handlers.conversation.review import first_gap
+
+            gap = first_gap(self)
+            if gap is not None:
+                step = gap
+        self.goto(step)
+
+    def back(self) -> bool:
+        """Return to the previous question; False when there is none."""
+        history = self.answers.get(HISTORY) or []
+        if not history:
+            return False
+        assert self.draft is not None
+        self.draft.step = history.pop()
+        self.dirty = True
+        self.ask()
+        return True
+
+    def discard(self) -> None:
+        """Delete the draft at the end of this turn."""
+        self.drop = True
+
+    # --- the end of the turn -----------------------------------------------------------------
+
+    def _incoming_id(self) -> int | None:
+        message = self.update.message
+        return message.message_id if message is not None else None
+
+    async def finish(self) -> None:
+        """Store the draft, then send the replies, then note what was sent (for clearing)."""
+        store = self.context.register.drafts
+        query = self.update.callback_query
+        if query is not None:
+            await query.answer()
+        if self.context.user_data is not None:
+            self.context.user_data["language"] = self.lang
+        incoming = self._incoming_id()
+        if self.draft is not None and self.drop:
+            await store.delete(self.chat_id)
+            self.context.chat_data.pop(LIVE, None)
+        elif self.draft is not None and self.dirty:
+            self.draft.remember_messages([incoming] if incoming else [])
+            await store.save(self.draft)
+            incoming = None
+        if self.accepted_press and query is not None and query.message is not None:
+            await self._remove_keyboard(query.message.message_id)
+        sent: list[int] = []
+        try:
+            for message in self.out:
+                reply = await self.context.bot.send_message(
+                    self.chat_id,
+                    message.html,
+                    reply_markup=message.keyboard,
+                    link_preview_options=NO_PREVIEW,
+                )
+                sent.append(reply.message_id)
+        finally:
+            if self.draft is not None and not self.drop:
+                if sent or incoming:
+                    self.draft.remember_messages(sent + ([incoming] if incoming else []))
+                    await store.save(self.draft)
+                if self.live_after:
+                    self.context.chat_data[LIVE] = self.draft.token
+
+    async def _remove_keyboard(self, message_id: int) -> None:
+        try:
+            await self.context.bot.edit_message_reply_markup(
+                self.chat_id, message_id, reply_markup=None
+            )
+        except BadRequest:
+            # Already without buttons, or too old to edit: nothing to tidy.
+            log.debug("could not remove the buttons of message %s", message_id)

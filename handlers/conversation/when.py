@@ -1,0 +1,96 @@
+"""When the phone was taken: quick choices, or a typed day and time; never in the future."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from handlers.conversation import states
+from handlers.conversation.clock import MIDDAY, Moment, parse_moment, zone_for_region
+from handlers.conversation.states import question
+from handlers.conversation.turn import Turn
+from models.columns import utcnow
+
+QUICK = ("now", "hour", "today", "yesterday", "other")
+WITHIN_THE_HOUR = timedelta(minutes=30)
+
+
+def zone(turn: Turn) -> tzinfo:
+    """The local time zone in which people type times."""
+    return zone_for_region(turn.context.config.default_region)
+
+
+def store_incident(turn: Turn, moment: Moment) -> None:
+    """Keep when it happened, and whether to the minute."""
+    turn.set(incident_at=moment.at.isoformat(), incident_exact=moment.exact)
+    turn.unset("when_day")
+
+
+def ask_when(turn: Turn) -> None:
+    """Quick choices first; a typed day and time also works."""
+    buttons = [turn.button(f"when_{value}", value) for value in QUICK]
+    turn.say("ask_when", turn.keyboard(buttons))
+
+
+async def on_when_text(turn: Turn, answer: str) -> None:
+    """A day and time typed straight away."""
+    store_incident(turn, parse_moment(answer, now=utcnow(), zone=zone(turn)))
+    turn.advance(states.WHERE)
+
+
+async def on_when(turn: Turn, value: str) -> bool:
+    """The quick choices; 'earlier today' and 'yesterday' then ask roughly what time."""
+    now = utcnow()
+    today = now.astimezone(zone(turn)).date()
+    if value == "now":
+        store_incident(turn, Moment(now, exact=True))
+    elif value == "hour":
+        store_incident(turn, Moment(now - WITHIN_THE_HOUR, exact=False))
+    elif value in ("today", "yesterday"):
+        day = today if value == "today" else today - timedelta(days=1)
+        turn.set(when_day=day.isoformat())
+        turn.goto(states.WHEN_TIME)
+        return True
+    elif value == "other":
+        turn.goto(states.WHEN_DATE)
+        return True
+    else:
+        return False
+    turn.advance(states.WHERE)
+    return True
+
+
+def _day(turn: Turn) -> date:
+    stored = turn.answers.get("when_day")
+    return date.fromisoformat(stored) if stored else utcnow().astimezone(zone(turn)).date()
+
+
+def ask_when_time(turn: Turn) -> None:
+    """Roughly what time, on the day chosen."""
+    turn.say("ask_when_time", turn.keyboard([turn.button("dont_know", "unknown")]))
+
+
+async def on_when_time(turn: Turn, answer: str) -> None:
+    """A time on the chosen day (a full date typed here is fine too)."""
+    store_incident(turn, parse_moment(answer, now=utcnow(), zone=zone(turn), day=_day(turn)))
+    turn.advance(states.WHERE)
+
+
+async def on_when_time_unknown(turn: Turn, value: str) -> bool:
+    """Time not known: midday of that day (or now, if that is earlier), marked approximate."""
+    if value != "unknown":
+        return False
+    now = utcnow()
+    midday = datetime.combine(_day(turn), MIDDAY, zone(turn))
+    store_incident(turn, Moment(min(midday, now).astimezone(UTC), exact=False))
+    turn.advance(states.WHERE)
+    return True
+
+
+def ask_when_date(turn: Turn) -> None:
+    """A typed day and time."""
+    turn.say("ask_when_date", turn.keyboard([]))
+
+
+question(states.WHEN, ask_when, on_choice=on_when, on_text=on_when_text)
+question(states.WHEN_TIME, ask_when_time, on_text=on_when_time, on_choice=on_when_time_unknown)
+question(states.WHEN_DATE, ask_when_date, on_text=on_when_text)

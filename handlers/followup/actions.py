@@ -1,0 +1,372 @@
+"""The status view's buttons and the answers they ask for: updates, IMEI, location, withdraw."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from handlers.context import BotContext
+from handlers.followup import access, views, waiting
+from handlers.followup.status import report_language, user_language, view_parts
+from handlers.texts import text
+from models.columns import utcnow
+from models.followup import Change
+from models.imei import Imei, InvalidImei, remove_invisible
+from models.reports import ReportView
+from models.statuses import OPEN, Status, allowed_next
+
+MAX_PLACE = 200
+MIN_PLACE = 2
+_TIME = re.compile(r"^\s*(\d{1,2})\s*[:.hH]\s*(\d{2})\s*$")
+try:
+    # The service's home; a typed "14:30" means London time.
+    LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # pragma: no cover - a system without time zone data
+    LOCAL_ZONE = None
+
+
+async def _edit(query: CallbackQuery, body: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_text(body, reply_markup=keyboard)
+    except BadRequest as exc:
+        # A second tap on Refresh: Telegram refuses an edit that changes nothing.
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def _show(
+    query: CallbackQuery, context: BotContext, chat_id: int, report: ReportView, token: str
+) -> None:
+    body, keyboard = await view_parts(context, chat_id, report, token)
+    await _edit(query, body, keyboard)
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """A follow-up button: re-check the session, then do what it says."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    parsed = access.parse_callback(query.data or "")
+    session = access.get_session(context.chat_data, parsed[1]) if parsed else None
+    report = await context.register.reports.get(session.reference) if session else None
+    if parsed is None or session is None or report is None:
+        if session is not None:
+            access.end_session(context.chat_data, session.token)
+        await query.answer(
+            text("followup.session_expired", user_language(context)), show_alert=True
+        )
+        return
+    action = parsed[0]
+    language = report_language(context, report)
+    register = context.register
+    token = session.token
+    if action == views.SUBSCRIBE:
+        await register.subscriptions.subscribe(report.id, chat.id, via=session.via)
+        await query.answer(text("followup.subscribed", language))
+        await _show(query, context, chat.id, report, token)
+    elif action == views.UNSUBSCRIBE:
+        await register.subscriptions.unsubscribe(report.id, chat.id)
+        await query.answer(text("followup.unsubscribed", language))
+        await _show(query, context, chat.id, report, token)
+    elif action in (views.REFRESH, views.WITHDRAW_NO):
+        await query.answer()
+        await _show(query, context, chat.id, report, token)
+    elif action == views.WITHDRAW:
+        if Status.WITHDRAWN not in allowed_next(report.status):
+            await _refuse_ended(query, report, language)
+            return
+        await query.answer()
+        await _edit(
+            query,
+            text("followup.withdraw_confirm", language, reference=report.reference),
+            views.withdraw_keyboard(token, language),
+        )
+    elif action == views.WITHDRAW_YES:
+        await _withdraw(query, context, chat.id, report, token, language)
+    elif action in (views.ADD_IMEI, views.IMEI_NO):
+        await _ask_imei(query, context, report, token, language, edit=action == views.IMEI_NO)
+    elif action == views.IMEI_YES:
+        await _add_imei(query, context, report, language)
+    elif action == views.ADD_LOCATION:
+        await _ask_location(query, context, report, token, language)
+    elif action in (views.TIME_NOW, views.TIME_HOUR):
+        ago = timedelta(hours=1) if action == views.TIME_HOUR else timedelta(0)
+        await _located(query, context, report, utcnow() - ago, language)
+    elif action == views.CANCEL:
+        waiting.clear_wait(context.chat_data)
+        await query.answer()
+        await _edit(query, text("followup.nothing_changed", language), None)
+    else:
+        await query.answer(text("followup.session_expired", language), show_alert=True)
+
+
+async def _refuse_ended(query: CallbackQuery, report: ReportView, language: str | None) -> None:
+    label = views.status_label(report.status, language)
+    await query.answer(text("followup.report_ended", language, status=label), show_alert=True)
+
+
+async def _withdraw(
+    query: CallbackQuery,
+    context: BotContext,
+    chat_id: int,
+    report: ReportView,
+    token: str,
+    language: str | None,
+) -> None:
+    outcome = await context.register.followup.withdraw(report.reference)
+    if outcome is not Change.DONE:
+        await _refuse_ended(query, report, language)
+        return
+    police = context.config.non_emergency_number
+    await query.answer(
+        text("followup.withdrawn", language, reference=report.reference, police=police),
+        show_alert=True,
+    )
+    fresh = await context.register.reports.get(report.reference)
+    if fresh is not None:
+        await _show(query, context, chat_id, fresh, token)
+
+
+async def _ask_imei(
+    query: CallbackQuery,
+    context: BotContext,
+    report: ReportView,
+    token: str,
+    language: str | None,
+    *,
+    edit: bool,
+) -> None:
+    if not views.can_add_imei(report):
+        if report.status in OPEN:
+            await query.answer(
+                text("followup.imei_full", language, reference=report.reference), show_alert=True
+            )
+        else:
+            await _refuse_ended(query, report, language)
+        return
+    waiting.set_wait(context.chat_data, waiting.IMEI, token)
+    await query.answer()
+    body = text("followup.ask_imei", language)
+    keyboard = views.single("followup.button_cancel", views.CANCEL, token, language)
+    if edit:
+        await _edit(query, body, keyboard)
+    else:
+        await context.bot.send_message(report_chat(query), body, reply_markup=keyboard)
+
+
+def report_chat(query: CallbackQuery) -> int:
+    """The chat a button was pressed in."""
+    assert query.message is not None
+    return query.message.chat.id
+
+
+async def _add_imei(
+    query: CallbackQuery, context: BotContext, report: ReportView, language: str | None
+) -> None:
+    wait = waiting.get_wait(context.chat_data)
+    if wait is None or wait["what"] != waiting.IMEI_CHECK:
+        # A second tap after the IMEI was added, or a wait that ran out.
+        await query.answer()
+        return
+    waiting.clear_wait(context.chat_data)
+    added = await context.register.followup.add_imei(report.reference, Imei(wait["imei"]))
+    keys = {
+        Change.DONE: "followup.imei_added",
+        Change.ALREADY: "followup.imei_already",
+        Change.FULL: "followup.imei_full",
+    }
+    if added.change not in keys:
+        await _refuse_ended(query, report, language)
+        return
+    await query.answer()
+    await _edit(query, text(keys[added.change], language, reference=report.reference), None)
+
+
+async def _ask_location(
+    query: CallbackQuery,
+    context: BotContext,
+    report: ReportView,
+    token: str,
+    language: str | None,
+) -> None:
+    if report.status not in OPEN:
+        await _refuse_ended(query, report, language)
+        return
+    waiting.set_wait(context.chat_data, waiting.LOCATION, token)
+    await query.answer()
+    await context.bot.send_message(
+        report_chat(query),
+        text("followup.ask_location", language),
+        reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
+    )
+
+
+async def _located(
+    query: CallbackQuery,
+    context: BotContext,
+    report: ReportView,
+    seen_at: datetime,
+    language: str | None,
+) -> None:
+    wait = waiting.get_wait(context.chat_data)
+    if wait is None or wait["what"] != waiting.LOCATION_TIME:
+        await query.answer()
+        return
+    body = await _save_location(context, report, wait, seen_at, language)
+    await query.answer()
+    await _edit(query, body, None)
+
+
+async def _save_location(
+    context: BotContext,
+    report: ReportView,
+    wait: dict,
+    seen_at: datetime,
+    language: str | None,
+) -> str:
+    waiting.clear_wait(context.chat_data)
+    outcome = await context.register.followup.add_tracked_location(
+        report.reference,
+        seen_at=seen_at,
+        latitude=wait.get("lat"),
+        longitude=wait.get("lon"),
+        place=wait.get("place"),
+    )
+    if outcome is not Change.DONE:
+        label = views.status_label(report.status, language)
+        return text("followup.report_ended", language, status=label)
+    return text(
+        "followup.location_added",
+        language,
+        reference=report.reference,
+        emergency=context.config.emergency_number,
+    )
+
+
+# --- the answers typed (or shared) while a question waits -------------------------------------
+
+
+async def on_input(update: Update, context: BotContext) -> None:
+    """The answer to the question the follow-up asked last (IMEI, place, time)."""
+    message = update.message
+    assert message is not None
+    wait = waiting.get_wait(context.chat_data)
+    session = access.get_session(context.chat_data, wait["token"]) if wait else None
+    report = await context.register.reports.get(session.reference) if session else None
+    if wait is None or session is None or report is None:
+        waiting.clear_wait(context.chat_data)
+        await message.reply_text(text("followup.session_expired", user_language(context)))
+        return
+    language = report_language(context, report)
+    if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
+        await _typed_imei(message, context, session.token, language)
+    elif wait["what"] == waiting.LOCATION:
+        await _typed_location(message, context, session.token, language)
+    else:
+        await _typed_time(message, context, report, wait, language)
+
+
+async def _typed_imei(
+    message: Message, context: BotContext, token: str, language: str | None
+) -> None:
+    cancel = views.single("followup.button_cancel", views.CANCEL, token, language)
+    if not message.text:
+        await message.reply_text(text("followup.imei_not_text", language), reply_markup=cancel)
+        return
+    try:
+        imei = Imei.parse(message.text[:100])
+    except InvalidImei as exc:
+        await message.reply_text(
+            text("followup.imei_bad", language, reason=str(exc)), reply_markup=cancel
+        )
+        return
+    waiting.set_wait(context.chat_data, waiting.IMEI_CHECK, token, imei=imei.digits)
+    await message.reply_text(
+        text("followup.imei_check", language, grouped=imei.grouped),
+        reply_markup=views.pair(
+            ("followup.button_imei_yes", views.IMEI_YES),
+            ("followup.button_imei_no", views.IMEI_NO),
+            token,
+            language,
+        ),
+    )
+
+
+def clean_place(typed: str) -> str | None:
+    """A typed place, tidied (invisible characters and runs of spaces removed), or None."""
+    place = " ".join(remove_invisible(typed).split())
+    if not MIN_PLACE <= len(place) <= MAX_PLACE:
+        return None
+    return place
+
+
+async def _typed_location(
+    message: Message, context: BotContext, token: str, language: str | None
+) -> None:
+    place = clean_place(message.text) if message.text else None
+    location = message.location
+    if location is None and place is None:
+        await message.reply_text(
+            text("followup.location_bad", language, max=MAX_PLACE),
+            reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
+        )
+        return
+    waiting.set_wait(
+        context.chat_data,
+        waiting.LOCATION_TIME,
+        token,
+        lat=location.latitude if location else None,
+        lon=location.longitude if location else None,
+        place=place,
+    )
+    await message.reply_text(
+        text("followup.ask_location_time", language),
+        reply_markup=views.pair(
+            ("followup.button_time_now", views.TIME_NOW),
+            ("followup.button_time_hour", views.TIME_HOUR),
+            token,
+            language,
+        ),
+    )
+
+
+def parse_time_today(typed: str, now: datetime) -> datetime | None:
+    """A typed time like 14:30 (London time): today, or yesterday if that is still to come."""
+    match = _TIME.match(typed)
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    zone = LOCAL_ZONE or now.tzinfo
+    local_now = now.astimezone(zone)
+    moment = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment > local_now:
+        moment -= timedelta(days=1)
+    return moment.astimezone(now.tzinfo)
+
+
+async def _typed_time(
+    message: Message,
+    context: BotContext,
+    report: ReportView,
+    wait: dict,
+    language: str | None,
+) -> None:
+    seen_at = parse_time_today(message.text or "", utcnow())
+    if seen_at is None:
+        await message.reply_text(
+            text("followup.location_time_bad", language),
+            reply_markup=views.pair(
+                ("followup.button_time_now", views.TIME_NOW),
+                ("followup.button_time_hour", views.TIME_HOUR),
+                wait["token"],
+                language,
+            ),
+        )
+        return
+    await message.reply_text(await _save_location(context, report, wait, seen_at, language))

@@ -1,0 +1,149 @@
+"""/status REF CODE and the deep link /start REF_CODE: prove access, then show the report."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import filters
+
+from handlers.common import is_private, private_link
+from handlers.context import BotContext
+from handlers.followup import access, views
+from handlers.texts import text
+from models.columns import utcnow
+from models.followup import Denied, Granted, Limited
+from models.reference import Reference, parse_deep_link_payload
+from models.reports import ReportView
+
+log = logging.getLogger("reportbot.followup")
+
+# A deep link's payload has the shape REF_CODE; any other /start goes to the conversation.
+DEEP_LINK = filters.Regex(re.compile(r"^/start(@\w+)?\s+[A-Za-z0-9-]+_[A-Za-z0-9-]+\s*$"))
+
+
+def user_language(context: BotContext) -> str | None:
+    """The language this user chose, if any."""
+    return context.user_data.get("language") if context.user_data is not None else None
+
+
+def report_language(context: BotContext, report: ReportView) -> str | None:
+    """The user's chosen language, else the report's."""
+    return user_language(context) or report.get("language")
+
+
+async def status_command(update: Update, context: BotContext) -> None:
+    """/status REF CODE: the report's status, if the code is right."""
+    message = update.effective_message
+    assert message is not None
+    language = user_language(context)
+    if not is_private(update):
+        await _private_only(message, context, language)
+        return
+    try:
+        reference, code = access.parse_status_args(context.args or [])
+    except access.MissingArguments:
+        await message.reply_text(text("followup.status_usage", language))
+        return
+    except access.MissingCode:
+        await message.reply_text(text("followup.status_missing_code", language))
+        return
+    except ValueError as exc:
+        await message.reply_text(text("followup.status_bad_input", language, reason=str(exc)))
+        return
+    await verify_and_show(update, context, reference, code, via="code")
+
+
+async def start_with_payload(update: Update, context: BotContext) -> None:
+    """/start REF_CODE from the deep link: the same as /status, in one tap."""
+    message = update.effective_message
+    assert message is not None
+    language = user_language(context)
+    if not is_private(update):
+        await _private_only(message, context, language)
+        return
+    try:
+        reference, code = parse_deep_link_payload((context.args or [""])[0])
+    except ValueError:
+        await message.reply_text(text("followup.link_bad", language))
+        return
+    await verify_and_show(update, context, reference, code, via="deep_link")
+
+
+async def _private_only(message: Message, context: BotContext, language: str | None) -> None:
+    await message.reply_text(
+        text("followup.status_private_only", language, link=private_link(context)),
+        disable_web_page_preview=True,
+    )
+
+
+async def verify_and_show(
+    update: Update, context: BotContext, reference: Reference, code: str, *, via: str
+) -> None:
+    """Check the code (counting wrong ones against this chat) and show the report."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None and chat is not None
+    language = user_language(context)
+    police = context.config.non_emergency_number
+    result = await context.register.followup.check_access(chat.id, reference, code)
+    if isinstance(result, Limited):
+        await message.reply_text(
+            text(
+                "followup.status_limited",
+                language,
+                time=result.retry_at.strftime("%H:%M"),
+                minutes=_minutes_until(result.retry_at),
+                police=police,
+            )
+        )
+        return
+    if isinstance(result, Denied):
+        await message.reply_text(
+            text("followup.status_denied", language, tries_left=result.tries_left)
+        )
+        return
+    assert isinstance(result, Granted)
+    report = result.report
+    token = access.open_session(context.chat_data, report.reference, report.id, via)
+    removed = await _remove_code_message(message)
+    await send_view(context, chat.id, report, token, note_removed=removed)
+
+
+def _minutes_until(moment: datetime) -> int:
+    return max(1, int((moment - utcnow()).total_seconds() // 60) + 1)
+
+
+async def _remove_code_message(message: Message) -> bool:
+    """Delete the user's message that holds the access code (it may be a borrowed phone)."""
+    try:
+        return bool(await message.delete())
+    except TelegramError:
+        return False
+
+
+async def view_parts(
+    context: BotContext, chat_id: int, report: ReportView, token: str
+) -> tuple[str, Any]:
+    """The status view's text and keyboard for this chat."""
+    subscribed = await context.register.subscriptions.is_subscribed(report.id, chat_id)
+    language = report_language(context, report)
+    body = views.status_text(
+        report, subscribed=subscribed, language=language, config=context.config
+    )
+    keyboard = views.status_keyboard(report, subscribed=subscribed, token=token, language=language)
+    return body, keyboard
+
+
+async def send_view(
+    context: BotContext, chat_id: int, report: ReportView, token: str, *, note_removed: bool
+) -> None:
+    """Send the status view as a new message."""
+    body, keyboard = await view_parts(context, chat_id, report, token)
+    if note_removed:
+        body = text("followup.code_removed", report_language(context, report)) + "\n\n" + body
+    await context.bot.send_message(chat_id, body, reply_markup=keyboard)

@@ -1,0 +1,84 @@
+"""A question the follow-up asked and whose answer the chat's next message is (IMEI, place, time).
+
+The state lives in chat_data with an expiry: a restart loses it, and then the user taps the
+button again. Any command, or a button of another feature, ends the wait, so the next message
+goes to whoever asks for it (the victim's conversation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler
+
+from handlers.context import BotContext
+from handlers.followup.access import PREFIX_DATA
+from models.columns import utcnow
+
+WAIT = "followup_wait"
+WAIT_TTL = timedelta(minutes=15)
+# A group of its own, before group 0, where nothing else runs (see add_handlers).
+RESET_GROUP = -45
+
+IMEI = "imei"
+IMEI_CHECK = "imei_check"
+LOCATION = "location"
+LOCATION_TIME = "location_time"
+
+
+def set_wait(chat_data: MutableMapping[str, Any], what: str, token: str, **extra: Any) -> None:
+    """Wait for the answer to WHAT, for the session TOKEN."""
+    chat_data[WAIT] = {
+        "what": what,
+        "token": token,
+        "until": utcnow().timestamp() + WAIT_TTL.total_seconds(),
+        **extra,
+    }
+
+
+def get_wait(chat_data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The live wait of this chat, or None."""
+    if not chat_data:
+        return None
+    wait = chat_data.get(WAIT)
+    if not wait or wait["until"] <= utcnow().timestamp():
+        return None
+    return wait
+
+
+def clear_wait(chat_data: MutableMapping[str, Any] | None) -> None:
+    """Stop waiting."""
+    if chat_data is not None:
+        chat_data.pop(WAIT, None)
+
+
+def _is_command(update: Update) -> bool:
+    message = update.message
+    return bool(message and message.text and message.text.startswith("/"))
+
+
+class AwaitingInput(BaseHandler[Update, BotContext, None]):
+    """Takes a chat's next message (not a command) while a follow-up question waits."""
+
+    def __init__(self, chat_data: Mapping[int, Mapping[str, Any]], callback: Any) -> None:
+        """Look waits up in the application's CHAT_DATA."""
+        super().__init__(callback)
+        self._chat_data = chat_data
+
+    def check_update(self, update: object) -> bool:
+        """A new message in a chat that has a live wait."""
+        if not isinstance(update, Update) or update.message is None or _is_command(update):
+            return False
+        chat = update.effective_chat
+        return chat is not None and get_wait(self._chat_data.get(chat.id)) is not None
+
+
+async def end_wait_on_other_input(update: Update, context: BotContext) -> None:
+    """A command or another feature's button ends the follow-up's wait."""
+    query = update.callback_query
+    other_button = query is not None and not (query.data or "").startswith(f"{PREFIX_DATA}:")
+    if (_is_command(update) or other_button) and context.chat_data:
+        clear_wait(context.chat_data)

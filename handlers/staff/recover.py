@@ -1,0 +1,259 @@
+"""/recover: an admin sends a file of seized IMEIs, sees what matches, and confirms.
+
+The parsed file waits in the chat's memory under a short token until Confirm or Cancel; the
+token is taken out before anything is applied, so a Confirm pressed twice applies once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, filters
+
+from handlers.context import BotContext
+from handlers.staff.access import StaffUser, staff_only
+from handlers.staff.render import RECOVERY, callback
+from handlers.texts import text
+from models.export import BOM, csv_cell
+from models.recovery import (
+    RESULT_COLUMNS,
+    RecoveryFileError,
+    RecoveryOutcome,
+    SeizedFile,
+    parse_seized,
+    result_rows,
+)
+from models.staff import Role
+
+PENDING = "staff_recovery_pending"
+AWAITING = "staff_recovery_upload_until"
+CONFIRM = "ok"
+CANCEL = "no"
+WAIT_FOR_FILE_SECONDS = 15 * 60
+PENDING_SECONDS = 30 * 60
+MAX_FILE_MB = 10
+SHOWN = 20
+CAPTION_COMMAND = re.compile(r"^/recover(@\w+)?(\s|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A checked file waiting for Confirm."""
+
+    token: str
+    seized: SeizedFile
+    expires: float
+
+
+class RecoveryUpload(filters.MessageFilter):
+    """A document an admin sends after /recover, or with /recover as its caption."""
+
+    def __init__(self, application: Application) -> None:
+        """Read the chats' state from APPLICATION (filters get no context)."""
+        super().__init__(name="RecoveryUpload")
+        self.application = application
+
+    def filter(self, message: Message) -> bool:
+        """Whether MESSAGE is a file meant for /recover."""
+        if message.document is None:
+            return False
+        if message.caption and CAPTION_COMMAND.match(message.caption):
+            return True
+        waiting_until = self.application.chat_data.get(message.chat.id, {}).get(AWAITING)
+        return waiting_until is not None and waiting_until > time.monotonic()
+
+
+def _shown(items: list[str]) -> str:
+    more = len(items) - SHOWN
+    shown = ", ".join(items[:SHOWN])
+    return shown + (f" … (+{more})" if more > 0 else "")
+
+
+def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
+    """The dry run in words, and whether some lists were cut short."""
+    plan = outcome.plan
+    seized = plan.seized
+    lines = [
+        text(
+            "staff.recover_summary",
+            values=seized.values,
+            matched=len(plan.matched),
+            unknown=len(plan.unknown),
+            malformed=len(seized.malformed),
+            duplicates=len(seized.duplicates),
+        )
+    ]
+    to_recover = [match.reference for match in plan.to_recover]
+    left_alone = [f"{m.reference} ({m.status.value})" for m in plan.left_alone]
+    if to_recover:
+        lines.append(
+            text("staff.recover_to_recover", count=len(to_recover), references=_shown(to_recover))
+        )
+    if left_alone:
+        lines.append(
+            text("staff.recover_left_alone", count=len(left_alone), references=_shown(left_alone))
+        )
+    cut = len(to_recover) > SHOWN or len(left_alone) > SHOWN
+    shown_lines = SHOWN // 2
+    if seized.malformed:
+        lines.append(text("staff.recover_malformed_title"))
+        for bad in seized.malformed[:shown_lines]:
+            lines.append(text("staff.recover_malformed_line", line=bad.line, reason=bad.reason))
+        if len(seized.malformed) > shown_lines:
+            extra = len(seized.malformed) - shown_lines
+            lines.append(text("staff.recover_more", count=extra))
+            cut = True
+    if seized.duplicates:
+        lines.append(text("staff.recover_duplicates_title"))
+        for repeat in seized.duplicates[:shown_lines]:
+            lines.append(
+                text("staff.recover_duplicate_line", line=repeat.line, first=repeat.first_line)
+            )
+        if len(seized.duplicates) > shown_lines:
+            extra = len(seized.duplicates) - shown_lines
+            lines.append(text("staff.recover_more", count=extra))
+            cut = True
+    return "\n".join(lines), cut
+
+
+def results_file(outcome: RecoveryOutcome) -> bytes:
+    """Every line of the file and what it matched, as a spreadsheet-safe CSV."""
+    out = io.StringIO(newline="")
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(RESULT_COLUMNS)
+    for row in result_rows(outcome.plan):
+        writer.writerow([csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
+    return out.getvalue().encode("utf-8")
+
+
+def _buttons(token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text("staff.button_confirm"), callback_data=callback(RECOVERY, CONFIRM, token)
+                ),
+                InlineKeyboardButton(
+                    text("staff.button_cancel"), callback_data=callback(RECOVERY, CANCEL, token)
+                ),
+            ]
+        ]
+    )
+
+
+async def check_file(
+    update: Update, context: BotContext, staff: StaffUser, document: Document
+) -> None:
+    """Download and match the file (a dry run, audited), then offer Confirm and Cancel."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None and chat is not None and context.chat_data is not None
+    context.chat_data.pop(AWAITING, None)
+    size_mb = (document.file_size or 0) / 1_000_000
+    if size_mb > MAX_FILE_MB:
+        await message.reply_text(
+            text("staff.recover_too_big", size=f"{size_mb:.1f}", limit=MAX_FILE_MB)
+        )
+        return
+    content = bytes(await (await document.get_file()).download_as_bytearray())
+    try:
+        seized = parse_seized(content)
+    except RecoveryFileError as exc:
+        await message.reply_text(text("staff.recover_bad_file", reason=str(exc)))
+        return
+    outcome = await context.register.recovery.run(
+        seized, actor=staff.actor, actor_id=staff.user_id, dry_run=True, channel="telegram"
+    )
+    described, cut = summary(outcome)
+    count = len(outcome.plan.to_recover)
+    if count:
+        token = secrets.token_urlsafe(6)
+        context.chat_data[PENDING] = Pending(token, seized, time.monotonic() + PENDING_SECONDS)
+        question = text("staff.recover_confirm_question", count=count)
+        await message.reply_text(f"{described}\n\n{question}", reply_markup=_buttons(token))
+    else:
+        context.chat_data.pop(PENDING, None)
+        await message.reply_text(f"{described}\n\n{text('staff.recover_nothing_to_do')}")
+    if cut:
+        await context.bot.send_document(
+            chat.id,
+            document=results_file(outcome),
+            filename="recovery-results.csv",
+            caption=text("staff.recover_results_caption"),
+        )
+
+
+@staff_only(Role.ADMIN)
+async def recover(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """/recover: check the file it replies to, or wait for the admin to send one."""
+    message = update.effective_message
+    assert message is not None and context.chat_data is not None
+    replied = message.reply_to_message
+    if replied is not None and replied.document is not None:
+        await check_file(update, context, staff, replied.document)
+        return
+    context.chat_data[AWAITING] = time.monotonic() + WAIT_FOR_FILE_SECONDS
+    await message.reply_text(text("staff.recover_prompt"))
+
+
+@staff_only(Role.ADMIN)
+async def on_upload(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """The file of seized IMEIs."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    await check_file(update, context, staff, message.document)
+
+
+@staff_only(Role.ADMIN)
+async def on_button(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """Confirm (apply, once) or Cancel the pending recovery."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and query.data is not None and chat is not None
+    assert context.chat_data is not None
+    action, _, token = query.data.removeprefix(f"{RECOVERY}:").partition(":")
+    pending = context.chat_data.get(PENDING)
+    valid = (
+        isinstance(pending, Pending)
+        and pending.token == token
+        and pending.expires > time.monotonic()
+        and action in (CONFIRM, CANCEL)
+    )
+    if valid:
+        # Taken out before the first await, so a second press finds nothing to apply.
+        del context.chat_data[PENDING]
+    await query.answer()
+    if query.message is not None and getattr(query.message, "reply_markup", None) is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    if not valid:
+        await context.bot.send_message(chat.id, text("staff.recover_expired"))
+        return
+    assert isinstance(pending, Pending)
+    if action == CANCEL:
+        await context.bot.send_message(chat.id, text("staff.recover_cancelled"))
+        return
+    outcome = await context.register.recovery.run(
+        pending.seized,
+        actor=staff.actor,
+        actor_id=staff.user_id,
+        dry_run=False,
+        channel="telegram",
+    )
+    lines = [
+        text(
+            "staff.recover_done",
+            count=len(outcome.recovered),
+            notifications=outcome.notifications,
+        )
+    ]
+    if outcome.recovered:
+        references = _shown(list(outcome.recovered))
+        lines.append(text("staff.recover_done_references", references=references))
+    await context.bot.send_message(chat.id, "\n".join(lines))

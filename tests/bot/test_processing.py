@@ -1,0 +1,261 @@
+"""The update processor: one chat in order, chats concurrently (bounded), each effect once."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application, MessageHandler, PollAnswerHandler, filters
+
+from bot.app import CONSOLE_TOKEN, build_application
+from bot.local_api import ApiCall, LocalBotApi, LocalUser
+from bot.processing import ChatOrderedProcessor
+from models.idempotency import UpdateAlreadyProcessed
+from models.register import Register
+from models.tables import AuditEvent, ProcessedUpdate
+from tests.factories import rows
+
+SLOW_CALL = 0.2
+_update_ids = itertools.count(10_000)
+
+
+class Tracker:
+    """Records what a test handler saw: per-chat order, overlaps, peak concurrency."""
+
+    def __init__(self) -> None:
+        self.order: dict[int, list[str]] = defaultdict(list)
+        self.running: set[int] = set()
+        self.overlaps = 0
+        self.peak = 0
+
+    def enter(self, chat_id: int, text: str) -> None:
+        if chat_id in self.running:
+            self.overlaps += 1
+        self.running.add(chat_id)
+        self.peak = max(self.peak, len(self.running))
+        self.order[chat_id].append(text)
+
+    def leave(self, chat_id: int) -> None:
+        self.running.discard(chat_id)
+
+
+async def _slow(call: ApiCall) -> None:
+    await asyncio.sleep(SLOW_CALL)  # a slow Bot API server, not a wait for results
+
+
+def _application(settings, register: Register, processor: ChatOrderedProcessor, api) -> Any:
+    return build_application(
+        settings,
+        register,
+        request=api,
+        token=CONSOLE_TOKEN,
+        update_processor=processor,
+        with_updater=False,
+    )
+
+
+def _echo_handler(tracker: Tracker, *, write: bool = False) -> MessageHandler:
+    async def echo(update: Update, context) -> None:
+        chat_id = update.effective_chat.id
+        tracker.enter(chat_id, update.effective_message.text)
+        try:
+            if write:
+                await context.register.audit.record(
+                    "test", "effect", str(update.update_id), text=update.effective_message.text
+                )
+            await update.effective_message.reply_text(f"got {update.effective_message.text}")
+        finally:
+            tracker.leave(chat_id)
+
+    return MessageHandler(filters.TEXT, echo)
+
+
+def _update(application: Application, user: LocalUser, text: str, update_id: int | None = None):
+    payload = user.message(text=text)
+    update_id = update_id if update_id is not None else next(_update_ids)
+    return Update.de_json({"update_id": update_id, **payload}, application.bot)
+
+
+async def _run(application: Application, updates: list[Update]) -> float:
+    """Feed UPDATES through the application's queue as the Updater would; wait until done."""
+    started = time.monotonic()
+    for update in updates:
+        await application.update_queue.put(update)
+    await asyncio.wait_for(application.update_queue.join(), 60)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+async def running():
+    """Start applications the way `run` does, and stop them at the end."""
+    started: list[Application] = []
+
+    async def start(application: Application) -> Application:
+        await application.initialize()
+        await application.start()
+        started.append(application)
+        return application
+
+    yield start
+    for application in started:
+        await application.stop()
+        await application.shutdown()
+
+
+async def test_fifty_victims_progress_concurrently_each_in_order(settings, register, running):
+    tracker = Tracker()
+    processor = ChatOrderedProcessor(64, db=register.db)
+    api = LocalBotApi(on_call=_slow)
+    application = await running(_application(settings, register, processor, api))
+    application.add_handler(_echo_handler(tracker, write=True), group=-1)
+    victims = [LocalUser(application, api, user_id=500_000 + n) for n in range(50)]
+    steps = ("make", "model", "imei")
+    # Interleaved as they would arrive: everyone's first message, then everyone's second...
+    updates = [_update(application, victim, step) for step in steps for victim in victims]
+
+    elapsed = await _run(application, updates)
+
+    # One at a time this takes 150 x 0.2 s = 30 s; chat by chat in parallel, 3 x 0.2 s.
+    assert elapsed < len(updates) * SLOW_CALL / 4, f"took {elapsed:.1f} s"
+    assert tracker.peak >= 40
+    assert tracker.overlaps == 0
+    for victim in victims:
+        assert tracker.order[victim.chat_id] == list(steps)
+        assert [m.text for m in api.bot_messages(victim.chat_id)] == [f"got {s}" for s in steps]
+    assert processor.active_chats == 0  # idle chats are forgotten
+    assert len(await rows(register.db, ProcessedUpdate)) == 150
+
+
+async def test_concurrency_is_bounded_by_max_concurrent_chats(settings, register, running):
+    tracker = Tracker()
+    processor = ChatOrderedProcessor(5)
+    api = LocalBotApi(on_call=_slow)
+    application = await running(_application(settings, register, processor, api))
+    application.add_handler(_echo_handler(tracker), group=-1)
+    victims = [LocalUser(application, api, user_id=600_000 + n) for n in range(20)]
+    updates = [_update(application, victim, str(n)) for n in range(2) for victim in victims]
+
+    await _run(application, updates)
+
+    assert tracker.peak == 5
+    assert tracker.overlaps == 0
+    assert all(tracker.order[victim.chat_id] == ["0", "1"] for victim in victims)
+    assert processor.active_chats == 0
+
+
+async def test_a_busy_chat_does_not_hold_up_others_or_chatless_updates(settings, register, running):
+    release = asyncio.Event()
+    two_seen = asyncio.Event()
+    seen: list[str] = []
+    processor = ChatOrderedProcessor(4)
+    api = LocalBotApi()
+    application = await running(_application(settings, register, processor, api))
+
+    async def on_text(update: Update, context) -> None:
+        text = update.effective_message.text
+        if text == "stuck":
+            await release.wait()
+        seen.append(text)
+        if len(seen) == 2:
+            two_seen.set()
+
+    async def on_poll_answer(update: Update, context) -> None:
+        seen.append("poll answer")
+        if len(seen) == 2:
+            two_seen.set()
+
+    application.add_handler(MessageHandler(filters.TEXT, on_text), group=-1)
+    application.add_handler(PollAnswerHandler(on_poll_answer), group=-1)
+    busy = LocalUser(application, api, user_id=700_001)
+    other = LocalUser(application, api, user_id=700_002)
+    poll_answer = Update.de_json(
+        {
+            "update_id": next(_update_ids),
+            "poll_answer": {
+                "poll_id": "p1",
+                "user": other.user,
+                "option_ids": [0],
+                "option_persistent_ids": ["a"],
+            },
+        },
+        application.bot,
+    )
+    for update in (
+        _update(application, busy, "stuck"),
+        _update(application, busy, "after stuck"),
+        _update(application, other, "other chat"),
+        poll_answer,
+    ):
+        await application.update_queue.put(update)
+
+    await asyncio.wait_for(two_seen.wait(), 10)
+    assert sorted(seen) == ["other chat", "poll answer"]
+    assert processor.active_chats == 1
+    release.set()
+    await asyncio.wait_for(application.update_queue.join(), 10)
+    assert seen[2:] == ["stuck", "after stuck"]
+
+
+async def test_a_redelivered_update_is_acknowledged_without_its_effect_again(
+    settings, register, running
+):
+    tracker = Tracker()
+    processor = ChatOrderedProcessor(8, db=register.db)
+    api = LocalBotApi()
+    application = await running(_application(settings, register, processor, api))
+    application.add_handler(_echo_handler(tracker, write=True), group=-1)
+    victim = LocalUser(application, api, user_id=800_001)
+    first = _update(application, victim, "imei", update_id=4242)
+    again = Update.de_json(first.to_dict(), application.bot)
+
+    await _run(application, [first])
+    await _run(application, [again])  # e.g. the offset was not confirmed before a restart
+
+    assert tracker.order[victim.chat_id] == ["imei"]
+    assert [m.text for m in api.bot_messages(victim.chat_id)] == ["got imei"]
+    effects = await rows(register.db, AuditEvent, AuditEvent.action == "effect")
+    assert [event.target for event in effects] == ["4242"]
+    assert [row.update_id for row in await rows(register.db, ProcessedUpdate)] == [4242]
+
+
+async def test_an_update_without_effect_is_not_recorded(settings, register, running):
+    tracker = Tracker()
+    processor = ChatOrderedProcessor(8, db=register.db)
+    api = LocalBotApi()
+    application = await running(_application(settings, register, processor, api))
+    application.add_handler(_echo_handler(tracker), group=-1)
+    victim = LocalUser(application, api, user_id=800_002)
+    update = _update(application, victim, "/help-like, nothing stored")
+
+    await _run(application, [update, Update.de_json(update.to_dict(), application.bot)])
+
+    # Nothing was stored, so a redelivery answers again (harmless) rather than staying silent.
+    assert len(api.bot_messages(victim.chat_id)) == 2
+    assert await rows(register.db, ProcessedUpdate) == []
+
+
+async def test_a_duplicate_racing_the_original_is_dropped_quietly(
+    settings, register, running, caplog
+):
+    # Another worker committed the update while this one was still processing it.
+    processor = ChatOrderedProcessor(8, db=register.db)
+    api = LocalBotApi()
+    application = await running(_application(settings, register, processor, api))
+
+    async def racing(update: Update, context) -> None:
+        raise UpdateAlreadyProcessed(update.update_id)
+
+    application.add_handler(MessageHandler(filters.TEXT, racing), group=-1)
+    victim = LocalUser(application, api, user_id=800_003)
+
+    with caplog.at_level(logging.INFO, logger="reportbot.errors"):
+        await _run(application, [_update(application, victim, "submit")])
+
+    assert api.bot_messages(victim.chat_id) == []  # no apology: nothing went wrong
+    assert "already processed" in caplog.text

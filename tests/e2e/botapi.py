@@ -1,0 +1,310 @@
+"""A Bot API server on 127.0.0.1 for end-to-end tests: the real bot process talks HTTP to it.
+
+`FakeTelegram` keeps what every chat shows (it is `bot.local_api.LocalBotApi`'s model behind
+HTTP) and plays Telegram's side of receiving updates: `getUpdates` long polls with offsets
+(an update stays pending until a later offset confirms it), or, once `setWebhook` was called,
+it POSTs each pending update to the bot's URL with the secret header, in order, retrying until
+the bot answers 200. Tests wait on its state (`wait_until`) instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+from tornado.iostream import StreamClosedError
+
+from bot.local_api import ApiCall, ApiError, LocalBotApi
+
+T = TypeVar("T")
+
+EXTRA_TRUE_METHODS = {
+    "setMyDescription",
+    "setMyShortDescription",
+    "setMyName",
+    "setMessageReaction",
+    "pinChatMessage",
+    "unpinChatMessage",
+}
+# Parameters sent as plain strings that must not be read as JSON even when they look like it.
+STRING_PARAMS = {"text", "caption", "url", "secret_token", "callback_query_id", "file_id"}
+WEBHOOK_RETRY_SECONDS = (0.05, 0.1, 0.2, 0.4)
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook, and how the bot answered."""
+
+    update_id: int
+    status: int | None
+    error: str | None = None
+
+
+class FakeTelegram(LocalBotApi):
+    """Telegram's side of one bot: its chats, its pending updates, polling and webhook."""
+
+    def __init__(self, token: str) -> None:
+        """Serve the bot with TOKEN (other tokens get 401)."""
+        super().__init__()
+        self.token = token
+        self.pending: list[dict[str, Any]] = []
+        self.confirmed_below = 0
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.deliveries: list[WebhookDelivery] = []
+        self.activity: dict[int, int] = {}
+        self._update_ids = itertools.count(1001)
+        self._changed = asyncio.Event()
+        self._poll_generation = 0
+        self._pusher: asyncio.Task | None = None
+        self._server: tornado.httpserver.HTTPServer | None = None
+        self.port = 0
+
+    # -- the server ----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """What TELEGRAM_API_BASE_URL must be for the bot to talk to this server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        app = tornado.web.Application(
+            [
+                (r"/bot([^/]+)/([A-Za-z]+)", _MethodHandler, {"api": self}),
+                (r"/file/bot([^/]+)/(.+)", _FileHandler, {"api": self}),
+            ]
+        )
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        self.port = sockets[0].getsockname()[1]
+        self._server = tornado.httpserver.HTTPServer(app)
+        self._server.add_sockets(sockets)
+
+    async def stop(self) -> None:
+        """Stop serving and pushing."""
+        self.webhook_url = None
+        self.notify()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            await asyncio.gather(self._pusher, return_exceptions=True)
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+
+    # -- waiting on state -------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Wake everything waiting on this server's state (it may have changed)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_until(self, condition: Callable[[], T], within: float, what: str) -> T:
+        """Wait (at most WITHIN seconds) until CONDITION returns something true; return it."""
+        deadline = time.monotonic() + within
+        while True:
+            result = condition()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"waited {within:g} s for {what}")
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    def calls_of(self, method: str, since: int = 0) -> list[ApiCall]:
+        """The bot's calls of METHOD, from position SINCE in the call list."""
+        return [call for call in self.calls[since:] if call.method == method]
+
+    # -- the user's side -----------------------------------------------------------------------
+
+    def queue_update(self, payload: dict[str, Any], update_id: int | None = None) -> int:
+        """Queue an update for the bot (PAYLOAD without update_id); returns its update_id."""
+        if update_id is None:
+            update_id = next(self._update_ids)
+        self.pending.append({"update_id": update_id, **payload})
+        self.notify()
+        return update_id
+
+    def is_confirmed(self, update_id: int) -> bool:
+        """Whether the bot has taken UPDATE_ID for good (a later offset, or a webhook 200)."""
+        return all(update["update_id"] != update_id for update in self.pending)
+
+    # -- answering the bot -------------------------------------------------------------------
+
+    async def call(
+        self, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call: (HTTP status, JSON body)."""
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        call = ApiCall(method, params, files)
+        self.calls.append(call)
+        chat_id = params.get("chat_id")
+        try:
+            if self.on_call is not None:
+                outcome = self.on_call(call)
+                if outcome is not None:
+                    await outcome
+            if method in EXTRA_TRUE_METHODS:
+                call.result = True
+            else:
+                call.result = self._answer(method, params, files)
+        except ApiError as exc:
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return exc.code, body
+        finally:
+            if chat_id is not None:
+                key = int(chat_id)
+                self.activity[key] = self.activity.get(key, 0) + 1
+            self.notify()
+        return 200, {"ok": True, "result": call.result}
+
+    async def _get_updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.calls.append(ApiCall("getUpdates", params))
+        self.notify()
+        if self.webhook_url:
+            return 409, _error(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(params.get("offset") or 0)
+        if offset > self.confirmed_below:
+            self.confirmed_below = offset
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            self.notify()
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        # A newer long poll ends the older one, as on Telegram.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        deadline = time.monotonic() + timeout
+        while True:
+            if generation != self._poll_generation:
+                return 409, _error(409, "Conflict: terminated by other getUpdates request")
+            ready = [u for u in self.pending if u["update_id"] >= offset][:limit]
+            remaining = deadline - time.monotonic()
+            if ready or remaining <= 0:
+                return 200, {"ok": True, "result": ready}
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    def _api_setWebhook(self, params: dict, files: dict) -> bool:
+        self.webhook_url = str(params["url"]) or None
+        self.webhook_secret = params.get("secret_token")
+        if params.get("drop_pending_updates"):
+            self.pending.clear()
+        if self.webhook_url and (self._pusher is None or self._pusher.done()):
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+        return True
+
+    def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
+        self.webhook_url = None
+        if params.get("drop_pending_updates"):
+            self.pending.clear()
+        return True
+
+    def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:
+        return {"url": self.webhook_url or "", "pending_update_count": len(self.pending)}
+
+    async def _push_updates(self) -> None:
+        retry = 0
+        async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+            while True:
+                await self.wait_until(
+                    lambda: self.webhook_url is None or self.pending, 3600, "an update to push"
+                )
+                if self.webhook_url is None:
+                    return
+                update = self.pending[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
+                try:
+                    response = await client.post(self.webhook_url, json=update, headers=headers)
+                    delivery = WebhookDelivery(update["update_id"], response.status_code)
+                except httpx.HTTPError as exc:
+                    delivery = WebhookDelivery(update["update_id"], None, type(exc).__name__)
+                self.deliveries.append(delivery)
+                if delivery.status == 200:
+                    if self.pending and self.pending[0] is update:
+                        self.pending.pop(0)
+                    retry = 0
+                else:
+                    # Telegram retries a failed delivery later; a short pause keeps tests quick.
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS[min(retry, 3)])
+                    retry += 1
+                self.notify()
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": code, "description": description}
+
+
+def _decode(name: str, raw: bytes) -> Any:
+    value = raw.decode("utf-8")
+    if name in STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class _MethodHandler(tornado.web.RequestHandler):
+    """POST (or GET) /bot<token>/<method>."""
+
+    def initialize(self, api: FakeTelegram) -> None:
+        self.api = api
+
+    def log_exception(self, *args: Any) -> None:
+        """Keep test output quiet; failures show in the test's own assertions."""
+
+    async def get(self, token: str, method: str) -> None:
+        await self.post(token, method)
+
+    async def post(self, token: str, method: str) -> None:
+        if token != self.api.token:
+            await self._reply(401, _error(401, "Unauthorized"))
+            return
+        arguments = {**self.request.query_arguments, **self.request.body_arguments}
+        params = {name: _decode(name, values[0]) for name, values in arguments.items()}
+        if self.request.headers.get("Content-Type", "").startswith("application/json"):
+            params.update(json.loads(self.request.body or b"{}"))
+        files = {name: parts[0].body for name, parts in self.request.files.items()}
+        status, body = await self.api.call(method, params, files)
+        await self._reply(status, body)
+
+    async def _reply(self, status: int, body: dict[str, Any]) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        # The bot process may have been killed while waiting for this answer.
+        with contextlib.suppress(StreamClosedError):
+            await self.finish(json.dumps(body))
+
+
+class _FileHandler(tornado.web.RequestHandler):
+    """GET /file/bot<token>/<file_path>: a file the user uploaded or the bot sent."""
+
+    def initialize(self, api: FakeTelegram) -> None:
+        self.api = api
+
+    async def get(self, token: str, file_path: str) -> None:
+        if token != self.api.token or file_path not in self.api.files:
+            self.set_status(404)
+            await self.finish(b"Not Found")
+            return
+        await self.finish(self.api.files[file_path])
