@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from telegram import Bot
+from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -135,15 +136,14 @@ class Pacer:
         self.rate = rate
         self.per_chat = per_chat
         self.resume_at = float("-inf")
-        self._recent: deque[float] = deque()
+        # The last RATE send times: a new send must come a second after the oldest of them.
+        self._recent: deque[float] = deque(maxlen=rate)
         self._chat_next: dict[int, float] = {}
 
     def ready_at(self, chat_id: int, now: float) -> float:
         """The earliest time a message to CHAT_ID may go (NOW or earlier: at once)."""
-        while self._recent and self._recent[0] <= now - 1.0:
-            self._recent.popleft()
         ready = max(self.resume_at, self._chat_next.get(chat_id, float("-inf")))
-        if len(self._recent) >= self.rate:
+        if len(self._recent) == self.rate:
             ready = max(ready, self._recent[0] + 1.0)
         return ready
 
@@ -240,7 +240,7 @@ class Dispatcher:
             per_chat_interval=timedelta(seconds=config.per_chat_interval),
         )
         for index, item in enumerate(batch):
-            if not await self._wait_turn(item.chat_id):
+            if self.stopping or not await self._wait_turn(item.chat_id):
                 await self.register.outbox.release(batch[index:], self.worker_id)
                 break
             if self.clock.now() > item.claimed_until - timedelta(seconds=config.lease_margin):
@@ -259,7 +259,9 @@ class Dispatcher:
         outbox = self.register.outbox
         worker = self.worker_id
         try:
-            message = await self.bot.send_message(item.chat_id, self.render(item))
+            message = await self.bot.send_message(
+                item.chat_id, self.render(item), parse_mode=ParseMode.HTML
+            )
         except RetryAfter as error:
             seconds = retry_seconds(error)
             self.pacer.pause(self.clock.monotonic() + seconds)
@@ -344,14 +346,19 @@ class Dispatcher:
                 idle_since = None
                 continue
             now = self.clock.now()
-            due = await self.register.outbox.next_due()
-            if due is None or due > now + horizon:
+            pending, leased = await self.register.outbox.next_times()
+            soonest = min((t for t in (pending, leased) if t is not None), default=None)
+            if soonest is None or soonest > now + horizon:
                 return
             idle_since = idle_since or now
             if now - idle_since > horizon:
                 raise RuntimeError("notifications are due but none could be claimed")
-            # Due but not claimable yet (a chat's pacing, another worker's claim): step on.
-            await self._sleep(max(step, (due - now).total_seconds()))
+            if leased is not None or pending is None or pending <= now:
+                # Another worker is sending, or a chat's pacing holds rows back: step on
+                # (never leap to a lease's end: that worker is still busy).
+                await self._sleep(step)
+            else:
+                await self._sleep((pending - now).total_seconds())
 
     async def run_forever(self) -> None:
         """Deliver until stop(); a failure (database down) is logged and retried."""
@@ -370,7 +377,10 @@ class Dispatcher:
 
 
 async def start_delivery(
-    application: Application, config: DeliveryConfig | None = None
+    application: Application,
+    config: DeliveryConfig | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> Dispatcher:
     """Start draining the outbox in the background (from post_init); stop_delivery() ends it."""
     texts = application.bot_data.get("config")
@@ -378,6 +388,7 @@ async def start_delivery(
         application.bot_data["register"],
         application.bot,
         config=config,
+        clock=clock,
         texts=texts if isinstance(texts, HandlerConfig) else None,
     )
     task = asyncio.create_task(dispatcher.run_forever(), name="outbox-delivery")

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter
-from telegram.ext import Application
+from telegram.ext import Application, ApplicationHandlerStop
 
 from handlers.context import BotContext
 from handlers.texts import Html, text
@@ -23,7 +23,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, UpdateAlreadyProcessed):
         # A duplicate delivery met the original's record: its effect is stored once already.
         log.info("update already processed by another delivery; dropped", extra=extra)
-        return
+        raise ApplicationHandlerStop  # no other group may act on it either
     if isinstance(error, RetryAfter | Forbidden | NetworkError):
         log.warning("telegram refused a call: %s", type(error).__name__, extra=extra)
         return

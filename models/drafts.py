@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from models.columns import utcnow
 from models.crypto import Vault
@@ -121,26 +121,44 @@ class DraftStore:
         return state
 
     async def _save(self, session: Any, state: DraftState, now: datetime) -> None:
-        row = (
-            await session.execute(
-                select(Draft).where(Draft.chat_id == state.chat_id).with_for_update()
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = Draft(chat_id=state.chat_id, created_at=now)
-            session.add(row)
-        row.user_id = state.user_id
-        row.step = state.step
-        row.idempotency_key = state.idempotency_key
-        row.sealed = self.vault.seal_json(state.answers, context=draft_context(state.chat_id))
-        row.message_ids = json.dumps(state.message_ids)
-        row.report_id = state.report_id
-        row.updated_at = now
-        row.expires_at = now + self.ttl
-        await session.flush()
-        state.created_at = row.created_at
+        values = {
+            "user_id": state.user_id,
+            "step": state.step,
+            "idempotency_key": state.idempotency_key,
+            "sealed": self.vault.seal_json(state.answers, context=draft_context(state.chat_id)),
+            "message_ids": json.dumps(state.message_ids),
+            "report_id": state.report_id,
+            "updated_at": now,
+            "expires_at": now + self.ttl,
+        }
+        result = await session.execute(
+            update(Draft).where(Draft.chat_id == state.chat_id).values(**values)
+        )
+        if not result.rowcount:
+            session.add(Draft(chat_id=state.chat_id, created_at=now, **values))
+            await session.flush()
+            state.created_at = now
         state.updated_at = now
-        state.expires_at = row.expires_at
+        state.expires_at = values["expires_at"]
+
+    async def save_messages(self, state: DraftState, *, now: datetime | None = None) -> bool:
+        """Store only STATE's message ids (and push its expiry back); False if it is gone."""
+        now = now or utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Draft)
+                .where(
+                    Draft.chat_id == state.chat_id,
+                    Draft.idempotency_key == state.idempotency_key,
+                )
+                .values(
+                    message_ids=json.dumps(state.message_ids),
+                    updated_at=now,
+                    expires_at=now + self.ttl,
+                )
+            )
+        state.updated_at, state.expires_at = now, now + self.ttl
+        return bool(result.rowcount)
 
     async def mark_filed(
         self, state: DraftState, report_id: int, *, subscribe: bool, now: datetime | None = None

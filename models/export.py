@@ -52,6 +52,7 @@ COLUMNS = (
 )
 # OWASP "CSV Injection": a cell starting with one of these may run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
 BOM = "\ufeff"
 
 
@@ -134,6 +135,8 @@ def row_of(report: ReportView) -> dict[str, Any]:
 
 def csv_cell(value: Any) -> str:
     """One CSV cell: text neutralised against formula injection; numbers we wrote stay numbers."""
+    if value.__class__ is str:
+        return "'" + value if value[:1] in _TRIGGERS else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -141,10 +144,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int | float):
         # Our own coordinates, never user text: a negative longitude must stay a number.
         return repr(value)
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return csv_cell(str(value))
 
 
 class CsvWriter:

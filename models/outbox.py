@@ -387,8 +387,8 @@ class Outbox:
                 .values(**values)
             )
 
-    async def next_due(self) -> datetime | None:
-        """When the next unfinished notification becomes claimable (it may already be)."""
+    async def next_times(self) -> tuple[datetime | None, datetime | None]:
+        """(when the next pending row is due, when the first lease runs out): None if none."""
         async with self.db.read() as session:
             pending = (
                 await session.execute(
@@ -402,8 +402,7 @@ class Outbox:
                     )
                 )
             ).scalar_one()
-        times = [moment for moment in (pending, leased) if moment is not None]
-        return min(times) if times else None
+        return pending, leased
 
     async def unfinished(self) -> int:
         """How many notifications are pending or being sent."""

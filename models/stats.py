@@ -82,11 +82,13 @@ class Stats:
             )
             by_status = {status: count for status, count in status_rows}
             method_rows = await session.execute(
-                select(Report.theft_method, func.count())
-                .group_by(Report.theft_method)
-                .order_by(func.count().desc(), Report.theft_method)
+                select(Report.theft_method, func.count()).group_by(Report.theft_method)
             )
-            method_counts = [(method, count) for method, count in method_rows]
+            # A handful of groups: ordered here, since backends disagree on where NULL sorts.
+            method_counts = sorted(
+                ((method, count) for method, count in method_rows),
+                key=lambda row: (-row[1], row[0] is None, row[0] or ""),
+            )
             total, with_imei, with_tracked = (
                 await session.execute(
                     select(

@@ -79,6 +79,7 @@ class TelegramScript:
     fail_chat: dict[int, list[Failure]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     fail_when: Callable[[int, int], Failure | None] | None = None
+    refused: list[tuple[float, int, Failure]] = field(default_factory=list)
 
     def __call__(self, call: ApiCall) -> None:
         """See each call first; raise to make Telegram refuse it."""
@@ -96,10 +97,11 @@ class TelegramScript:
         elif self.fail_when is not None:
             error = self.fail_when(self.attempts, chat_id)
         if error is not None:
+            self.refused.append((self.clock.monotonic(), chat_id, error))
             raise error
         self.sent.append(Sent(self.clock.monotonic(), chat_id, str(call.params["text"])))
 
-    def keys(self) -> list[tuple[int, str]]:
+    def sent_keys(self) -> list[tuple[int, str]]:
         """(chat, text) of every accepted send: a duplicate appears twice."""
         return [(item.chat_id, item.text) for item in self.sent]
 
@@ -171,8 +173,10 @@ async def many_reports(
     vault = register.vault
     rows = []
     references = []
-    for _ in chats:
-        reference = str(Reference.generate())
+    unique: set[str] = set()
+    while len(unique) < len(chats):
+        unique.add(str(Reference.generate()))
+    for reference in sorted(unique):
         references.append(reference)
         private = {"model": "iPhone 13", "imeis": [], "language": "en"}
         rows.append(
@@ -225,9 +229,7 @@ async def many_reports(
                 for ref, chat in zip(references, chats, strict=True)
             ],
         )
-    return [
-        Made(found[ref], ref, chat) for ref, chat in zip(references, chats, strict=True)
-    ]
+    return [Made(found[ref], ref, chat) for ref, chat in zip(references, chats, strict=True)]
 
 
 async def recover_all(register: Register, made: list[Made]) -> int:

@@ -116,15 +116,15 @@ async def bulk_reports(
                 }
             )
         async with register.db.write() as session:
-            ids = (
-                await session.execute(
-                    insert(Report.__table__).returning(
-                        Report.__table__.c.id, sort_by_parameter_order=True
-                    ),
-                    rows,
-                )
-            ).scalars()
-            ids = list(ids)
+            # RETURNING without an order guarantee lets SQLAlchemy batch many rows a statement.
+            returned = await session.execute(
+                insert(Report.__table__).returning(
+                    Report.__table__.c.reference, Report.__table__.c.id
+                ),
+                rows,
+            )
+            id_of = {reference: report_id for reference, report_id in returned}
+            ids = [id_of[row["reference"]] for row in rows]
             await session.execute(
                 insert(ReportImei.__table__),
                 [

@@ -12,7 +12,6 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.common import answer_unknown_command
 from handlers.context import BotContext
 
 # Each step module declares its questions on import.
@@ -20,6 +19,7 @@ from handlers.conversation import (  # noqa: F401
     commands,
     contact,
     device,
+    fallback,
     how,
     imei,
     number,
@@ -59,7 +59,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, router.on_message)
     )
-    application.add_handler(MessageHandler(filters.COMMAND, answer_unknown_command))
+    application.add_handler(
+        MessageHandler(fallback.UnknownCommand(application), fallback.unknown_command)
+    )
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             expire_drafts, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="expire-drafts"

@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from handlers.context import BotContext
 from handlers.conversation import keyboards
 from handlers.conversation.states import EDIT_GROUPS, QUESTIONS, REVIEW
-from handlers.texts import languages, text
+from handlers.texts import MAX_MESSAGE_LENGTH, languages, text
 from models.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
@@ -29,6 +29,20 @@ class Outgoing:
 
     html: str
     keyboard: InlineKeyboardMarkup | None = None
+
+
+def split_message(html: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """HTML cut at line ends into messages within LIMIT (our tags never span lines)."""
+    parts: list[str] = []
+    current = ""
+    for line in html.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return [part for part in parts if part.strip()] or [html]
 
 
 class Turn:
@@ -91,8 +105,11 @@ class Turn:
         return text(f"conversation.{key}", self.lang, **params)
 
     def send(self, html: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """Queue a message (already safe HTML)."""
-        self.out.append(Outgoing(html, keyboard))
+        """Queue a message (already safe HTML), split at line ends if Telegram's limit needs it."""
+        parts = split_message(html)
+        for part in parts[:-1]:
+            self.out.append(Outgoing(part))
+        self.out.append(Outgoing(parts[-1], keyboard))
 
     def say(self, key: str, keyboard: InlineKeyboardMarkup | None = None, **params: object) -> None:
         """Queue the text KEY."""
@@ -245,7 +262,7 @@ class Turn:
             if self.draft is not None and not self.drop:
                 if sent or incoming:
                     self.draft.remember_messages(sent + ([incoming] if incoming else []))
-                    await store.save(self.draft)
+                    await store.save_messages(self.draft)
                 if self.live_after:
                     self.context.chat_data[LIVE] = self.draft.token
 

@@ -22,8 +22,11 @@ from models.reports import ReportView
 
 log = logging.getLogger("reportbot.followup")
 
-# A deep link's payload has the shape REF_CODE; any other /start goes to the conversation.
-DEEP_LINK = filters.Regex(re.compile(r"^/start(@\w+)?\s+[A-Za-z0-9-]+_[A-Za-z0-9-]+\s*$"))
+# A deep link's payload is SPR<reference>_<code> (even cut short); any other /start, with or
+# without a payload, goes to the conversation.
+DEEP_LINK = filters.Regex(
+    re.compile(r"^/start(@\w+)?\s+SPR[A-Z0-9]{1,12}_[A-Z0-9]{0,16}\s*$", re.IGNORECASE)
+)
 
 
 def user_language(context: BotContext) -> str | None:

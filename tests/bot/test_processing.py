@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 from telegram import Update
-from telegram.ext import Application, MessageHandler, PollAnswerHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    MessageHandler,
+    PollAnswerHandler,
+    filters,
+)
 
 from bot.app import CONSOLE_TOKEN, build_application
 from bot.local_api import ApiCall, LocalBotApi, LocalUser
@@ -72,6 +78,7 @@ def _echo_handler(tracker: Tracker, *, write: bool = False) -> MessageHandler:
             await update.effective_message.reply_text(f"got {update.effective_message.text}")
         finally:
             tracker.leave(chat_id)
+        raise ApplicationHandlerStop  # the test's handler stands in for the real ones
 
     return MessageHandler(filters.TEXT, echo)
 
@@ -164,11 +171,13 @@ async def test_a_busy_chat_does_not_hold_up_others_or_chatless_updates(settings,
         seen.append(text)
         if len(seen) == 2:
             two_seen.set()
+        raise ApplicationHandlerStop
 
     async def on_poll_answer(update: Update, context) -> None:
         seen.append("poll answer")
         if len(seen) == 2:
             two_seen.set()
+        raise ApplicationHandlerStop
 
     application.add_handler(MessageHandler(filters.TEXT, on_text), group=-1)
     application.add_handler(PollAnswerHandler(on_poll_answer), group=-1)

@@ -64,9 +64,12 @@ class FakeTelegram(LocalBotApi):
         self.webhook_secret: str | None = None
         self.deliveries: list[WebhookDelivery] = []
         self.activity: dict[int, int] = {}
+        # Which bot process (the harness counts them) took each update.
+        self.generation = 0
+        self.taken_by: dict[int, int] = {}
         self._update_ids = itertools.count(1001)
         self._changed = asyncio.Event()
-        self._poll_generation = 0
+        self._poll_round = 0
         self._pusher: asyncio.Task | None = None
         self._server: tornado.httpserver.HTTPServer | None = None
         self.port = 0
@@ -141,6 +144,15 @@ class FakeTelegram(LocalBotApi):
         """Whether the bot has taken UPDATE_ID for good (a later offset, or a webhook 200)."""
         return all(update["update_id"] != update_id for update in self.pending)
 
+    def is_lost(self, update_id: int) -> bool:
+        """Whether UPDATE_ID went for good to a bot process that has since been replaced.
+
+        Telegram will not deliver it again: the process confirmed it (its next long poll, or
+        its webhook's 200 came before the work was done) and then died.
+        """
+        taken = self.taken_by.get(update_id)
+        return taken is not None and taken < self.generation and self.is_confirmed(update_id)
+
     # -- answering the bot -------------------------------------------------------------------
 
     async def call(
@@ -190,15 +202,17 @@ class FakeTelegram(LocalBotApi):
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
         # A newer long poll ends the older one, as on Telegram.
-        self._poll_generation += 1
-        generation = self._poll_generation
+        self._poll_round += 1
+        poll_round = self._poll_round
         deadline = time.monotonic() + timeout
         while True:
-            if generation != self._poll_generation:
+            if poll_round != self._poll_round:
                 return 409, _error(409, "Conflict: terminated by other getUpdates request")
             ready = [u for u in self.pending if u["update_id"] >= offset][:limit]
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0:
+                for update in ready:
+                    self.taken_by[update["update_id"]] = self.generation
                 return 200, {"ok": True, "result": ready}
             changed = self._changed
             with contextlib.suppress(TimeoutError):
@@ -240,6 +254,7 @@ class FakeTelegram(LocalBotApi):
                     delivery = WebhookDelivery(update["update_id"], None, type(exc).__name__)
                 self.deliveries.append(delivery)
                 if delivery.status == 200:
+                    self.taken_by[update["update_id"]] = self.generation
                     if self.pending and self.pending[0] is update:
                         self.pending.pop(0)
                     retry = 0

@@ -117,6 +117,7 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._watcher: asyncio.Task | None = None
         self.starts = 0
+        self.up = False
 
     @property
     def webhook(self) -> bool:
@@ -127,6 +128,7 @@ class BotProcess:
         """Start the bot and wait until it is ready to receive updates."""
         assert self.process is None or self.process.returncode is not None
         first_call = len(self.server.calls)
+        self.server.generation += 1
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -149,6 +151,8 @@ class BotProcess:
         )
         if self._exited():
             raise AssertionError(f"the bot exited at start:\n{self.output()}")
+        self.up = True
+        self.server.notify()
 
     async def _watch(self, process: asyncio.subprocess.Process) -> None:
         await process.wait()
@@ -162,7 +166,11 @@ class BotProcess:
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(number)
-        return await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
+        try:
+            return await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
+        finally:
+            self.up = False
+            self.server.notify()
 
     async def kill(self) -> None:
         """SIGKILL: the process dies wherever it is."""

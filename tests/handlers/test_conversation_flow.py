@@ -23,15 +23,19 @@ def filed_reference(victim) -> tuple[str, str]:
     """The reference and access code the bot showed."""
     import re
 
-    found = re.search(r"Reference: <code>(SPR-\w{4}-\w{2})</code>\nAccess code: <code>(\S+)</code>",
-                      victim.texts())  # fmt: skip
+    found = re.search(
+        r"Reference: <code>(SPR-\w{4}-\w{2})</code>\nAccess code: <code>(\S+)</code>",
+        victim.texts(),
+    )
     assert found, "no reference shown"
     return found.group(1), found.group(2)
 
 
 async def test_iphone_on_own_account_files_a_subscribed_report(victim, register):
     first = await victim.send("/start")
-    assert first[0].text.startswith("<b>If you are in danger, or the theft is happening now, call 999")
+    assert first[0].text.startswith(
+        "<b>If you are in danger, or the theft is happening now, call 999"
+    )
     assert "encrypted" in first[0].text and "730 days" in first[0].text
 
     await victim.walk(states.MODEL)
@@ -49,7 +53,11 @@ async def test_iphone_on_own_account_files_a_subscribed_report(victim, register)
 
     report = await register.reports.get(reference)
     assert report is not None and report.status.value == "submitted"
-    assert (report.make, report.platform, report.theft_method) == ("apple", "iphone", "snatched_moped")
+    assert (report.make, report.platform, report.theft_method) == (
+        "apple",
+        "iphone",
+        "snatched_moped",
+    )
     assert report.imeis == [FIRST_IMEI.digits]
     assert report.get("model") == "iPhone 15"
     assert report.get("colour") == "blue, cracked corner"
@@ -89,11 +97,15 @@ async def test_android_on_a_borrowed_phone_is_not_subscribed_and_can_follow_else
     reference, code = filed_reference(victim)
     shown = victim.texts(replies)
     assert "Theft protection" in shown
-    link = f"https://t.me/StolenPhoneReportBot?start={deep_link_payload(Reference(reference), code)}"
+    link = (
+        f"https://t.me/StolenPhoneReportBot?start={deep_link_payload(Reference(reference), code)}"
+    )
     assert link in shown
     assert f"/status {reference} {code}" in shown
     assert "Nothing will be sent to this chat" in shown
-    assert ("🧹 Clear this chat", "c:") in [(label, data[:2]) for label, data in replies[-1].buttons]
+    assert ("🧹 Clear this chat", "c:") in [
+        (label, data[:2]) for label, data in replies[-1].buttons
+    ]
 
     report = await register.reports.get(reference)
     assert (report.make, report.platform, report.own_account) == ("samsung", "android", False)
@@ -188,7 +200,9 @@ async def test_when_earlier_today_asks_the_time(victim):
     await victim.send(earlier.strftime("%H:%M"))
     answers = await victim.answers()
     assert answers["incident_exact"] is True
-    assert datetime.fromisoformat(answers["incident_at"]) == earlier.replace(second=0, microsecond=0)
+    assert datetime.fromisoformat(answers["incident_at"]) == earlier.replace(
+        second=0, microsecond=0
+    )
     assert await victim.step() == states.WHERE
 
 

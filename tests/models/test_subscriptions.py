@@ -52,7 +52,9 @@ async def test_unsubscribe_ends_it_and_cancels_unsent_messages(register: Registe
     assert not await register.subscriptions.unsubscribe(filed.report_id, CHAT)
     assert not await register.subscriptions.is_subscribed(filed.report_id, CHAT)
     assert await register.subscriptions.active(filed.report_id) == []
-    states = {row.kind: (row.state, row.last_error) for row in await rows(register.db, Notification)}
+    states = {
+        row.kind: (row.state, row.last_error) for row in await rows(register.db, Notification)
+    }
     assert states == {
         "reminder": ("cancelled", "unsubscribed"),
         "status:located": ("cancelled", "unsubscribed"),

@@ -1,0 +1,32 @@
+"""`reportbot console`: the real bot, offline, in the terminal (see docs/console.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.console import run_console
+from bot.settings import Settings
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `console`."""
+    console = subparsers.add_parser(
+        "console",
+        help="talk to the bot offline in the terminal, one message a line (works with a script)",
+    )
+    console.add_argument(
+        "--user-id",
+        type=int,
+        default=None,
+        help="be this Telegram user (to come back to an unfinished report); default: a new one",
+    )
+    console.add_argument("--first-name", default="Sam", help="the user's first name")
+    console.set_defaults(func=console_command)
+
+
+async def console_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the console on stdin and stdout."""
+    return await run_console(
+        settings, sys.stdin, sys.stdout, user_id=args.user_id, first_name=args.first_name
+    )

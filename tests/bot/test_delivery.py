@@ -1,0 +1,406 @@
+"""Delivering the outbox through a fake Bot API that floods, fails and blocks at chosen moments.
+
+Time is a FakeClock: every send is stamped with fake time, and the limits are checked on those
+stamps (at most `overall_rate` in any second, one a second per chat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+from telegram import Bot
+from telegram.error import TimedOut
+
+from bot.app import CONSOLE_TOKEN
+from bot.delivery import DeliveryConfig, Dispatcher, Pacer, start_delivery, stop_delivery
+from bot.local_api import ApiError, LocalBotApi
+from models.database import Database
+from models.register import Register
+from models.statuses import Status
+from models.tables import DeliveryAttempt, Subscription
+from tests.conftest import DatabaseFactory
+from tests.factories import rows
+from tests.followup_fixtures import (
+    FakeClock,
+    TelegramScript,
+    dispatcher,
+    file_report,
+    many_reports,
+    max_in_window,
+    min_chat_gap,
+    notifications,
+    recover_all,
+)
+
+RATE = 25
+# PTB itself reads RetryAfter.retry_after while building the error.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def flood(seconds: int) -> ApiError:
+    """Telegram's answer when the bot sends too fast."""
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when the dispatcher sleeps."""
+    return FakeClock()
+
+
+@pytest.fixture
+def script(api: LocalBotApi, clock: FakeClock) -> TelegramScript:
+    """The fake Telegram's behaviour, installed in the local Bot API."""
+    script = TelegramScript(clock)
+    api.on_call = script
+    return script
+
+
+def chats_for(count: int, *, shared_every: int = 4, first: int = 10_000) -> list[int]:
+    """COUNT chat ids, where every SHARED_EVERY-th report shares the previous report's chat."""
+    chats: list[int] = []
+    for index in range(count):
+        if chats and index % shared_every == 0:
+            chats.append(chats[-1])
+        else:
+            chats.append(first + index)
+    return chats
+
+
+def assert_limits(script: TelegramScript, rate: int = RATE) -> None:
+    """At most RATE sends in any second, and a second between two sends to one chat."""
+    assert max_in_window([item.at for item in script.sent]) <= rate
+    assert min_chat_gap(script.sent) >= 1.0 - 1e-6
+
+
+async def assert_all_delivered_once(register: Register, script: TelegramScript) -> None:
+    """Every outbox row delivered, each message accepted by Telegram exactly once."""
+    keys = script.sent_keys()
+    assert len(keys) == len(set(keys))
+    outbox = await notifications(register)
+    assert {row.state for row in outbox} == {"delivered"}
+    assert len(keys) == len(outbox)
+    assert all(row.telegram_message_id for row in outbox)
+
+
+async def test_each_message_is_delivered_once_within_the_limits(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(120))
+    assert await recover_all(register, made) == 120
+    await dispatcher(register, application, clock).drain()
+    await assert_all_delivered_once(register, script)
+    assert_limits(script)
+    # 120 messages at 25 a second take about five seconds of (fake) time, not more.
+    assert 4 <= clock.elapsed <= 8
+    attempts = await rows(register.db, DeliveryAttempt)
+    assert len(attempts) == script.attempts == 120
+    assert {attempt.outcome for attempt in attempts} == {"delivered"}
+    recovered = [s for s in script.sent if "has been recovered" in s.text]
+    assert len(recovered) == 120
+    assert all(m.reference in " ".join(s.text for s in script.sent) for m in made)
+
+
+async def test_retry_after_pauses_every_send_as_telegram_asks(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(60, shared_every=1000))
+    await recover_all(register, made)
+    script.fail_when = lambda attempt, chat: flood(7) if attempt in (10, 31) else None
+    await dispatcher(register, application, clock).drain()
+    await assert_all_delivered_once(register, script)
+    assert_limits(script)
+    assert len(script.refused) == 2
+    for refused_at, _chat, _error in script.refused:
+        assert not [s for s in script.sent if refused_at < s.at < refused_at + 7]
+    outcomes = Counter(attempt.outcome for attempt in await rows(register.db, DeliveryAttempt))
+    assert outcomes == {"delivered": 60, "retry_after": 2}
+
+
+async def test_network_errors_are_retried_with_backoff(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(40, shared_every=1000))
+    await recover_all(register, made)
+    unlucky = made[5].chat_id
+    script.fail_chat[unlucky] = [
+        ApiError(502, "Bad Gateway"),
+        ConnectionResetError("connection reset by peer"),
+        TimedOut("Timed out"),
+    ]
+    await dispatcher(register, application, clock).drain()
+    await assert_all_delivered_once(register, script)
+    assert_limits(script)
+    refused = [at for at, chat, _ in script.refused if chat == unlucky]
+    [delivered] = [s.at for s in script.sent if s.chat_id == unlucky]
+    # Backoff doubles: 2 s, 4 s, 8 s after the first, second and third failure.
+    times = [*refused, delivered]
+    gaps = [round(later - earlier, 6) for earlier, later in pairwise(times)]
+    assert gaps == [2, 4, 8]
+    [row] = [n for n in await notifications(register) if n.chat_id == unlucky]
+    assert row.attempts == 4
+    tries = await rows(register.db, DeliveryAttempt, DeliveryAttempt.notification_id == row.id)
+    assert [t.outcome for t in tries] == [
+        "network_error",
+        "network_error",
+        "timed_out",
+        "delivered",
+    ]
+    assert "Bad Gateway" in (tries[0].detail or "")
+
+
+async def test_a_blocked_bot_ends_the_chats_subscriptions_and_is_not_retried(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    blocked = 777
+    made = await many_reports(register, [blocked, blocked, blocked, 1, 2, 3])
+    await recover_all(register, made)
+    script.blocked.add(blocked)
+    await dispatcher(register, application, clock).drain()
+    assert sorted(s.chat_id for s in script.sent) == [1, 2, 3]
+    # One try told us the chat is gone; its other messages were not even tried.
+    assert [chat for _, chat, _ in script.refused] == [blocked]
+    rows_of_blocked = [n for n in await notifications(register) if n.chat_id == blocked]
+    assert {n.state for n in rows_of_blocked} == {"failed"}
+    assert sorted(n.last_error or "" for n in rows_of_blocked) == [
+        "Forbidden: bot was blocked by the user",
+        "not sent: the chat blocked the bot or is gone",
+        "not sent: the chat blocked the bot or is gone",
+    ]
+    subscriptions = await rows(register.db, Subscription, Subscription.chat_id == blocked)
+    assert not any(s.active for s in subscriptions)
+    assert {s.deactivated_reason for s in subscriptions} == {"the chat blocked the bot or is gone"}
+    # Later status changes queue nothing for it.
+    await register.reports.change_status(made[0].reference, Status.RETURNED, actor="officer")
+    assert [n for n in await notifications(register) if n.state == "pending"] == []
+
+
+async def test_a_bad_request_fails_with_its_reason(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, [1, 2, 3])
+    await recover_all(register, made)
+    script.fail_chat[1] = [ApiError(400, "Bad Request: message is too long")]
+    script.fail_chat[2] = [ApiError(400, "Bad Request: chat not found")]
+    await dispatcher(register, application, clock).drain()
+    by_chat = {n.chat_id: (n.state, n.last_error) for n in await notifications(register)}
+    assert by_chat == {
+        1: ("failed", "Message is too long"),
+        2: ("failed", "Chat not found"),
+        3: ("delivered", None),
+    }
+    active = {s.chat_id: s.active for s in await rows(register.db, Subscription)}
+    assert active == {1: True, 2: False, 3: True}
+    assert script.attempts == 3
+
+
+async def test_chaos_every_message_once_or_failed_for_a_blocked_chat(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(300, shared_every=3))
+    await recover_all(register, made)
+    blocked = {made[7].chat_id, made[100].chat_id}
+    script.blocked |= blocked
+    chance = random.Random(5)
+
+    def trouble(attempt: int, chat: int) -> Exception | None:
+        roll = chance.random()
+        if roll < 0.03:
+            return flood(chance.randint(1, 5))
+        if roll < 0.08:
+            return ApiError(chance.choice([500, 502, 504]), "Internal Server Error")
+        if roll < 0.11:
+            return TimedOut("Timed out")
+        return None
+
+    script.fail_when = trouble
+    await dispatcher(register, application, clock).drain()
+    keys = script.sent_keys()
+    assert len(keys) == len(set(keys))
+    outbox = await notifications(register)
+    for row in outbox:
+        expected = "failed" if row.chat_id in blocked else "delivered"
+        assert row.state == expected, (row.chat_id, row.state, row.last_error)
+    assert len(keys) == sum(1 for row in outbox if row.state == "delivered")
+    assert_limits(script)
+    assert len(await rows(register.db, DeliveryAttempt)) == script.attempts
+
+
+async def test_the_reminder_comes_once_a_day_later_and_not_after_closing(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    kept = await file_report(register)
+    closed = await file_report(register)
+    chat = 4242
+    for filed in (kept, closed):
+        result = await register.subscriptions.subscribe(filed.report_id, chat, via="own_account")
+        assert result.reminder_queued
+    await register.reports.change_status(closed.reference, Status.CLOSED, actor="officer")
+    worker = dispatcher(register, application, clock)
+    await worker.drain()
+    assert [s.text for s in script.sent if "has been closed" in s.text]
+    assert not [s for s in script.sent if "A day ago" in s.text]
+    await worker.drain(horizon=timedelta(days=2))
+    reminders = [s for s in script.sent if "A day ago" in s.text]
+    assert len(reminders) == 1 and kept.reference in reminders[0].text
+    report = await register.reports.get(kept.reference)
+    assert report is not None
+    sent_at = clock.start + timedelta(seconds=reminders[0].at)
+    assert sent_at >= report.created_at + timedelta(days=1)
+    await worker.drain(horizon=timedelta(days=30))
+    assert len([s for s in script.sent if "A day ago" in s.text]) == 1
+    states = {n.report_id: (n.kind, n.state) for n in await notifications(register)}
+    assert states[kept.report_id] == ("reminder", "delivered")
+    by_kind = {
+        n.kind: (n.state, n.last_error)
+        for n in await notifications(register)
+        if n.report_id == closed.report_id
+    }
+    assert by_kind == {
+        "reminder": ("cancelled", "not sent: the report is closed"),
+        "status:closed": ("delivered", None),
+    }
+
+
+async def test_a_dead_workers_claims_are_taken_over_after_the_lease(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(30, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    # A worker claims a batch and dies before sending anything.
+    dead = await register.outbox.claim("dead", clock.now(), limit=10, lease=timedelta(seconds=30))
+    assert len(dead) == 10
+    await dispatcher(register, application, clock, lease=30, lease_margin=10).drain()
+    await assert_all_delivered_once(register, script)
+    assert clock.elapsed >= 30
+    outcomes = Counter(a.outcome for a in await rows(register.db, DeliveryAttempt))
+    assert outcomes == {"delivered": 30, "lease_expired": 10}
+
+
+async def test_stopping_gives_unsent_claims_back(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(40, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    worker = dispatcher(register, application, clock)
+    script.fail_when = lambda attempt, chat: worker.stop() if attempt == 5 else None
+    await worker.run_once()
+    states = Counter(n.state for n in await notifications(register))
+    assert states == {"delivered": 5, "pending": 35}
+    await dispatcher(register, application, clock, worker_id="next").drain()
+    await assert_all_delivered_once(register, script)
+
+
+async def _worker_bot(script: TelegramScript) -> Bot:
+    bot = Bot(CONSOLE_TOKEN, request=LocalBotApi(on_call=script))
+    await bot.initialize()
+    return bot
+
+
+async def test_two_workers_on_one_database_never_send_twice(
+    databases: DatabaseFactory, vault, clock: FakeClock
+) -> None:
+    db = await databases.create()
+    register = Register(db, vault)
+    made = await many_reports(register, chats_for(500, shared_every=2))
+    assert await recover_all(register, made) == 500
+    url = db.url.render_as_string(hide_password=False)
+    workers, scripts, bots = [], [], []
+    for number in range(2):
+        # Each worker has its own engine, connections and Bot, as separate processes would.
+        own = Register(Database(url, schema=db.schema), vault)
+        script = TelegramScript(clock)
+        bot = await _worker_bot(script)
+        config = DeliveryConfig(overall_rate=RATE, lease=3600)
+        workers.append(Dispatcher(own, bot, config=config, clock=clock, worker_id=f"w{number}"))
+        scripts.append(script)
+        bots.append(bot)
+    try:
+        await asyncio.gather(*(worker.drain() for worker in workers))
+    finally:
+        for worker, bot in zip(workers, bots, strict=True):
+            await bot.shutdown()
+            await worker.register.close()
+    keys = [key for script in scripts for key in script.sent_keys()]
+    assert len(keys) == len(set(keys)) == 500
+    assert all(script.sent for script in scripts), "both workers took part"
+    for script in scripts:
+        assert max_in_window([s.at for s in script.sent]) <= RATE
+    assert min_chat_gap([s for script in scripts for s in script.sent]) >= 1.0 - 1e-6
+    outbox = await notifications(register)
+    assert {row.state for row in outbox} == {"delivered"}
+    assert {row.claimed_by for row in outbox} == {"w0", "w1"}
+
+
+async def test_bulk_recovery_of_a_thousand_reports_delivers_a_thousand_messages(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(1000, shared_every=5))
+    assert len({m.chat_id for m in made}) == 801  # 199 chats follow two of the reports
+    assert await recover_all(register, made) == 1000
+    await dispatcher(register, application, clock).drain()
+    await assert_all_delivered_once(register, script)
+    assert len(script.sent) == 1000
+    assert_limits(script)
+    assert clock.elapsed >= 1000 / RATE - 1
+
+
+async def test_delivery_runs_in_the_background_from_post_init(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    [made] = await many_reports(register, [31])
+    await recover_all(register, [made])
+    assert application.post_init is not None and application.post_stop is not None
+    delivered = asyncio.Event()
+    script.fail_when = lambda attempt, chat: delivered.set()
+    await start_delivery(application, clock=clock)
+    await asyncio.wait_for(delivered.wait(), timeout=30)
+    await stop_delivery(application)
+    await stop_delivery(application)  # a second stop is harmless
+    assert [s.chat_id for s in script.sent] == [31]
+    [row] = await notifications(register)
+    assert row.state == "delivered"
+
+
+def test_pacer_spaces_sends_by_the_rate_and_per_chat() -> None:
+    pacer = Pacer(3, 1.0)
+    assert pacer.ready_at(1, 0.0) <= 0.0
+    for chat, at in ((1, 0.0), (2, 0.1), (3, 0.2)):
+        pacer.sent(chat, at)
+    assert pacer.ready_at(4, 0.3) == 1.0  # three in the last second: wait for the first to age
+    assert pacer.ready_at(1, 1.05) <= 1.05  # ready already
+    assert pacer.ready_at(2, 1.05) == 1.1  # chat 2's own second
+    pacer.pause(5.0)
+    assert pacer.ready_at(9, 2.0) == 5.0
+    with pytest.raises(ValueError):
+        Pacer(0, 1.0)
+
+
+async def test_notification_texts_fit_and_carry_the_reference(
+    register: Register, application
+) -> None:
+    from handlers.followup.notifications import render_notification
+
+    for kind in (
+        "status:located",
+        "status:recovered",
+        "status:returned",
+        "status:closed",
+        "status:under_review",
+        "reminder",
+    ):
+        body = render_notification(kind, "SPR-7KQ4-M9", "en")
+        assert "SPR-7KQ4-M9" in body and len(body) < 4096
+    recovered = render_notification("status:recovered", "SPR-7KQ4-M9", "en")
+    for must in ("photo ID", "Never pay", "passwords", "Apple ID", "we found your iPhone"):
+        assert must in recovered
+    reminder = render_notification("reminder", "SPR-7KQ4-M9", "en")
+    for must in ("block the SIM and the IMEI", "passwords", "previews"):
+        assert must in reminder

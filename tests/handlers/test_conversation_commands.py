@@ -1,0 +1,174 @@
+"""Commands in the middle of the flow: /back /cancel /help /language /advice /forget /status."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.conversation import states
+from tests.handlers.conftest import HAPPY, SECOND_IMEI, pin, press, send
+
+BRANCHES = {
+    states.IMEI2: send(SECOND_IMEI.digits),
+    states.WHEN: press("Earlier today"),
+    states.WHEN_TIME: send("00:00"),
+    states.WHERE: pin(51.5142, -0.1494),
+    states.TRACKED: press("Yes, I can see it"),
+}
+
+
+@pytest.mark.parametrize("route", ["main", "branches"])
+async def test_back_returns_to_the_previous_question_at_every_step(victim, route):
+    instead = BRANCHES if route == "branches" else {}
+    first = await victim.send("/back")
+    assert "There is no question to go back to" in first[0].text
+    await victim.send("/start")
+    visited = []
+    while (step := await victim.step()) != states.REVIEW:
+        if visited:
+            replies = await victim.send("/back")
+            assert await victim.step() == visited[-1], f"/back at {step}"
+            assert replies[-1].buttons or replies[-1].text  # the previous question, asked again
+            await victim.do(instead.get(visited[-1], HAPPY[visited[-1]]))
+            assert await victim.step() == step, f"answering {visited[-1]} again"
+        else:
+            replies = await victim.send("/back")
+            assert "This is the first question" in replies[0].text
+        visited.append(step)
+        await victim.do(instead.get(step, HAPPY[step]))
+    expected = {states.WHEN_TIME, states.WHERE_NOTE, states.TRACKED_WHERE, states.IMEI2_OK}
+    assert expected <= set(visited) if route == "branches" else not expected & set(visited)
+    back = await victim.send("/back")
+    assert await victim.step() == visited[-1]
+    assert back
+
+
+async def test_cancel_discards_the_answers_and_offers_a_fresh_start(victim, register):
+    await victim.walk(states.CONTACT_NAME)
+    token = (await victim.draft()).token
+    replies = await victim.send("/cancel")
+    assert "Cancelled. Nothing was sent to the police" in replies[0].text
+    assert [label for label, _ in replies[-1].buttons] == [
+        "Report a stolen phone",
+        "🧹 Clear this chat",
+    ]
+    draft = await victim.draft()
+    assert draft.step == states.CANCELLED
+    assert set(draft.answers) == {"language"}
+    assert await register.reports.count() == 0
+
+    again = await victim.send("/cancel")
+    assert "no report in progress" in again[0].text
+    await victim.press("Report a stolen phone")
+    fresh = await victim.draft()
+    assert fresh.step == states.CONSENT and fresh.token != token
+
+
+async def test_cancel_after_filing_leaves_the_report(victim, register):
+    await victim.file()
+    replies = await victim.send("/cancel")
+    assert "already filed" in replies[0].text
+    assert await register.reports.count() == 1
+
+
+async def test_help_explains_and_asks_the_question_again(victim):
+    await victim.walk(states.NUMBER)
+    replies = await victim.send("/help")
+    assert (
+        "/cancel" in replies[0].text and "/forget" in replies[0].text and "999" in replies[0].text
+    )
+    assert "stolen phone's <b>number</b>" in replies[-1].text
+    assert await victim.step() == states.NUMBER
+
+
+async def test_status_without_arguments_explains_it_and_keeps_the_draft(victim):
+    await victim.walk(states.COLOUR)
+    replies = await victim.send("/status")
+    assert "/status SPR-7KQ4-M9 K7QM-3XDP" in replies[0].text  # the follow-up's help, or ours
+    assert await victim.step() == states.COLOUR
+    await victim.send("red")
+    assert (await victim.answers())["colour"] == "red"
+
+
+async def test_language_with_one_language_says_so(victim):
+    await victim.walk(states.MAKE)
+    replies = await victim.send("/language")
+    assert replies[0].text == "Only English is available for now."
+    assert await victim.step() == states.MAKE
+
+
+async def test_advice_mid_flow_is_tailored_and_the_flow_goes_on(victim):
+    await victim.walk(states.WHEN, **{states.MAKE: press("Google Pixel")})
+    replies = await victim.send("/advice")
+    shown = victim.texts(replies)
+    assert "Theft protection" in shown and "7726" in shown
+    assert "When was it taken" in replies[-1].text
+    assert await victim.step() == states.WHEN
+
+
+async def test_advice_without_a_report_asks_which_phone(victim, register):
+    replies = await victim.send("/advice")
+    assert replies[0].text == "Which kind of phone was it?"
+    advice = await victim.press("iPhone")
+    assert "Stolen Device Protection" in victim.texts(advice)
+    assert await victim.draft() is None
+
+
+async def test_advice_only_from_the_first_message(victim):
+    await victim.send("/start")
+    await victim.press("Only show me the safety advice")
+    advice = await victim.press("Android")
+    assert "Theft protection" in victim.texts(advice)
+    assert "Do you agree" in advice[-1].text  # and the report can still be started
+    await victim.press("Yes, start my report")
+    assert await victim.step() == states.ACCOUNT
+
+
+async def test_forget_erases_the_draft_and_the_messages(victim, api):
+    await victim.walk(states.CONTACT_PHONE)
+    confirm = await victim.send("/forget")
+    assert "erases your unfinished report" in confirm[0].text
+    await victim.press("No, keep it")
+    assert await victim.step() == states.CONTACT_PHONE
+
+    await victim.send("/forget")
+    done = await victim.press("Yes, delete our conversation")
+    assert "I deleted our conversation" in done[0].text
+    assert [m.text for m in api.visible(victim.chat_id)] == [done[0].text]
+    assert await victim.draft() is None
+
+
+async def test_forget_with_nothing_to_forget(victim):
+    replies = await victim.send("/forget")
+    assert "nothing to erase" in replies[0].text
+
+
+async def test_start_in_the_middle_offers_to_continue_or_start_again(victim):
+    await victim.walk(states.COLOUR)
+    token = (await victim.draft()).token
+    offer = await victim.send("/start")
+    assert "continue where you left off" in offer[0].text
+    resumed = await victim.press("Continue where I left off")
+    assert "colour" in resumed[-1].text and await victim.step() == states.COLOUR
+
+    await victim.send("/start")
+    restarted = await victim.press("Start again")
+    assert "Do you agree" in restarted[-1].text
+    draft = await victim.draft()
+    assert draft.step == states.CONSENT and draft.token != token and "model" not in draft.answers
+
+
+async def test_an_unknown_command_is_answered_and_the_draft_kept(victim):
+    await victim.walk(states.MODEL)
+    replies = await victim.send("/frobnicate")
+    assert "don't know that command" in replies[0].text
+    assert await victim.step() == states.MODEL
+
+
+async def test_after_filing_a_message_reminds_of_the_reference(victim, register):
+    await victim.file()
+    replies = await victim.send("thank you")
+    assert "is filed" in replies[0].text
+    assert [label for label, _ in replies[0].buttons] == ["Report a stolen phone"]
+    await victim.press("Report a stolen phone")
+    assert await victim.step() == states.CONSENT
+    assert await register.reports.count() == 1

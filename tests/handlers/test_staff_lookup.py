@@ -1,0 +1,174 @@
+"""/lookup and the Reveal button: what staff see, what is hidden, and what is audited."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from models.register import Register
+from models.staff import Role
+from models.statuses import Status
+from tests import staff_fixtures
+from tests.factories import audit_events, imei, new_report
+
+staff_member = staff_fixtures.staff_member
+CONTACT_BITS = ("Alex Example", "+447912345678", "alex@example.org", "+447400123456")
+
+
+async def test_officer_sees_the_report_but_not_the_contact(
+    register: Register, staff_member
+) -> None:
+    first, second = imei(), imei()
+    filed = await register.reports.file(
+        new_report(
+            imeis=(first, second),
+            incident_at=datetime(2026, 3, 1, 18, 30, tzinfo=UTC),
+            tracked_place="Brick Lane",
+            tracked_lat=51.5215,
+            tracked_lon=-0.0717,
+            tracked_at=datetime(2026, 3, 1, 19, 5, tzinfo=UTC),
+        ),
+        "k-1",
+    )
+    await register.reports.change_status(
+        filed.reference, Status.UNDER_REVIEW, actor="tg:1", note="checking CCTV"
+    )
+    officer = await staff_member(Role.OFFICER)
+
+    (card,) = await officer.send(f"/lookup {filed.reference}")
+
+    assert filed.reference in card.text
+    assert "under_review" in card.text
+    assert "Apple iPhone 15 (blue, cracked corner)" in card.text
+    assert f"{first.digits}, {second.digits}" in card.text
+    assert "Taken: 2026-03-01 18:30 UTC · snatched moped" in card.text
+    assert "Oxford Street by Bond Street station (51.51420, -0.14940)" in card.text
+    assert "Tracked: Brick Lane (51.52150, -0.07170) · seen 2026-03-01 19:05 UTC" in card.text
+    assert "submitted · victim" in card.text
+    assert "under_review · tg:1" in card.text
+    assert "checking CCTV" in card.text
+    for bit in CONTACT_BITS:
+        assert bit not in card.text
+    assert card.buttons == [("Reveal contact", f"s:rv:{filed.reference}")]
+
+
+async def test_admin_sees_the_contact_without_a_button(register: Register, staff_member) -> None:
+    filed = await register.reports.file(new_report(), "k-1")
+    admin = await staff_member(Role.ADMIN)
+
+    (card,) = await admin.send(f"/lookup {filed.reference.lower().replace('-', ' ')}")
+
+    for bit in CONTACT_BITS:
+        assert bit in card.text
+    assert card.buttons == []
+    (event,) = await audit_events(register.db, "lookup")
+    assert json.loads(event.details)["contact_shown"] is True
+
+
+async def test_reveal_shows_the_contact_and_is_audited(register: Register, staff_member) -> None:
+    filed = await register.reports.file(new_report(), "k-1")
+    officer = await staff_member(Role.OFFICER)
+    (card,) = await officer.send(f"/lookup {filed.reference}")
+
+    (revealed,) = await officer.press("Reveal contact", card)
+
+    for bit in CONTACT_BITS:
+        assert bit in revealed.text
+    assert "recorded" in revealed.text
+    (event,) = await audit_events(register.db, "contact_reveal")
+    assert (event.actor, event.target) == (f"tg:{officer.user_id}", filed.reference)
+    lookup_event = (await audit_events(register.db, "lookup"))[0]
+    assert json.loads(lookup_event.details)["contact_shown"] is False
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda d: d,
+        lambda d: d[:14],
+        lambda d: d[:14] + "99",
+        lambda d: f"{d[:2]}-{d[2:8]}-{d[8:14]}-{d[14]}",
+        lambda d: " ".join(d[i : i + 3] for i in range(0, 15, 3)),
+    ],
+    ids=["15", "14", "16", "dashes", "spaces"],
+)
+async def test_lookup_by_imei_in_any_form_and_either_slot(
+    register: Register, staff_member, form
+) -> None:
+    first, second = imei(), imei()
+    filed = await register.reports.file(new_report(imeis=(first, second)), "k-1")
+    officer = await staff_member(Role.OFFICER)
+
+    (card,) = await officer.send(f"/lookup {form(second.digits)}")
+
+    assert filed.reference in card.text
+    (event,) = await audit_events(register.db, "lookup")
+    assert event.target == second.masked
+    assert second.digits not in event.details + (event.target or "")
+    assert json.loads(event.details) == {
+        "channel": "telegram",
+        "contact_shown": False,
+        "found": 1,
+        "kind": "imei",
+    }
+
+
+async def test_an_imei_in_several_reports(register: Register, staff_member) -> None:
+    shared = imei()
+    refs = [
+        (await register.reports.file(new_report(imeis=(shared,)), f"k-{n}")).reference
+        for n in range(2)
+    ]
+    officer = await staff_member(Role.OFFICER)
+
+    replies = await officer.send(f"/lookup {shared.digits}")
+
+    assert "2</b> reports" in replies[0].text
+    assert sorted(ref for ref in refs for reply in replies[1:] if ref in reply.text) == sorted(refs)
+
+
+async def test_not_found_and_bad_input(register: Register, staff_member) -> None:
+    officer = await staff_member(Role.OFFICER)
+    unknown = imei()
+
+    (missing,) = await officer.send(f"/lookup {unknown.digits}")
+    (usage,) = await officer.send("/lookup")
+    (bad_imei,) = await officer.send("/lookup 12345")
+    (bad_ref,) = await officer.send("/lookup SPR-XXXX")
+
+    assert "not in the register" in missing.text
+    assert "/lookup IMEI" in usage.text
+    assert "not a valid IMEI" in bad_imei.text
+    assert "not a valid reference" in bad_ref.text
+    events = await audit_events(register.db, "lookup")
+    assert [(e.target, json.loads(e.details)["found"]) for e in events] == [(unknown.masked, 0)]
+
+
+async def test_victim_text_is_escaped(register: Register, staff_member) -> None:
+    filed = await register.reports.file(
+        new_report(place="<b>bold</b> & <script>", contact_name="<i>Eve</i>"), "k-1"
+    )
+    admin = await staff_member(Role.ADMIN)
+
+    (card,) = await admin.send(f"/lookup {filed.reference}")
+
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in card.text
+    assert "&lt;i&gt;Eve&lt;/i&gt;" in card.text
+
+
+async def test_a_long_history_keeps_the_newest_changes_within_one_message(
+    register: Register, staff_member
+) -> None:
+    filed = await register.reports.file(new_report(place="x" * 2000), "k-1")
+    for n in range(30):
+        status = Status.UNDER_REVIEW if n % 2 == 0 else Status.LOCATED
+        await register.reports.change_status(filed.reference, status, actor="t", note=f"{n}" * 200)
+    officer = await staff_member(Role.OFFICER)
+
+    (card,) = await officer.send(f"/lookup {filed.reference}")
+
+    assert len(card.text) <= 4096
+    assert "earlier changes" in card.text
+    assert "29" * 100 in card.text
