@@ -39,6 +39,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
@@ -293,7 +294,8 @@ class Dispatcher:
             # Telegram unreachable (or answering 5xx): this row backs off, and every send
             # waits a little, since the next one would most likely fail the same way.
             wait = self._backoff(item.attempts)
-            kind = "timed_out" if "timed out" in str(error).lower() else "network_error"
+            # After a timeout Telegram may have accepted the message: see docs/delivery.md.
+            kind = "timed_out" if isinstance(error, TimedOut) else "network_error"
             log.warning("network error sending notification %s: %s", item.id, error)
             await outbox.retry(
                 item,
@@ -306,7 +308,7 @@ class Dispatcher:
             pause = min(wait, self.config.network_pause_max)
             self.pacer.pause(self.clock.monotonic() + pause)
             return self.clock.now() + timedelta(seconds=pause)
-        except (TelegramError, Exception) as error:
+        except Exception as error:
             log.exception("sending notification %s failed", item.id)
             await outbox.retry(
                 item,

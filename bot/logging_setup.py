@@ -143,10 +143,13 @@ class WebhookRefusalFilter(logging.Filter):
         self._last = now
         record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.msg = (
-            "webhook request refused with 403: missing or wrong X-Telegram-Bot-Api-Secret-Token; "
-            "further refusals are not logged for %d s (%d since the last report)"
+            "webhook request refused with 403: missing or wrong X-Telegram-Bot-Api-Secret-Token"
+            "; the next refusals are only counted for %d s"
         )
-        record.args = (int(self.period), self._suppressed)
+        record.args = (int(self.period),)
+        if self._suppressed:
+            record.msg += "; %d more were refused since the last report"
+            record.args += (self._suppressed,)
         self._suppressed = 0
         return True
 

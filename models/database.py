@@ -95,8 +95,14 @@ class Database:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     def _sqlite_engine(self, begin: str, *, pool_size: int) -> AsyncEngine:
+        # Every session ends its own transaction, and the driver runs in autocommit mode, so
+        # the pool's extra rollback on return would only cost another trip to the driver thread.
         engine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=0, pool_timeout=120
+            self.url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=120,
+            pool_reset_on_return=None,
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -105,11 +105,13 @@ class Outbox:
         lease: timedelta,
         per_chat_interval: timedelta = timedelta(seconds=1),
     ) -> list[Claimed]:
-        """Claim up to LIMIT due notifications for WORKER (at most one per chat), until now+LEASE.
+        """Claim up to LIMIT due notifications for WORKER (one per chat at a time) until now+LEASE.
 
         Rows that are no longer wanted (the chat unsubscribed; a reminder for an ended report)
         are cancelled instead of returned.
         """
+        if not await self._anything_due(now):
+            return []  # the usual case: no write lock taken
         async with self.db.write() as session:
             if not self.db.is_sqlite:
                 # Serialise claims between workers (SQLite's write lock already does), so two
@@ -171,6 +173,20 @@ class Outbox:
                     .values(state=SENDING, claimed_by=worker[:64], claimed_until=until)
                 )
             return claimed
+
+    async def _anything_due(self, now: datetime) -> bool:
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Notification.id)
+                .where(
+                    or_(
+                        and_(Notification.state == PENDING, Notification.not_before <= now),
+                        and_(Notification.state == SENDING, Notification.claimed_until < now),
+                    )
+                )
+                .limit(1)
+            )
+            return found.first() is not None
 
     def _claimable(self, now: datetime, limit: int, per_chat_interval: timedelta) -> Any:
         n = Notification.__table__.alias("n")

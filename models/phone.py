@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, geocoder
+from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from models.imei import INVISIBLE_CHARS, describe_char, is_dash, to_ascii_digit
 
@@ -65,6 +65,9 @@ def _clean(text: str) -> str:
 @lru_cache(maxsize=512)
 def _region_name(region: str) -> str:
     """Return an English country name for a region code, e.g. 'United Kingdom' for GB."""
+    # The geocoder loads ~100 MB of data; only this rare error message needs it.
+    from phonenumbers import geocoder
+
     example = phonenumbers.example_number(region)
     name = geocoder.country_name_for_number(example, "en") if example is not None else ""
     return name or region

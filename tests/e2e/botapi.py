@@ -87,7 +87,8 @@ class FakeTelegram(LocalBotApi):
             [
                 (r"/bot([^/]+)/([A-Za-z]+)", _MethodHandler, {"api": self}),
                 (r"/file/bot([^/]+)/(.+)", _FileHandler, {"api": self}),
-            ]
+            ],
+            log_function=lambda handler: None,
         )
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]

@@ -1,0 +1,216 @@
+"""/recover: a file of seized IMEIs, a dry-run summary, then Confirm applies exactly once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+import handlers.staff.recover as recover_module
+from models.export import BOM
+from models.register import Register
+from models.staff import Role
+from models.statuses import Status
+from models.tables import Notification
+from tests import staff_fixtures
+from tests.factories import audit_events, imei, new_report, rows, subscribe
+from tests.staff_fixtures import bulk_imei, bulk_reports
+
+staff_member = staff_fixtures.staff_member
+CONFIRM = "Confirm: mark recovered"
+
+
+@pytest.fixture
+async def register_with_reports(register: Register):
+    """Two open reports (one followed by a chat), one closed report, and their IMEIs."""
+    values = [imei() for _ in range(3)]
+    refs = []
+    for n, value in enumerate(values):
+        filed = await register.reports.file(new_report(imeis=(value,)), f"k-{n}")
+        refs.append(filed.reference)
+        if n == 0:
+            await subscribe(register.db, filed.report_id, 9999)
+    await register.reports.change_status(refs[2], Status.CLOSED, actor="t")
+    return register, values, refs
+
+
+def mixed_file(values) -> bytes:
+    unknown = imei()
+    lines = [
+        "Exhibit,IMEI",
+        f"A1,{values[0].digits}",
+        f"A2,{values[1].digits[:14]}",
+        f"A3,{values[2].digits}",
+        f"A4,{unknown.digits}",
+        "A5,123",
+        f"A6,{values[0].grouped}",
+    ]
+    return "\n".join(lines).encode()
+
+
+async def test_summary_then_confirm_applies_once(register_with_reports, staff_member, api):
+    register, values, refs = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+
+    (prompt,) = await admin.send("/recover")
+    (summary,) = await admin.send_document("seized.csv", mixed_file(values))
+
+    assert "Send me the file" in prompt.text
+    assert "6</b> values read" not in summary.text  # counts are bold on their own
+    assert "6 values read" in summary.text
+    assert "Matched: <b>3</b>" in summary.text
+    assert "not in the register: <b>1</b>" in summary.text
+    assert "malformed: <b>1</b>" in summary.text
+    assert "repeated in the file: <b>1</b>" in summary.text
+    assert "line 6:" in summary.text and "got 3" in summary.text
+    assert "line 7 repeats line 2" in summary.text
+    assert f"recovered (2):</b> {', '.join(sorted(refs[:2]))}" in summary.text
+    assert f"{refs[2]} (closed)" in summary.text
+    assert [label for label, _ in summary.buttons] == [CONFIRM, "Cancel"]
+    for ref in refs[:2]:
+        view = await register.reports.get(ref)
+        assert view is not None and view.status is Status.SUBMITTED
+
+    confirm_data = summary.buttons[0][1]
+    done = await admin.press(CONFIRM, summary)
+
+    assert done[0].message_id == summary.message_id and done[0].buttons == []
+    assert "2 reports marked recovered; victim notifications queued: 1" in done[-1].text
+    for ref in refs[:2]:
+        view = await register.reports.get(ref)
+        assert view is not None and view.status is Status.RECOVERED
+        assert view.history[-1].actor == f"tg:{admin.user_id}"
+    assert len(await rows(register.db, Notification)) == 1
+
+    again = await admin.press_data(confirm_data, summary)
+
+    assert "already confirmed, cancelled or has expired" in again[-1].text
+    assert len(await rows(register.db, Notification)) == 1
+    events = [json.loads(e.details) for e in await audit_events(register.db, "recovery")]
+    assert [(e["dry_run"], e["recovered"], e["channel"]) for e in events] == [
+        (True, 2, "telegram"),
+        (False, 2, "telegram"),
+    ]
+
+
+async def test_cancel_changes_nothing(register_with_reports, staff_member) -> None:
+    register, values, refs = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+    (summary,) = await admin.send_document("seized.csv", mixed_file(values))
+
+    confirm_data = summary.buttons[0][1]
+    cancelled = await admin.press("Cancel", summary)
+    late = await admin.press_data(confirm_data, summary)
+
+    assert "Cancelled" in cancelled[-1].text
+    assert "expired" in late[-1].text
+    view = await register.reports.get(refs[0])
+    assert view is not None and view.status is Status.SUBMITTED
+    events = await audit_events(register.db, "recovery")
+    assert [json.loads(e.details)["dry_run"] for e in events] == [True]
+
+
+async def test_caption_or_reply_instead_of_a_prompt(register_with_reports, staff_member, api):
+    register, values, _ = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+
+    (by_caption,) = await admin.send_document(
+        "seized.txt", values[0].digits.encode(), caption="/recover"
+    )
+    assert "Matched: <b>1</b>" in by_caption.text
+
+    # A file sent without /recover is not taken for one...
+    plain = await admin.send_document("seized.txt", values[1].digits.encode())
+    assert not any("Matched:" in (reply.text or "") for reply in plain)
+    # ...until /recover answers it.
+    document_message = api.chats[admin.chat_id][max(api.chats[admin.chat_id])]
+    replied = admin.message(
+        text="/recover",
+        entities=[{"type": "bot_command", "offset": 0, "length": 8}],
+        reply_to_message={
+            "message_id": document_message.message_id,
+            "date": 0,
+            "chat": {"id": admin.chat_id, "type": "private", "first_name": "Sam"},
+            "from": admin.user,
+            "document": {
+                "file_id": f"file-{len(api.files)}",
+                "file_unique_id": "u",
+                "file_name": "seized.txt",
+                "file_size": 15,
+            },
+        },
+    )
+    before = len(api.bot_messages(admin.chat_id))
+    await admin.deliver(replied)
+    (by_reply,) = api.bot_messages(admin.chat_id)[before:]
+    assert "Matched: <b>1</b>" in by_reply.text
+    assert len(await audit_events(register.db, "recovery")) == 2
+
+
+async def test_files_that_cannot_be_used(register: Register, staff_member, monkeypatch) -> None:
+    admin = await staff_member(Role.ADMIN)
+
+    await admin.send("/recover")
+    (empty,) = await admin.send_document("seized.csv", b"IMEI\n\n")
+    monkeypatch.setattr(recover_module, "MAX_FILE_MB", 0.00001)
+    await admin.send("/recover")
+    (big,) = await admin.send_document("seized.csv", b"x" * 100)
+
+    assert "no IMEIs" in empty.text
+    assert "too large" in big.text
+    assert await audit_events(register.db, "recovery") == []
+
+
+async def test_nothing_to_recover_offers_no_confirm(register: Register, staff_member) -> None:
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+
+    (summary,) = await admin.send_document("seized.csv", imei().digits.encode())
+
+    assert "not in the register: <b>1</b>" in summary.text
+    assert "nothing to mark" in summary.text
+    assert summary.buttons == []
+
+
+async def test_an_expired_confirmation_applies_nothing(
+    register_with_reports, staff_member, monkeypatch
+) -> None:
+    register, values, refs = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+    (summary,) = await admin.send_document("seized.csv", mixed_file(values))
+    later = recover_module.time.monotonic() + recover_module.PENDING_SECONDS + 1
+    monkeypatch.setattr(recover_module.time, "monotonic", lambda: later)
+
+    replies = await admin.press(CONFIRM, summary)
+
+    assert "expired" in replies[-1].text
+    view = await register.reports.get(refs[0])
+    assert view is not None and view.status is Status.SUBMITTED
+
+
+async def test_long_answers_come_with_a_results_file(register: Register, staff_member, api):
+    made = await bulk_reports(register, 40)
+    bad_lines = [f"bad-{n}" for n in range(15)]
+    content = "\n".join([r.imei.digits for r in made] + bad_lines + [bulk_imei(10**8).digits])
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+
+    summary, results = await admin.send_document("seized.txt", content.encode())
+
+    assert len(summary.text) <= 4096
+    assert "(+20)" in summary.text
+    assert "… and 5 more" in summary.text
+    assert results.document is not None
+    table = api.files[results.document].decode().removeprefix(BOM)
+    parsed = list(csv.DictReader(io.StringIO(table, newline="")))
+    assert len(parsed) == 56
+    assert parsed[0]["result"] == "matched" and parsed[0]["references"] == made[0].reference
+    assert parsed[40]["value"] == "bad-0" and parsed[40]["result"] == "malformed"
+    assert parsed[-1]["result"] == "not in the register"
+
+    done = await admin.press(CONFIRM, summary)
+    assert "40 reports marked recovered" in done[-1].text
