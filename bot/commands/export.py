@@ -81,6 +81,7 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
             except OSError as exc:
                 raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
         else:
+            sys.stdout.flush()
             out = io.TextIOWrapper(
                 sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
             )

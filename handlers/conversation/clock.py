@@ -30,10 +30,11 @@ _WORD_TIMES = {"midday": time(12), "noon": time(12), "midnight": time(0)}
 
 @dataclass(frozen=True, slots=True)
 class Moment:
-    """A point in time (aware, UTC) and whether the person gave it to the minute."""
+    """A point in time (aware, UTC), whether given to the minute, and whether a time was given."""
 
     at: datetime
     exact: bool
+    time_known: bool = True
 
 
 @lru_cache(maxsize=64)
@@ -69,6 +70,8 @@ def _find_date(text: str, today: date) -> tuple[date | None, str]:
     """The date named in TEXT (or None) and TEXT without it; BadAnswer for impossible dates."""
     if "yesterday" in text:
         return today - timedelta(days=1), text.replace("yesterday", " ")
+    if "tomorrow" in text:
+        return today + timedelta(days=1), text.replace("tomorrow", " ")
     if "today" in text or "tonight" in text or "this morning" in text:
         return today, re.sub(r"today|tonight|this morning", " ", text)
     for pattern, order in (
@@ -131,7 +134,7 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo, day: date | None = N
     if found_time is None:
         assert found_day is not None
         at = datetime.combine(found_day, MIDDAY, zone).astimezone(UTC)
-        return Moment(check_moment(min(at, now), now), exact=False)
+        return Moment(check_moment(min(at, now), now), exact=False, time_known=False)
     on_day = found_day or day or local_now.date()
     at = datetime.combine(on_day, found_time, zone).astimezone(UTC)
     if found_day is None and day is None and at > now + FUTURE_TOLERANCE:

@@ -127,7 +127,21 @@ async def on_imei2_ok(turn: Turn, value: str) -> bool:
     return False
 
 
+async def on_imei_retyped(turn: Turn, answer: str) -> None:
+    """While reading back: digits are a corrected IMEI; words are a 'please tap'."""
+    if not any(char.isdecimal() for char in answer):
+        raise BadAnswer("tap_yes_or_no")
+    await on_imei(turn, answer)
+
+
+async def on_imei2_retyped(turn: Turn, answer: str) -> None:
+    """While reading back the second IMEI: the same, for the second."""
+    if not any(char.isdecimal() for char in answer):
+        raise BadAnswer("tap_yes_or_no")
+    await on_imei2(turn, answer)
+
+
 question(states.IMEI, ask_imei, on_text=on_imei, on_choice=on_imei_choice)
-question(states.IMEI_OK, ask_imei_ok, on_text=on_imei, on_choice=on_imei_ok)
+question(states.IMEI_OK, ask_imei_ok, on_text=on_imei_retyped, on_choice=on_imei_ok)
 question(states.IMEI2, ask_imei2, on_text=on_imei2, on_choice=on_imei2_skip)
-question(states.IMEI2_OK, ask_imei2_ok, on_text=on_imei2, on_choice=on_imei2_ok)
+question(states.IMEI2_OK, ask_imei2_ok, on_text=on_imei2_retyped, on_choice=on_imei2_ok)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.conversation import keyboards, states
-from handlers.conversation.clock import format_moment
+from handlers.conversation.clock import format_day, format_moment
 from handlers.conversation.contact import channels
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import zone
@@ -35,10 +35,13 @@ def first_gap(turn: Turn) -> str | None:
     return None
 
 
-def _moment(turn: Turn, iso: str | None, exact: bool = True) -> Html:
+def _moment(turn: Turn, iso: str | None, exact: bool = True, time_known: bool = True) -> Html:
     if not iso:
         return Html(turn.t("not_given"))
-    shown = format_moment(datetime.fromisoformat(iso), zone(turn))
+    at = datetime.fromisoformat(iso)
+    if not time_known:
+        return Html(turn.t("day_only", day=format_day(at, zone(turn))))
+    shown = format_moment(at, zone(turn))
     return Html(shown if exact else turn.t("about", moment=shown))
 
 
@@ -84,7 +87,12 @@ def summary_lines(turn: Turn) -> list[str]:
             network=a.get("network") or turn.t("not_given"),
         )
     )
-    when = _moment(turn, a.get("incident_at"), a.get("incident_exact", True))
+    when = _moment(
+        turn,
+        a.get("incident_at"),
+        a.get("incident_exact", True),
+        a.get("incident_time_known", True),
+    )
     lines.append(turn.t("review_when", when=when))
     lines.append(
         turn.t(

@@ -21,7 +21,11 @@ def zone(turn: Turn) -> tzinfo:
 
 def store_incident(turn: Turn, moment: Moment) -> None:
     """Keep when it happened, and whether to the minute."""
-    turn.set(incident_at=moment.at.isoformat(), incident_exact=moment.exact)
+    turn.set(
+        incident_at=moment.at.isoformat(),
+        incident_exact=moment.exact,
+        incident_time_known=moment.time_known,
+    )
     turn.unset("when_day")
 
 
@@ -81,7 +85,7 @@ async def on_when_time_unknown(turn: Turn, value: str) -> bool:
         return False
     now = utcnow()
     midday = datetime.combine(_day(turn), MIDDAY, zone(turn))
-    store_incident(turn, Moment(min(midday, now).astimezone(UTC), exact=False))
+    store_incident(turn, Moment(min(midday, now).astimezone(UTC), exact=False, time_known=False))
     turn.advance(states.WHERE)
     return True
 
