@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.commands import audit, console, db, export, lookup, purge, recover, run, staff, stats
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
+from models.crypto import CryptoError
 from models.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
@@ -51,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except CryptoError as exc:
+        return _fail(
+            f"cannot open the register's sealed data ({_first_line(exc)}): "
+            "are these the keys the bot uses (DATA_KEYS and INDEX_KEY, or the key file)?",
+            1,
+        )
     except DBAPIError as exc:
         return _fail(f"database error: {_first_line(exc.orig)}", 1)
     except OSError as exc:

@@ -133,7 +133,7 @@ def row_of(report: ReportView) -> dict[str, Any]:
     }
 
 
-def csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str | float:
     """One CSV cell: text neutralised against formula injection; numbers we wrote stay numbers."""
     if value.__class__ is str:
         return "'" + value if value[:1] in _TRIGGERS else value
@@ -143,17 +143,22 @@ def csv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         # Our own coordinates, never user text: a negative longitude must stay a number.
-        return repr(value)
+        return value
     return csv_cell(str(value))
 
 
 class CsvWriter:
-    """RFC 4180 CSV (CRLF, quotes doubled) in UTF-8 with a BOM so that Excel reads it right."""
+    """RFC 4180 CSV (CRLF, quotes doubled) in UTF-8 with a BOM so that Excel reads it right.
+
+    Every text cell is quoted and numbers are not, so that importers that honour quotes
+    (LibreOffice's "quoted field as text", pandas, csv.QUOTE_NONNUMERIC readers) keep IMEIs
+    and phone numbers as text.
+    """
 
     def __init__(self, out: IO[str]) -> None:
         """Write to the text stream OUT (opened with newline='')."""
         self._out = out
-        self._csv = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._csv = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
 
     def start(self) -> None:
         """Write the BOM and the header."""

@@ -10,7 +10,6 @@ from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.reports import HistoryEntry, ReportView
 from models.statuses import Status, allowed_next
 
-CALLBACK_PREFIX = "s:"
 SET_STATUS = "s:st"
 REVEAL = "s:rv"
 RECOVERY = "s:rc"
@@ -31,11 +30,6 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return text("staff.unknown_value")
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def status_name(status: Status) -> str:
-    """A status as staff type it."""
-    return status.value
 
 
 def status_list() -> str:

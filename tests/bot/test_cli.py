@@ -19,6 +19,7 @@ from bot.cli import main
 from bot.commands.common import CliError
 from bot.commands.lookup import parse_query
 from bot.settings import Settings, load_settings
+from models.crypto import KeyRing
 from models.database import head_revision
 from models.imei import Imei
 from models.reference import Reference
@@ -336,7 +337,7 @@ async def test_staff_remove_of_a_non_member(
     ids=lambda argv: " ".join(argv) or "nothing",
 )
 async def test_usage_errors_are_one_line(
-    fresh: None, capsys: pytest.CaptureFixture[str], argv: list[str]
+    capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     result = await cli(capsys, *argv)
 
@@ -344,6 +345,7 @@ async def test_usage_errors_are_one_line(
     assert result.out == ""
     (line,) = result.err_lines
     assert line.startswith("reportbot")
+    assert not (Path.cwd() / "data").exists()  # refused before touching anything
 
 
 async def test_bad_setting_is_one_line(
@@ -419,3 +421,21 @@ def test_parse_query_errors(text: str, kind: str, code: int) -> None:
     assert raised.value.code == code
     assert f"not a valid {kind}" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+async def test_wrong_keys_are_one_line(
+    upgraded: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = await open_register()  # seals with the generated key file
+    try:
+        filed = await register.reports.file(new_report(), "key")
+    finally:
+        await register.close()
+    for name, value in KeyRing.generate("other").to_env().items():
+        monkeypatch.setenv(name, value)
+
+    result = await cli(capsys, "lookup", filed.reference)
+
+    assert (result.code, result.out) == (1, "")
+    (line,) = result.err_lines
+    assert "keys" in line

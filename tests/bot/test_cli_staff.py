@@ -96,7 +96,7 @@ async def test_csv_is_the_default_format_on_stdout(register: Register, capsys) -
     code, out, _ = await run(capsys, "export")
 
     assert code == 0
-    assert out.startswith(BOM + "reference,status,")
+    assert out.startswith(BOM + '"reference","status",')
 
 
 @pytest.mark.parametrize(

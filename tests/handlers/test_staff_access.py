@@ -48,6 +48,9 @@ def allowed(role: Role | None, needed: Role, chat_type: str) -> bool:
     return chat_type == "private" and (role is ADMIN or (role is OFFICER and needed is OFFICER))
 
 
+COMBINATIONS = [(role, chat) for role in ROLES for chat in CHATS]
+
+
 @pytest.fixture
 async def filed(register: Register) -> str:
     return (await register.reports.file(new_report(imeis=(imei(),)), "k-access")).reference
@@ -58,62 +61,61 @@ async def staff_events(register: Register) -> list[str]:
     return [event.action for event in events if event.action not in {"staff_add"}]
 
 
-@pytest.mark.parametrize("chat_type", CHATS)
-@pytest.mark.parametrize("role", ROLES, ids=["nobody", "officer", "admin"])
 @pytest.mark.parametrize("command", list(COMMANDS))
-async def test_every_command_checks_the_role(
-    register: Register, staff_member, filed: str, command: str, role, chat_type: str
-) -> None:
-    user = await staff_member(role, chat_type=chat_type)
-    before = await staff_events(register)
+async def test_every_command_checks_the_role(register: Register, staff_member, command: str):
+    """For nobody, an officer and an admin, each in a private chat and in a group."""
+    for n, (role, chat_type) in enumerate(COMBINATIONS):
+        reference = (await register.reports.file(new_report(), f"k-{n}")).reference
+        user = await staff_member(role, chat_type=chat_type)
+        before = await staff_events(register)
 
-    replies = await user.send(command.format(ref=filed))
+        replies = await user.send(command.format(ref=reference))
 
-    if allowed(role, COMMANDS[command], chat_type):
-        assert replies
-        assert all(reply.text != unknown_command_answer(chat_type) for reply in replies)
-    else:
-        assert [reply.text for reply in replies] == [unknown_command_answer(chat_type)]
-        assert [reply.buttons for reply in replies] == [[]]
-        assert await staff_events(register) == before
-        report = await register.reports.get(filed)
-        assert report is not None and report.status is Status.SUBMITTED
+        case = f"{role} in {chat_type}"
+        if allowed(role, COMMANDS[command], chat_type):
+            assert replies, case
+            assert all(r.text != unknown_command_answer(chat_type) for r in replies), case
+        else:
+            assert [r.text for r in replies] == [unknown_command_answer(chat_type)], case
+            assert [r.buttons for r in replies] == [[]], case
+            assert await staff_events(register) == before, case
+            report = await register.reports.get(reference)
+            assert report is not None and report.status is Status.SUBMITTED, case
 
 
-@pytest.mark.parametrize("chat_type", CHATS)
-@pytest.mark.parametrize("role", ROLES, ids=["nobody", "officer", "admin"])
 @pytest.mark.parametrize("data", list(BUTTONS))
-async def test_every_button_checks_the_role(
-    register: Register, staff_member, api, filed: str, data: str, role, chat_type: str
-) -> None:
-    # An admin with a pending recovery in their own chat: its token is what others try to press.
+async def test_every_button_checks_the_role(register: Register, staff_member, api, data: str):
+    """For nobody, an officer and an admin, each in a private chat and in a group."""
     admin = await staff_member(ADMIN)
-    report = await register.reports.get(filed)
-    assert report is not None
-    await admin.send("/recover")
-    summary = await admin.send_document("seized.txt", report.imeis[0].encode())
-    token = summary[-1].buttons[0][1].rsplit(":", 1)[1]
-    user = await staff_member(
-        role, user_id=None if role is not ADMIN else ADMIN_ID + 1000, chat_type=chat_type
-    )
-    before = await staff_events(register)
-    pressed_on = ChatMessage(message_id=1, from_bot=True, text="staff message")
-    answered_before = sum(1 for call in api.calls if call.method == "answerCallbackQuery")
+    for n, (role, chat_type) in enumerate(COMBINATIONS):
+        # An admin's pending recovery in their own chat: its token is what others press.
+        filed = await register.reports.file(new_report(imeis=(imei(),)), f"k-{n}")
+        report = await register.reports.get(filed.reference)
+        assert report is not None
+        await admin.send("/recover")
+        summary = await admin.send_document("seized.txt", report.imeis[0].encode())
+        token = summary[-1].buttons[0][1].rsplit(":", 1)[1]
+        other_admin = ADMIN_ID + 1000 if role is ADMIN else None
+        user = await staff_member(role, user_id=other_admin, chat_type=chat_type)
+        before = await staff_events(register)
+        pressed_on = ChatMessage(message_id=1, from_bot=True, text="staff message")
+        answered_before = sum(1 for call in api.calls if call.method == "answerCallbackQuery")
 
-    replies = await user.press_data(data.format(ref=filed, token=token), pressed_on)
+        replies = await user.press_data(data.format(ref=filed.reference, token=token), pressed_on)
 
-    answered = sum(1 for call in api.calls if call.method == "answerCallbackQuery")
-    assert answered == answered_before + 1
-    if allowed(role, BUTTONS[data], chat_type):
-        assert all(reply.text != unknown_command_answer(chat_type) for reply in replies)
-    else:
-        assert [reply.text for reply in replies] == [unknown_command_answer(chat_type)]
-        assert await staff_events(register) == before
-        after = await register.reports.get(filed)
-        assert after is not None and after.status is Status.SUBMITTED
-        # The admin's own pending recovery is untouched and still works.
+        case = f"{role} in {chat_type}"
+        answered = sum(1 for call in api.calls if call.method == "answerCallbackQuery")
+        assert answered == answered_before + 1, case
+        if allowed(role, BUTTONS[data], chat_type):
+            assert all(r.text != unknown_command_answer(chat_type) for r in replies), case
+        else:
+            assert [r.text for r in replies] == [unknown_command_answer(chat_type)], case
+            assert await staff_events(register) == before, case
+            after = await register.reports.get(filed.reference)
+            assert after is not None and after.status is Status.SUBMITTED, case
+        # The admin's own pending recovery is untouched by anyone else, and still works.
         done = await admin.press("Confirm: mark recovered")
-        assert "1 reports marked recovered" in done[-1].text
+        assert "1 reports marked recovered" in done[-1].text, case
 
 
 async def test_the_role_is_checked_again_on_every_press(

@@ -194,7 +194,7 @@ async def test_an_expired_confirmation_applies_nothing(
 
 async def test_long_answers_come_with_a_results_file(register: Register, staff_member, api):
     made = await bulk_reports(register, 40)
-    bad_lines = [f"bad-{n}" for n in range(15)]
+    bad_lines = [f"bad-{n}" for n in range(14)] + ["=1+1"]
     content = "\n".join([r.imei.digits for r in made] + bad_lines + [bulk_imei(10**8).digits])
     admin = await staff_member(Role.ADMIN)
     await admin.send("/recover")
@@ -210,6 +210,7 @@ async def test_long_answers_come_with_a_results_file(register: Register, staff_m
     assert len(parsed) == 56
     assert parsed[0]["result"] == "matched" and parsed[0]["references"] == made[0].reference
     assert parsed[40]["value"] == "bad-0" and parsed[40]["result"] == "malformed"
+    assert parsed[54]["value"] == "'=1+1"  # neutralised for spreadsheets
     assert parsed[-1]["result"] == "not in the register"
 
     done = await admin.press(CONFIRM, summary)

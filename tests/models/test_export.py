@@ -124,8 +124,10 @@ async def test_csv_is_rfc4180_with_bom_and_crlf(register: Register, tmp_path: Pa
 
     content = await export_text(register, tmp_path)
 
-    assert content.startswith(BOM + "reference,status,")
+    assert content.startswith(BOM + '"reference","status",')
     assert content.endswith("\r\n")
+    # Text is quoted, our numbers are not: importers that honour quotes keep IMEIs as text.
+    assert ',51.5142,-0.1494,' in content
     assert '"Jo ""JJ"" O\'Neil, Jr."' in content
     assert '"line one\nline two"' in content
     (row,) = read_csv(content)
@@ -136,7 +138,7 @@ async def test_csv_is_rfc4180_with_bom_and_crlf(register: Register, tmp_path: Pa
 def test_csv_cell_rules() -> None:
     assert csv_cell(None) == ""
     assert csv_cell(True) == "true"
-    assert csv_cell(-0.5) == "-0.5"
+    assert csv_cell(-0.5) == -0.5
     assert csv_cell("-0.5") == "'-0.5"
     assert csv_cell("plain") == "plain"
     assert csv_cell("a=b") == "a=b"
