@@ -270,16 +270,16 @@ class Recovery:
                         .with_for_update()
                     )
                 ).scalars()
-                for report in list(reports):
-                    notifications += await self.reports.apply_status(
-                        session,
-                        report,
-                        Status.RECOVERED,
-                        actor=actor,
-                        actor_id=actor_id,
-                        note=RECOVERY_NOTE,
-                    )
-                    recovered.append(report.reference)
+                batch = list(reports)
+                notifications += await self.reports.apply_status_many(
+                    session,
+                    batch,
+                    Status.RECOVERED,
+                    actor=actor,
+                    actor_id=actor_id,
+                    note=RECOVERY_NOTE,
+                )
+                recovered.extend(report.reference for report in batch)
             outcome = RecoveryOutcome(plan, False, tuple(sorted(recovered)), notifications)
             record(session, actor, "recovery", None, _audit_details(outcome, channel))
         return outcome

@@ -425,43 +425,64 @@ class ReportStore:
         note: str | None = None,
     ) -> int:
         """Within SESSION's transaction: set the status, add history, queue notifications."""
-        report.status = status.value
-        report.status_changed_at = utcnow()
-        assert report.id is not None
-        change = StatusChange(
-            report_id=report.id,
-            status=status.value,
-            actor=actor,
-            actor_id=actor_id,
-            note_sealed=(
-                self.vault.seal(note.encode(), context=f"note:{report.id}".encode())
-                if note
-                else None
-            ),
+        return await self.apply_status_many(
+            session, [report], status, actor=actor, actor_id=actor_id, note=note
         )
-        session.add(change)
+
+    async def apply_status_many(
+        self,
+        session: Any,
+        reports: list[Report],
+        status: Status,
+        *,
+        actor: str,
+        actor_id: int | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Like apply_status for many reports at once, in a few batched statements."""
+        if not reports:
+            return 0
+        now = utcnow()
+        changes = []
+        for report in reports:
+            assert report.id is not None
+            report.status = status.value
+            report.status_changed_at = now
+            changes.append(
+                StatusChange(
+                    report_id=report.id,
+                    status=status.value,
+                    changed_at=now,
+                    actor=actor,
+                    actor_id=actor_id,
+                    note_sealed=(
+                        self.vault.seal(note.encode(), context=f"note:{report.id}".encode())
+                        if note
+                        else None
+                    ),
+                )
+            )
+        session.add_all(changes)
         await session.flush()
         if status not in NOTIFY_VICTIM:
             return 0
-        chats = (
-            await session.execute(
-                select(Subscription.chat_id).where(
-                    Subscription.report_id == report.id, Subscription.active.is_(True)
-                )
+        change_of = {change.report_id: change.id for change in changes}
+        subscribers = await session.execute(
+            select(Subscription.report_id, Subscription.chat_id).where(
+                Subscription.report_id.in_(list(change_of)), Subscription.active.is_(True)
             )
-        ).scalars()
-        queued = 0
-        for chat_id in chats:
-            session.add(
-                Notification(
-                    report_id=report.id,
-                    chat_id=chat_id,
-                    kind=f"status:{status.value}",
-                    event_key=f"status:{change.id}:{chat_id}",
-                )
+        )
+        notifications = [
+            Notification(
+                report_id=report_id,
+                chat_id=chat_id,
+                kind=f"status:{status.value}",
+                event_key=f"status:{change_of[report_id]}:{chat_id}",
             )
-            queued += 1
-        return queued
+            for report_id, chat_id in subscribers
+        ]
+        session.add_all(notifications)
+        return len(notifications)
 
     async def stream(
         self,

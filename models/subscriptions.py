@@ -55,6 +55,78 @@ async def deactivate_chat_in(session: Any, chat_id: int, reason: str, now: datet
     return result.rowcount or 0
 
 
+async def subscribe_in(
+    session: Any, report_id: int, chat_id: int, *, via: str, now: datetime | None = None
+) -> Subscribed:
+    """Within SESSION's transaction: subscribe CHAT_ID and queue the reminder it is owed.
+
+    For callers that subscribe in the same transaction as another change (e.g. filing).
+    """
+    if via not in VIA:
+        raise ValueError(f"unknown subscription channel {via!r}")
+    now = now or utcnow()
+    report = (
+        await session.execute(
+            select(Report.status, Report.created_at).where(Report.id == report_id)
+        )
+    ).one_or_none()
+    if report is None:
+        raise LookupError(f"no report with id {report_id}")
+    row = (
+        await session.execute(
+            select(Subscription).where(
+                Subscription.report_id == report_id, Subscription.chat_id == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    changed = row is None or not row.active
+    if row is None:
+        row = Subscription(report_id=report_id, chat_id=chat_id, via=via, created_at=now)
+        session.add(row)
+    elif not row.active:
+        row.active = True
+        row.via = via
+        row.deactivated_at = None
+        row.deactivated_reason = None
+    await session.flush()
+    queued = await _queue_reminder(
+        session, report_id, chat_id, Status(report.status), report.created_at, now
+    )
+    assert row.id is not None
+    return Subscribed(row.id, changed, queued)
+
+
+async def _queue_reminder(
+    session: Any,
+    report_id: int,
+    chat_id: int,
+    status: Status,
+    created_at: datetime,
+    now: datetime,
+) -> bool:
+    due = created_at + REMINDER_DELAY
+    # Subscribing after the reminder's day (or to an ended report) owes no reminder.
+    if status not in OPEN or now >= due:
+        return False
+    key = reminder_key(report_id, chat_id)
+    exists = (
+        await session.execute(select(Notification.id).where(Notification.event_key == key))
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        Notification(
+            report_id=report_id,
+            chat_id=chat_id,
+            kind=REMINDER_KIND,
+            event_key=key,
+            created_at=now,
+            not_before=due,
+        )
+    )
+    return True
+
+
 class SubscriptionStore:
     """Subscribe and unsubscribe chats; list who hears about a report."""
 
@@ -77,66 +149,7 @@ class SubscriptionStore:
 
     async def _subscribe(self, report_id: int, chat_id: int, via: str, now: datetime) -> Subscribed:
         async with self.db.write() as session:
-            report = (
-                await session.execute(
-                    select(Report.status, Report.created_at).where(Report.id == report_id)
-                )
-            ).one_or_none()
-            if report is None:
-                raise LookupError(f"no report with id {report_id}")
-            row = (
-                await session.execute(
-                    select(Subscription).where(
-                        Subscription.report_id == report_id, Subscription.chat_id == chat_id
-                    )
-                )
-            ).scalar_one_or_none()
-            changed = row is None or not row.active
-            if row is None:
-                row = Subscription(report_id=report_id, chat_id=chat_id, via=via, created_at=now)
-                session.add(row)
-            elif not row.active:
-                row.active = True
-                row.via = via
-                row.deactivated_at = None
-                row.deactivated_reason = None
-            await session.flush()
-            queued = await self._queue_reminder(
-                session, report_id, chat_id, Status(report.status), report.created_at, now
-            )
-            assert row.id is not None
-            return Subscribed(row.id, changed, queued)
-
-    async def _queue_reminder(
-        self,
-        session: Any,
-        report_id: int,
-        chat_id: int,
-        status: Status,
-        created_at: datetime,
-        now: datetime,
-    ) -> bool:
-        due = created_at + REMINDER_DELAY
-        # Subscribing after the reminder's day (or to an ended report) owes no reminder.
-        if status not in OPEN or now >= due:
-            return False
-        key = reminder_key(report_id, chat_id)
-        exists = (
-            await session.execute(select(Notification.id).where(Notification.event_key == key))
-        ).first()
-        if exists is not None:
-            return False
-        session.add(
-            Notification(
-                report_id=report_id,
-                chat_id=chat_id,
-                kind=REMINDER_KIND,
-                event_key=key,
-                created_at=now,
-                not_before=due,
-            )
-        )
-        return True
+            return await subscribe_in(session, report_id, chat_id, via=via, now=now)
 
     async def unsubscribe(
         self,

@@ -15,6 +15,8 @@ from models.reports import ReportView
 from models.statuses import OPEN, Status, allowed_next
 
 MAKES = {"apple": "Apple", "samsung": "Samsung", "google": "Google"}
+MAX_PART = 120
+HISTORY_SHOWN = 10
 
 # Button actions (callback data "f:<action>:<token>").
 SUBSCRIBE = "sub"
@@ -45,7 +47,8 @@ def status_label(status: Status, language: str | None) -> str:
 def device(report: ReportView) -> str:
     """Make, model and colour as the victim gave them (escaped)."""
     parts = [MAKES.get(report.make, "")]
-    parts += [str(report.get(name) or "") for name in ("model", "colour")]
+    # Capped, so that the view stays far below Telegram's 4,096 characters whatever was typed.
+    parts += [str(report.get(name) or "")[:MAX_PART] for name in ("model", "colour")]
     return escape(", ".join(part.strip() for part in parts if part and part.strip()) or "-")
 
 
@@ -75,7 +78,7 @@ def status_text(
         lines.append(text("followup.view_tracked", language, when=when(report.tracked_at)))
     lines += ["", text("followup.view_history", language)]
     # Staff notes and who made a change are not the victim's to read: status and time only.
-    for entry in report.history[-10:]:
+    for entry in report.history[-HISTORY_SHOWN:]:
         label = status_label(entry.status, language)
         lines.append(
             text("followup.view_history_line", language, when=when(entry.changed_at), status=label)

@@ -193,7 +193,7 @@ class ScriptedVictim(Victim):
                     lambda mark=mark, up=up, last=last: (
                         self.mark() != mark
                         or bot.up != up
-                        or (last is not None and self.server.is_lost(last))
+                        or (up and last is not None and self.server.is_lost(last))
                     ),
                     min(remaining, SILENCE_BEFORE_RETRY),
                     f"the bot to answer victim {self.chat_id} (last step {step})",
@@ -208,12 +208,13 @@ class ScriptedVictim(Victim):
 
     async def resume(self, *, within: float = 30.0) -> ChatMessage:
         """Come back to the unfinished draft: say hello, press Continue; returns the question."""
-        mark = self.mark()
+        seen = max((m.message_id for m in self.messages), default=0)
         await self.type(NUDGE)
         offer = await self.expect(
-            lambda m: "continue" in buttons_of(m), within=within, what="the offer to continue"
+            lambda m: m.message_id > seen and "continue" in buttons_of(m),
+            within=within,
+            what="the offer to continue",
         )
-        assert self.mark() > mark
         await self.press_value(offer, "continue")
         return await self.expect(
             lambda m: m.message_id > offer.message_id and step_of(m) not in (None, ANY),

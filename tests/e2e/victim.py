@@ -35,6 +35,11 @@ class Victim(LocalUser):
         messages = self.messages
         return messages[-1] if messages else None
 
+    def describe(self, last: int = 3) -> str:
+        """The chat's last few bot messages, for a failing test's report."""
+        shown = [f"[{m.message_id}] {(m.text or '')[:80]!r} {m.buttons[:3]}" for m in self.messages]
+        return " | ".join(shown[-last:])
+
     def mark(self) -> int:
         """A position in the chat's activity, for `expect(..., since=...)`."""
         return self.server.activity.get(self.chat_id, 0)

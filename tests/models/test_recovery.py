@@ -228,17 +228,14 @@ async def test_apply_is_one_transaction(register: Register, monkeypatch) -> None
         await register.reports.file(new_report(imeis=(value,)), f"k-tx-{n}")
         for n, value in enumerate(seized_imeis)
     ]
-    original = register.reports.apply_status
-    calls = 0
+    original = register.reports.apply_status_many
 
     async def failing(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise RuntimeError("database went away")
-        return await original(*args, **kwargs)
+        # The batch is applied, then the database fails before the commit.
+        await original(*args, **kwargs)
+        raise RuntimeError("database went away")
 
-    monkeypatch.setattr(register.reports, "apply_status", failing)
+    monkeypatch.setattr(register.reports, "apply_status_many", failing)
     seized = parse_seized("\n".join(value.digits for value in seized_imeis).encode())
 
     with pytest.raises(RuntimeError):

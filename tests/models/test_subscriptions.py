@@ -9,7 +9,7 @@ import pytest
 
 from models.register import Register
 from models.statuses import Status
-from models.subscriptions import REMINDER_DELAY, reminder_key
+from models.subscriptions import REMINDER_DELAY, reminder_key, subscribe_in
 from models.tables import Notification, Subscription
 from tests.factories import rows, set_report_columns
 from tests.followup_fixtures import file_report
@@ -121,3 +121,17 @@ async def test_unknown_channel_or_report_is_refused(register: Register) -> None:
         await register.subscriptions.subscribe(filed.report_id, CHAT, via="carrier pigeon")
     with pytest.raises(LookupError):
         await register.subscriptions.subscribe(filed.report_id + 999, CHAT, via="code")
+
+
+async def test_subscribe_in_joins_the_callers_transaction(register: Register) -> None:
+    filed = await file_report(register)
+    with pytest.raises(RuntimeError):
+        async with register.db.write() as session:
+            await subscribe_in(session, filed.report_id, CHAT, via="own_account")
+            raise RuntimeError("the filing failed")
+    assert await rows(register.db, Subscription) == []
+    assert await rows(register.db, Notification) == []
+    async with register.db.write() as session:
+        result = await subscribe_in(session, filed.report_id, CHAT, via="own_account")
+    assert result.changed and result.reminder_queued
+    assert await register.subscriptions.is_subscribed(filed.report_id, CHAT)

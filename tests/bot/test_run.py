@@ -1,0 +1,155 @@
+"""`reportbot run`: serving by long polling, stopping cleanly, refusing to start when it must."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+
+from bot import cli
+from bot.app import build_application, default_rate_limiter
+from bot.commands.common import CliError
+from bot.commands.run import run_command, serve, webhook_path
+from bot.logging_setup import QUIET_LOGGERS, WEBHOOK_LOGGER
+from bot.processing import ChatOrderedProcessor
+from bot.settings import load_settings
+from models.database import SchemaOutdated
+from models.register import Register
+from models.tables import AuditEvent
+from tests.e2e.botapi import FakeTelegram
+from tests.e2e.harness import TOKEN
+from tests.e2e.victim import Victim
+from tests.factories import rows
+
+
+@pytest.fixture
+def restore_logging():
+    """`run` configures logging for the process; put the test run's configuration back."""
+    root = logging.getLogger()
+    names = [*QUIET_LOGGERS, WEBHOOK_LOGGER]
+    saved = (root.level, list(root.handlers))
+    saved_loggers = {
+        name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
+        for name in names
+    }
+    yield
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    for name, (level, kept) in saved_loggers.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).filters[:] = kept
+
+
+@pytest.fixture
+async def telegram():
+    """A fake Telegram on 127.0.0.1."""
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def test_the_webhook_serves_the_path_of_its_public_url():
+    assert webhook_path("https://bot.example.org/telegram/hook") == "/telegram/hook"
+    assert webhook_path("https://bot.example.org") == "/"
+
+
+async def test_stopping_lets_the_update_in_flight_finish(
+    telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=telegram.base_url,
+        data_dir=tmp_path / "data",
+    )
+    application = build_application(
+        settings,
+        register,
+        rate_limiter=default_rate_limiter(),
+        update_processor=ChatOrderedProcessor(8, db=register.db),
+    )
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: Update, context) -> None:
+        started.set()
+        await release.wait()
+        await context.register.audit.record("test", "effect", str(update.update_id))
+        await update.effective_message.reply_text("done")
+        raise ApplicationHandlerStop
+
+    application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    serving = asyncio.create_task(serve(application, settings))
+    await telegram.wait_until(lambda: telegram.calls_of("getUpdates"), 30, "the first poll")
+    victim = Victim(telegram, user_id=321)
+    victim.waiting = False
+    await victim.send("stolen just now")
+    await asyncio.wait_for(started.wait(), 30)
+
+    before = len(telegram.calls)
+    os.kill(os.getpid(), signal.SIGTERM)  # serve() turns it into a clean stop
+    # The long poll ends: the last getUpdates (no waiting) confirms what was taken.
+    await telegram.wait_until(
+        lambda: any(
+            call.method == "getUpdates" and not call.params.get("timeout")
+            for call in telegram.calls[before:]
+        ),
+        30,
+        "the updater to stop",
+    )
+    assert not serving.done()  # still waiting for the update in flight
+    release.set()
+    await asyncio.wait_for(serving, 30)
+
+    assert [m.text for m in victim.messages] == ["done"]
+    assert [event.target for event in await rows(register.db, AuditEvent)] == [
+        str(victim.last_update_id)
+    ]
+    assert telegram.pending == []
+
+
+async def test_a_token_the_bot_api_refuses_stops_run_with_one_line(
+    telegram: FakeTelegram, database, tmp_path: Path, monkeypatch, restore_logging
+):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(
+        telegram_bot_token="987654321:" + "x" * 35,
+        telegram_api_base_url=telegram.base_url,
+        database_url=database.url.render_as_string(hide_password=False),
+        database_schema=database.schema,
+        data_dir=tmp_path / "data",
+    )
+    with pytest.raises(CliError, match="refused TELEGRAM_BOT_TOKEN"):
+        await run_command(argparse.Namespace(), settings)
+
+
+async def test_run_refuses_a_database_without_the_schema(
+    databases, tmp_path: Path, monkeypatch, restore_logging
+):
+    monkeypatch.chdir(tmp_path)
+    empty = await databases.create(migrate=False)
+    settings = load_settings(
+        telegram_bot_token=TOKEN,
+        database_url=empty.url.render_as_string(hide_password=False),
+        database_schema=empty.schema,
+        data_dir=tmp_path / "data",
+    )
+    with pytest.raises(SchemaOutdated, match="reportbot db upgrade"):
+        await run_command(argparse.Namespace(), settings)
+
+
+def test_run_without_a_token_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["run"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "TELEGRAM_BOT_TOKEN is not set" in error
