@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.settings import Settings, SettingsError
 from models.crypto import CryptoError, KeyRing, Vault, load_or_create_key_file
 from models.database import Database
+from models.keycheck import KeyMismatch, verify_keys
 from models.register import Register, RegisterConfig
 
 
@@ -33,6 +34,11 @@ async def open_register(settings: Settings, *, check_schema: bool = True) -> Reg
         if check_schema:
             await db.check_schema()
         vault = Vault(key_ring(settings))
+        if check_schema:
+            await verify_keys(db, vault)
+    except KeyMismatch as exc:
+        await db.dispose()
+        raise SettingsError(str(exc)) from None
     except BaseException:
         # Also when the keys are bad: no connection is left open behind the error.
         await db.dispose()

@@ -222,3 +222,13 @@ class CodeAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class KeyCheck(SQLModel, table=True):
+    """A fingerprint of the keys the register was sealed with, to refuse the wrong keys."""
+
+    __tablename__ = "key_check"
+
+    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    index_check: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

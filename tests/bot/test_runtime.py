@@ -183,3 +183,21 @@ async def test_open_register_without_the_check(databases: DatabaseFactory, monke
         assert await register.db.current_revision() is None
     finally:
         await register.close()
+
+
+def test_cli_with_other_keys_fails_with_one_line_instead_of_finding_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "DATABASE_SCHEMA", "DATA_KEYS", "INDEX_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    assert main(["db", "upgrade"]) == 0
+    assert main(["staff", "list"]) == 0
+    (tmp_path / "data" / "keys.json").unlink()
+    capsys.readouterr()
+    assert main(["lookup", "490154203237518"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "INDEX_KEY" in err[0]

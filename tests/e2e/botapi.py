@@ -59,6 +59,7 @@ class FakeTelegram(LocalBotApi):
         super().__init__()
         self.token = token
         self.pending: list[dict[str, Any]] = []
+        self.history: dict[int, dict[str, Any]] = {}  # every update ever queued, by id
         self.confirmed_below = 0
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
@@ -137,9 +138,16 @@ class FakeTelegram(LocalBotApi):
         """Queue an update for the bot (PAYLOAD without update_id); returns its update_id."""
         if update_id is None:
             update_id = next(self._update_ids)
-        self.pending.append({"update_id": update_id, **payload})
+        update = {"update_id": update_id, **payload}
+        self.history[update_id] = update
+        self.pending.append(update)
         self.notify()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Hand UPDATE_ID to the bot again, as Telegram does after an unconfirmed offset."""
+        self.pending.append(self.history[update_id])
+        self.notify()
 
     def is_confirmed(self, update_id: int) -> bool:
         """Whether the bot has taken UPDATE_ID for good (a later offset, or a webhook 200)."""
