@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -34,46 +35,124 @@ async def _admin_execute(sql: str) -> None:
         await connection.close()
 
 
+# Migrating takes ~0.2 s, so each test process migrates once and reuses the result: SQLite tests
+# copy a migrated template file; PostgreSQL tests take a migrated schema from a pool and empty it.
+_SQLITE_TEMPLATE: Path | None = None
+_SCHEMA_POOL: list[str] = []
+
+
+async def _sqlite_template(folder: Path) -> Path:
+    global _SQLITE_TEMPLATE
+    if _SQLITE_TEMPLATE is None:
+        template = folder / "template.db"
+        database = Database(f"sqlite+aiosqlite:///{template}")
+        await database.upgrade()
+        await database.dispose()
+        _SQLITE_TEMPLATE = template
+    return _SQLITE_TEMPLATE
+
+
+async def _reuse_schema(schema: str) -> bool:
+    """Empty a pooled schema; False if a test left it at another revision (then drop it)."""
+    import asyncpg
+    from sqlmodel import SQLModel
+
+    from models.database import head_revision
+
+    url = TEST_DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url)
+    try:
+        revision = await connection.fetchval(f'SELECT version_num FROM "{schema}".alembic_version')
+        if revision != head_revision():
+            await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            return False
+        tables = ", ".join(f'"{schema}"."{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        return True
+    except asyncpg.PostgresError:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        return False
+    finally:
+        await connection.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the pooled PostgreSQL schemas of this test process."""
+    if TEST_DATABASE_URL and _SCHEMA_POOL:
+        import asyncio
+
+        async def drop_all() -> None:
+            for schema in _SCHEMA_POOL:
+                await _admin_execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+        asyncio.run(drop_all())
+
+
 class DatabaseFactory:
     """Makes isolated databases for a test and removes them afterwards."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, template_folder: Path) -> None:
         """Remember where SQLite files go."""
         self.tmp_path = tmp_path
+        self.template_folder = template_folder
         self.schemas: list[str] = []
+        self.pooled: list[str] = []
         self.databases: list[Database] = []
 
     def url_and_schema(self) -> tuple[str, str | None]:
-        """A new empty database: (URL, schema or None)."""
+        """A new empty database: (URL, schema or None); the caller creates the schema."""
         if TEST_DATABASE_URL:
             schema = f"t_{uuid.uuid4().hex[:16]}"
             self.schemas.append(schema)
             return TEST_DATABASE_URL, schema
         return f"sqlite+aiosqlite:///{self.tmp_path / f'{uuid.uuid4().hex[:8]}.db'}", None
 
+    async def _migrated(self) -> tuple[str, str | None]:
+        if not TEST_DATABASE_URL:
+            url, _ = self.url_and_schema()
+            template = await _sqlite_template(self.template_folder)
+            shutil.copyfile(template, url.removeprefix("sqlite+aiosqlite:///"))
+            return url, None
+        while _SCHEMA_POOL:
+            schema = _SCHEMA_POOL.pop()
+            if await _reuse_schema(schema):
+                self.pooled.append(schema)
+                return TEST_DATABASE_URL, schema
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        await _admin_execute(f'CREATE SCHEMA "{schema}"')
+        database = Database(TEST_DATABASE_URL, schema=schema)
+        await database.upgrade()
+        await database.dispose()
+        self.pooled.append(schema)
+        return TEST_DATABASE_URL, schema
+
     async def create(self, *, migrate: bool = True) -> Database:
         """A new database, migrated to the newest schema unless MIGRATE is false."""
-        url, schema = self.url_and_schema()
-        if schema:
-            await _admin_execute(f'CREATE SCHEMA "{schema}"')
+        if migrate:
+            url, schema = await self._migrated()
+        else:
+            url, schema = self.url_and_schema()
+            if schema:
+                await _admin_execute(f'CREATE SCHEMA "{schema}"')
         database = Database(url, schema=schema)
         self.databases.append(database)
-        if migrate:
-            await database.upgrade()
         return database
 
     async def cleanup(self) -> None:
-        """Dispose engines and drop PostgreSQL schemas."""
+        """Dispose engines, drop one-off PostgreSQL schemas and return pooled ones."""
         for database in self.databases:
             await database.dispose()
         for schema in self.schemas:
             await _admin_execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        _SCHEMA_POOL.extend(self.pooled)
 
 
 @pytest.fixture
-async def databases(tmp_path: Path) -> AsyncIterator[DatabaseFactory]:
+async def databases(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DatabaseFactory]:
     """A factory of isolated databases for this test."""
-    factory = DatabaseFactory(tmp_path)
+    factory = DatabaseFactory(tmp_path, tmp_path_factory.getbasetemp())
     yield factory
     await factory.cleanup()
 

@@ -234,16 +234,15 @@ async def many_reports(
 
 async def recover_all(register: Register, made: list[Made]) -> int:
     """Move every report to recovered in ONE transaction, as bulk recovery does."""
-    queued = 0
     async with register.db.write() as session:
-        reports = (
-            await session.execute(select(Report).where(Report.id.in_([m.id for m in made])))
-        ).scalars()
-        for report in reports:
-            queued += await register.reports.apply_status(
-                session, report, Status.RECOVERED, actor="test"
-            )
-    return queued
+        reports = list(
+            (
+                await session.execute(select(Report).where(Report.id.in_([m.id for m in made])))
+            ).scalars()
+        )
+        return await register.reports.apply_status_many(
+            session, reports, Status.RECOVERED, actor="test"
+        )
 
 
 async def notifications(register: Register) -> list[Notification]:

@@ -12,6 +12,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.common import answer_unknown_command
 from handlers.context import BotContext
 
 # Each step module declares its questions on import.
@@ -60,7 +61,8 @@ def add_handlers(application: Application) -> None:
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, router.on_message)
     )
     application.add_handler(
-        MessageHandler(fallback.UnknownCommand(application), fallback.unknown_command)
+        # In a group this answers "I work in private", with the link.
+        MessageHandler(fallback.UnknownCommand(application), answer_unknown_command)
     )
     if application.job_queue is not None:
         application.job_queue.run_repeating(

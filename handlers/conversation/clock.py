@@ -143,11 +143,6 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo, day: date | None = N
     return Moment(check_moment(at, now), exact=True)
 
 
-def format_moment(at: datetime, zone: tzinfo) -> str:
-    """A moment as people read it, in local time: 'Sat 22 Nov 2025, 14:30'."""
-    return at.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
-
-
-def format_day(at: datetime, zone: tzinfo) -> str:
-    """A day as people read it, in local time: 'Sat 22 Nov 2025'."""
-    return at.astimezone(zone).strftime("%a %d %b %Y")
+def format_moment(at: datetime, zone: tzinfo, pattern: str = "%a %d %b %Y, %H:%M") -> str:
+    """A moment in local time, by a strftime PATTERN from the catalogue."""
+    return at.astimezone(zone).strftime(pattern)

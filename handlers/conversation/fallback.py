@@ -5,9 +5,6 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from handlers.common import answer_unknown_command
-from handlers.context import BotContext
-
 
 class UnknownCommand(filters.UpdateFilter):
     """A command message that no CommandHandler of the application would take."""
@@ -26,8 +23,3 @@ class UnknownCommand(filters.UpdateFilter):
                 if isinstance(handler, CommandHandler) and handler.check_update(update):
                     return False
         return True
-
-
-async def unknown_command(update: Update, context: BotContext) -> None:
-    """Answer a command nobody knows (in a group: 'I work in private', with the link)."""
-    await answer_unknown_command(update, context)

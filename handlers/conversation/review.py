@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.conversation import keyboards, states
-from handlers.conversation.clock import format_day, format_moment
+from handlers.conversation.clock import format_moment
 from handlers.conversation.contact import channels
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import zone
@@ -40,8 +40,9 @@ def _moment(turn: Turn, iso: str | None, exact: bool = True, time_known: bool = 
         return Html(turn.t("not_given"))
     at = datetime.fromisoformat(iso)
     if not time_known:
-        return Html(turn.t("day_only", day=format_day(at, zone(turn))))
-    shown = format_moment(at, zone(turn))
+        day = format_moment(at, zone(turn), turn.t("day_format"))
+        return Html(turn.t("day_only", day=day))
+    shown = format_moment(at, zone(turn), turn.t("moment_format"))
     return Html(shown if exact else turn.t("about", moment=shown))
 
 

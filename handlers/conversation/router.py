@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Message, Update
+from telegram.error import BadRequest
 
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, keyboards, states, welcome
@@ -12,6 +15,8 @@ from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, Turn
 from handlers.texts import languages
+
+log = logging.getLogger("reportbot.conversation")
 
 
 def unfinished(turn: Turn) -> bool:
@@ -85,8 +90,15 @@ async def answer(turn: Turn, message: Message) -> None:
 
 async def on_button(update: Update, context: BotContext) -> None:
     """A press on one of the conversation's buttons, however old."""
-    assert update.callback_query is not None
-    press = keyboards.parse(update.callback_query.data)
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.answer()  # first: the spinner stops even if what follows takes a while
+    except BadRequest:
+        log.info("could not answer a callback query (too old)")
+    if update.effective_chat is None:
+        return  # not from a chat (our buttons are only ever in private chats)
+    press = keyboards.parse(query.data)
     turn = await Turn.load(update, context)
     if press is None:
         stale(turn)

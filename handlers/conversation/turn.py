@@ -234,8 +234,6 @@ class Turn:
         """Store the draft, then send the replies, then note what was sent (for clearing)."""
         store = self.context.register.drafts
         query = self.update.callback_query
-        if query is not None:
-            await query.answer()
         if self.context.user_data is not None:
             self.context.user_data["language"] = self.lang
         incoming = self._incoming_id()

@@ -52,12 +52,15 @@ async def test_a_victim_files_a_report_by_polling_then_staff_find_and_export_it(
     reference = victim.reference
     assert reference is not None
 
-    # Telegram hands the last answers (Submit among them) over again: they are acknowledged,
-    # nothing happens twice. The chat's next message is answered after them, in order.
+    # A restart before the offset was confirmed: Telegram hands the last answers (Submit among
+    # them) to the new process again. They are acknowledged and nothing happens twice; the
+    # chat's next message is answered after them, in order.
+    assert await bot.stop() == 0
     replayed = sorted(telegram.history)[-3:]
-    shown = len(victim.messages)
     for update_id in replayed:
         telegram.redeliver(update_id)
+    await bot.start()
+    shown = len(victim.messages)
     victim.waiting = True
     await victim.send("/help")
     assert len(victim.messages) == shown + 1

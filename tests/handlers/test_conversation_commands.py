@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from handlers.conversation import states
-from tests.handlers.conftest import HAPPY, SECOND_IMEI, pin, press, send
+from tests.handlers.conftest import HAPPY, SECOND_IMEI, Victim, pin, press, send
 
 BRANCHES = {
     states.IMEI2: send(SECOND_IMEI.digits),
@@ -89,11 +91,47 @@ async def test_status_without_arguments_explains_it_and_keeps_the_draft(victim):
     assert (await victim.answers())["colour"] == "red"
 
 
-async def test_language_with_one_language_says_so(victim):
+SPANISH = {
+    states.MODEL: press("Omitir"),
+    states.COLOUR: press("Omitir"),
+    states.IMEI_OK: press("Sí, es correcto"),
+    states.IMEI2: press("Sin segundo IMEI"),
+    states.NETWORK: press("No lo sé"),
+    states.WHEN: press("Ahora mismo"),
+    states.HOW: press("Carterista"),
+    states.TRACKED: press("No / no estoy seguro"),
+    states.CONTACT_EMAIL: press("Omitir"),
+    states.CHANNEL: press("Llamada"),
+}
+
+
+async def test_language_can_be_changed_at_any_step(victim, register):
     await victim.walk(states.MAKE)
     replies = await victim.send("/language")
-    assert replies[0].text == "Only English is available for now."
+    assert [label for label, _ in replies[0].buttons] == ["English", "Español"]
+    switched = await victim.press("Español")
+    assert switched[0].text == "Idioma cambiado."
+    assert switched[-1].text == "¿De qué marca es el teléfono robado?"
     assert await victim.step() == states.MAKE
+    await victim.press("Samsung")
+    assert "Haz esto ahora" in victim.seen[-2].text
+    await victim.walk(states.REVIEW, **SPANISH)
+    assert "Revisa tu denuncia" in victim.seen[-1].text
+    filed = await victim.press("✅ Enviar denuncia")
+    assert "Tu denuncia está presentada" in filed[0].text
+    reference = re.search(r"SPR-\w{4}-\w{2}", filed[0].text).group()
+    assert (await register.reports.get(reference)).get("language") == "es"
+
+
+async def test_the_account_s_language_is_offered_first_and_can_be_changed(make_user, register):
+    lender = Victim(make_user(user_id=31337, language_code="es-ES"), register)
+    welcome = await lender.send("hola")
+    assert welcome[0].text.startswith("<b>Si estás en peligro")
+    assert "🌐 Idioma / Language" in [label for label, _ in welcome[0].buttons]
+    await lender.press("🌐 Idioma / Language")
+    english = await lender.press("English")
+    assert english[-1].text.startswith("<b>If you are in danger")
+    assert (await lender.answers())["language"] == "en"
 
 
 async def test_advice_mid_flow_is_tailored_and_the_flow_goes_on(victim):
