@@ -51,16 +51,19 @@ class _PlainText(HTMLParser):
         self._links: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Remember where a link points."""
         if tag == "a":
             self._links.append(dict(attrs).get("href"))
 
     def handle_endtag(self, tag: str) -> None:
+        """After a link's label, its address (unless the label is the address)."""
         if tag == "a" and self._links:
             href = self._links.pop()
             if href and not "".join(self.parts).endswith(href):
                 self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
+        """Keep the text."""
         self.parts.append(data)
 
 

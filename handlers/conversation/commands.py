@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from handlers.context import BotContext
@@ -10,7 +12,7 @@ from handlers.conversation.router import is_replay, start_new, unfinished
 from handlers.conversation.turn import EDITING, Turn
 
 
-async def _run(update: Update, context: BotContext, action) -> None:
+async def _run(update: Update, context: BotContext, action: Callable[[Turn], None]) -> None:
     turn = await Turn.load(update, context)
     if is_replay(turn):
         return

@@ -67,8 +67,9 @@ async def lookup(update: Update, context: BotContext, staff: StaffUser) -> None:
     if len(reports) > 1:
         await message.reply_text(text("staff.found_many", query=label, count=len(reports)))
     for report in reports[:MAX_CARDS]:
+        delivery = await context.register.outbox.delivery_summary(report.id)
         await message.reply_text(
-            report_card(report, with_contact=staff.is_admin),
+            report_card(report, with_contact=staff.is_admin, delivery=delivery),
             reply_markup=None if staff.is_admin else reveal_button(report.reference),
         )
     if len(reports) > MAX_CARDS:

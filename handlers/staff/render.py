@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.texts import MAX_MESSAGE_LENGTH, text
+from models.outbox import DeliverySummary
 from models.reports import HistoryEntry, ReportView
 from models.statuses import Status, allowed_next
 
@@ -16,6 +17,7 @@ RECOVERY = "s:rc"
 MAX_CALLBACK_BYTES = 64
 # Victims' free text is capped on display so that a report card always fits in one message.
 MAX_FIELD = 300
+MAX_DELIVERY_PROBLEMS = 3
 
 
 def short(value: str | None) -> str:
@@ -129,7 +131,38 @@ def contact_lines(report: ReportView) -> list[str]:
     return lines
 
 
-def report_card(report: ReportView, *, with_contact: bool) -> str:
+def delivery_lines(delivery: DeliverySummary) -> list[str]:
+    """Who follows the report and how its notifications fared (no chat ids)."""
+    counts = delivery.counts
+    states = ", ".join(
+        text("staff.delivery_count", state=state, count=counts[state]) for state in sorted(counts)
+    )
+    lines = [
+        text("staff.delivery_title"),
+        text(
+            "staff.delivery_subscriptions",
+            active=delivery.active_subscriptions,
+            ended=delivery.ended_subscriptions,
+        ),
+        text("staff.delivery_states", states=states or text("staff.delivery_none")),
+    ]
+    troubled = [n for n in delivery.notifications if n.state == "failed" or n.attempts > 1]
+    for item in troubled[-MAX_DELIVERY_PROBLEMS:]:
+        lines.append(
+            text(
+                "staff.delivery_problem",
+                kind=item.kind.removeprefix("status:"),
+                state=item.state,
+                attempts=item.attempts,
+                reason=short(item.last_error) or text("staff.unknown_value"),
+            )
+        )
+    return lines
+
+
+def report_card(
+    report: ReportView, *, with_contact: bool, delivery: DeliverySummary | None = None
+) -> str:
     """Everything staff need about one report, under Telegram's message length."""
     head = [
         text("staff.card_title", reference=report.reference, status=report.status.value),
@@ -149,6 +182,8 @@ def report_card(report: ReportView, *, with_contact: bool) -> str:
         tracked = place(report.get("tracked_place"), report.tracked_lat, report.tracked_lon)
         head.append(text("staff.card_tracked", place=tracked, when=when(report.tracked_at)))
     tail = contact_lines(report) if with_contact else []
+    if delivery is not None:
+        tail += ["", *delivery_lines(delivery), ""]
     tail.append(text("staff.card_setstatus_hint", reference=report.reference))
     # Keep the newest history when a long one would not fit in one message.
     cut = 0

@@ -41,3 +41,27 @@ def test_texts_are_valid_telegram_html(language, name):
 def test_every_language_names_itself():
     for code in languages():
         assert catalogue(code, "common")["language_name"]
+
+
+def test_the_limit_check_catches_what_telegram_refuses():
+    from bot.local_api import ApiCall
+    from tests.handlers.conftest import limit_problems
+
+    wide = {"inline_keyboard": [[{"text": "x" * 30, "callback_data": "c:" + "y" * 70}] * 4]}
+    calls = [
+        ApiCall("sendMessage", {"text": "a" * 4097}),
+        ApiCall("sendMessage", {"text": "<b>x</i> & <script>"}),
+        ApiCall("sendMessage", {"text": "ok", "reply_markup": wide}),
+    ]
+    problems = " | ".join(limit_problems(calls))
+    for expected in (
+        "4097 characters",
+        "unbalanced",
+        "bare &",
+        "unsupported tag",
+        "over 64 bytes",
+        "4 buttons in a row",
+        "row too wide",
+    ):
+        assert expected in problems
+    assert limit_problems([ApiCall("sendMessage", {"text": "<b>a</b> &amp; <code>b</code>"})]) == []

@@ -172,3 +172,36 @@ async def test_a_long_history_keeps_the_newest_changes_within_one_message(
     assert len(card.text) <= 4096
     assert "earlier changes" in card.text
     assert "29" * 100 in card.text
+
+
+async def test_lookup_shows_delivery_state_without_chat_ids(
+    register: Register, staff_member
+) -> None:
+    from datetime import timedelta
+
+    from tests.factories import subscribe
+
+    filed = await register.reports.file(new_report(), "k-delivery")
+    await subscribe(register.db, filed.report_id, 5550001)
+    await subscribe(register.db, filed.report_id, 5550002)
+    await register.reports.change_status(filed.reference, Status.RECOVERED, actor="tg:1")
+    now = datetime.now(UTC)
+    claimed = await register.outbox.claim("w1", now, limit=10, lease=timedelta(minutes=2))
+    assert len(claimed) == 2
+    await register.outbox.delivered(claimed[0], "w1", at=now, message_id=77)
+    await register.outbox.fail(
+        claimed[1],
+        "w1",
+        at=now,
+        outcome="forbidden",
+        detail="Forbidden: bot was blocked by the user",
+        end_chat="blocked the bot",
+    )
+    officer = await staff_member(Role.OFFICER)
+
+    (card,) = await officer.send(f"/lookup {filed.reference}")
+
+    assert "Chats following: 1 (ended: 1)" in card.text
+    assert "Notifications: delivered 1, failed 1" in card.text
+    assert "recovered: failed after 1 tries · Forbidden: bot was blocked by the user" in card.text
+    assert "5550001" not in card.text and "5550002" not in card.text
