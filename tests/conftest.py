@@ -52,18 +52,28 @@ async def _sqlite_template(folder: Path) -> Path:
     return _SQLITE_TEMPLATE
 
 
+_SHAPE_SQL = """
+    SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = $1),
+           (SELECT count(*) FROM information_schema.columns WHERE table_schema = $1),
+           (SELECT max(version_num) FROM alembic_version)
+"""
+_MIGRATED_SHAPE: list[tuple] = []
+
+
+async def _shape(connection, schema: str) -> tuple:
+    await connection.execute(f'SET search_path TO "{schema}"')
+    return tuple(await connection.fetchrow(_SHAPE_SQL, schema))
+
+
 async def _reuse_schema(schema: str) -> bool:
-    """Empty a pooled schema; False if a test left it at another revision (then drop it)."""
+    """Empty a pooled schema; False (and drop it) if a test changed its structure."""
     import asyncpg
     from sqlmodel import SQLModel
-
-    from models.database import head_revision
 
     url = TEST_DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(url)
     try:
-        revision = await connection.fetchval(f'SELECT version_num FROM "{schema}".alembic_version')
-        if revision != head_revision():
+        if await _shape(connection, schema) != _MIGRATED_SHAPE[0]:
             await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
             return False
         tables = ", ".join(f'"{schema}"."{t.name}"' for t in SQLModel.metadata.sorted_tables)
@@ -72,6 +82,19 @@ async def _reuse_schema(schema: str) -> bool:
     except asyncpg.PostgresError:
         await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         return False
+    finally:
+        await connection.close()
+
+
+async def _remember_shape(schema: str) -> None:
+    import asyncpg
+
+    if _MIGRATED_SHAPE:
+        return
+    url = TEST_DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url)
+    try:
+        _MIGRATED_SHAPE.append(await _shape(connection, schema))
     finally:
         await connection.close()
 
@@ -123,6 +146,7 @@ class DatabaseFactory:
         database = Database(TEST_DATABASE_URL, schema=schema)
         await database.upgrade()
         await database.dispose()
+        await _remember_shape(schema)
         self.pooled.append(schema)
         return TEST_DATABASE_URL, schema
 
