@@ -83,8 +83,12 @@ class MaskingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask(record.stack_info, self.secrets)
         for name, value in list(vars(record).items()):
-            if name not in _STANDARD and isinstance(value, str):
-                setattr(record, name, mask(value, self.secrets))
+            if name in _STANDARD or value is None or isinstance(value, bool):
+                continue
+            shown = str(value)
+            masked = mask(shown, self.secrets)
+            if masked != shown or isinstance(value, str):
+                setattr(record, name, masked)
         return True
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import delete, select, update
 from models.columns import utcnow
 from models.crypto import Vault
 from models.database import Database
-from models.tables import Draft, Subscription
+from models.subscriptions import subscribe_in
+from models.tables import Draft
 
 # A conversation with many re-asks still stays a small row; the newest ids are the ones to keep.
 MAX_MESSAGE_IDS = 1000
@@ -163,24 +164,16 @@ class DraftStore:
     async def mark_filed(
         self, state: DraftState, report_id: int, *, subscribe: bool, now: datetime | None = None
     ) -> None:
-        """Save STATE as filed as REPORT_ID and, for an own account, subscribe its chat."""
+        """Save STATE as filed as REPORT_ID and, for an own account, subscribe its chat.
+
+        One transaction: the subscription (with the reminder it is owed) and the filed draft.
+        """
         state.report_id = report_id
+        now = now or utcnow()
         async with self.db.write() as session:
-            await self._save(session, state, now or utcnow())
-            if not subscribe:
-                return
-            existing = (
-                await session.execute(
-                    select(Subscription.id).where(
-                        Subscription.report_id == report_id,
-                        Subscription.chat_id == state.chat_id,
-                    )
-                )
-            ).first()
-            if existing is None:
-                session.add(
-                    Subscription(report_id=report_id, chat_id=state.chat_id, via="own_account")
-                )
+            await self._save(session, state, now)
+            if subscribe:
+                await subscribe_in(session, report_id, state.chat_id, via="own_account", now=now)
 
     async def delete(self, chat_id: int) -> bool:
         """Forget the chat's draft; True if there was one."""

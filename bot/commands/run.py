@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
@@ -39,8 +39,13 @@ def webhook_path(url: str) -> str:
 
 
 def describe_api(settings: Settings) -> str:
-    """Which Bot API the bot talks to, for the log (never the token)."""
-    return settings.telegram_api_base_url or "https://api.telegram.org"
+    """Which Bot API the bot talks to, for the log (never the token, nor a password)."""
+    if not settings.telegram_api_base_url:
+        return "https://api.telegram.org"
+    parts = urlsplit(settings.telegram_api_base_url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -83,23 +88,27 @@ async def serve(
         async with application:
             if application.post_init:
                 await application.post_init(application)
-            await _start_updates(application, settings)
-            await application.start()
-            log.info(
-                "bot running",
-                extra={
-                    "mode": "webhook" if settings.webhook_url else "polling",
-                    "api": describe_api(settings),
-                    "max_concurrent_chats": settings.max_concurrent_chats,
-                },
-            )
-            await stop.wait()
-            log.info("stopping: no new updates; finishing the ones in flight")
-            assert application.updater is not None
-            await application.updater.stop()
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
+            try:
+                await _start_updates(application, settings)
+                await application.start()
+                log.info(
+                    "bot running",
+                    extra={
+                        "mode": "webhook" if settings.webhook_url else "polling",
+                        "api": describe_api(settings),
+                        "max_concurrent_chats": settings.max_concurrent_chats,
+                    },
+                )
+                await stop.wait()
+                log.info("stopping: no new updates; finishing the ones in flight")
+            finally:
+                # Also after a failed start: what post_init started must stop.
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+                if application.post_stop:
+                    await application.post_stop(application)
         if application.post_shutdown:
             await application.post_shutdown(application)
         log.info("bot stopped")
@@ -118,13 +127,17 @@ async def _start_updates(application: Application, settings: Settings) -> None:
     updater = application.updater
     assert updater is not None
     if settings.webhook_url:
-        await updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=webhook_path(settings.webhook_url),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        try:
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=webhook_path(settings.webhook_url),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        except OSError as exc:
+            where = f"{settings.webhook_listen}:{settings.webhook_port}"
+            raise CliError(f"cannot serve the webhook on {where}: {exc.strerror or exc}") from None
     else:
         await updater.start_polling(timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES)

@@ -108,6 +108,16 @@ def test_every_event_is_one_line_with_numbers_masked_even_in_tracebacks(log_outp
         assert secret not in output
 
 
+def test_extra_fields_of_any_type_are_masked(log_output):
+    buffer = log_output("INFO")
+    logging.getLogger("reportbot.test").info(
+        "matched", extra={"imeis": ["353918100000005"], "count": 2, "found": True}
+    )
+    [event] = events(buffer)
+    assert event["imeis"] == "['35391810******']"
+    assert (event["count"], event["found"]) == ("2", "True")
+
+
 def test_the_level_comes_from_the_setting(log_output):
     buffer = log_output("WARNING")
     log = logging.getLogger("reportbot.test")

@@ -268,3 +268,78 @@ async def test_a_duplicate_racing_the_original_is_dropped_quietly(
 
     assert api.bot_messages(victim.chat_id) == []  # no apology: nothing went wrong
     assert "already processed" in caplog.text
+
+
+class SlowApi(LocalBotApi):
+    """A Bot API that takes 0.2 s a call and wakes whoever waits on what the chats show."""
+
+    def __init__(self) -> None:
+        super().__init__(on_call=_slow)
+        self._changed = asyncio.Event()
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            return await super().do_request(*args, **kwargs)
+        finally:
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def wait_for(self, condition, within: float):
+        """Wait until CONDITION returns something; return it."""
+        async with asyncio.timeout(within):
+            while not (found := condition()):
+                await self._changed.wait()
+        return found
+
+
+class QueuedUser(LocalUser):
+    """A LocalUser whose updates go through the application's queue, as from the Updater."""
+
+    async def deliver(self, payload: dict[str, Any], *, update_id: int | None = None) -> int:
+        update_id = update_id if update_id is not None else next(_update_ids)
+        update = Update.de_json({"update_id": update_id, **payload}, self.application.bot)
+        await self.application.update_queue.put(update)
+        return update_id
+
+    async def _replies(self, payload: dict[str, Any]) -> list:
+        await self.deliver(payload)
+        return []
+
+
+async def test_fifty_victims_progress_through_the_conversation_at_once(settings, register, running):
+    from handlers.conversation import states
+    from tests.e2e.script import buttons_of, step_of
+
+    api = SlowApi()
+    processor = ChatOrderedProcessor(64, db=register.db)
+    application = await running(_application(settings, register, processor, api))
+
+    def question(user: LocalUser, step: str):
+        return next((m for m in api.bot_messages(user.chat_id) if step_of(m) == step), None)
+
+    async def journey(user: QueuedUser) -> list[str]:
+        seen = []
+        await user.send("hello")
+        for step, answer in ((states.CONSENT, "yes"), (states.ACCOUNT, "own")):
+            prompt = await api.wait_for(lambda step=step: question(user, step), 60)
+            seen.append(step)
+            await user.press_data(buttons_of(prompt)[answer][1], prompt)
+        await api.wait_for(lambda: question(user, states.MAKE), 60)
+        return [*seen, states.MAKE]
+
+    users = [QueuedUser(application, api, user_id=950_000 + n) for n in range(50)]
+    started = time.monotonic()
+    journeys = await asyncio.gather(*(journey(user) for user in users))
+    elapsed = time.monotonic() - started
+
+    # Each victim waits for 3 turns of slow calls; one victim after the other takes 50 times that.
+    one_victim = sum(1 for call in api.calls if call.params.get("chat_id") == users[0].chat_id)
+    assert elapsed < 50 * one_victim * SLOW_CALL / 4, f"took {elapsed:.1f} s"
+    assert all(steps == [states.CONSENT, states.ACCOUNT, states.MAKE] for steps in journeys)
+    for user in users:
+        # The pressed questions lost their buttons: each press was taken, once, in order.
+        assert [step_of(m) for m in api.bot_messages(user.chat_id)][-1] == states.MAKE
+        draft = await register.drafts.get(user.chat_id)
+        assert draft is not None
+        assert draft.step == states.MAKE
+    assert processor.active_chats == 0

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 from bot import cli
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
-from bot.commands.run import run_command, serve, webhook_path
+from bot.commands.run import describe_api, run_command, serve, webhook_path
+from bot.delivery import DELIVERY_KEY
 from bot.logging_setup import QUIET_LOGGERS, WEBHOOK_LOGGER
 from bot.processing import ChatOrderedProcessor
 from bot.settings import load_settings
@@ -54,6 +56,13 @@ async def telegram():
     await server.start()
     yield server
     await server.stop()
+
+
+def test_the_log_names_the_bot_api_without_credentials(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    own = load_settings(telegram_api_base_url="http://bot:s3cret@127.0.0.1:8081")
+    assert describe_api(own) == "http://127.0.0.1:8081"
+    assert describe_api(load_settings()) == "https://api.telegram.org"
 
 
 def test_the_webhook_serves_the_path_of_its_public_url():
@@ -153,3 +162,27 @@ def test_run_without_a_token_says_so_in_one_line(tmp_path: Path, monkeypatch, ca
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "TELEGRAM_BOT_TOKEN is not set" in error
+
+
+async def test_a_webhook_port_in_use_stops_run_with_one_line_and_nothing_left_running(
+    telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = load_settings(
+            telegram_bot_token=TOKEN,
+            telegram_api_base_url=telegram.base_url,
+            webhook_url=f"https://bot.example.org:{port}/hook",
+            webhook_secret="s3cret",
+            webhook_listen="127.0.0.1",
+            webhook_port=port,
+            data_dir=tmp_path / "data",
+        )
+        application = build_application(settings, register)
+        with pytest.raises(CliError, match=f"cannot serve the webhook on 127.0.0.1:{port}"):
+            await serve(application, settings)
+    assert not application.running
+    assert DELIVERY_KEY not in application.bot_data  # what post_init started was stopped

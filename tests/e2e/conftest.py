@@ -47,8 +47,10 @@ async def environment(
 
 
 @pytest.fixture
-def e2e_register(databases: DatabaseFactory, keys: KeyRing) -> Register:
-    """The register the bot process writes, opened by the test to check it."""
+def e2e_register(
+    environment: BotEnvironment, databases: DatabaseFactory, keys: KeyRing
+) -> Register:
+    """The register the bot process writes (the environment's database), opened by the test."""
     return Register(databases.databases[0], Vault(keys))
 
 

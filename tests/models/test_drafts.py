@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models.columns import utcnow
 from models.crypto import TamperedValue
 from models.drafts import MAX_MESSAGE_IDS, DraftState
-from models.tables import Draft, Subscription
+from models.tables import Draft, Notification, Subscription
 from tests.factories import new_report, rows
 
 BIG_CHAT = 9_007_199_254_740_993  # beyond 2**53, still a Telegram id
@@ -109,6 +109,8 @@ async def test_mark_filed_subscribes_an_own_account_once(register, own):
     subscriptions = await rows(register.db, Subscription)
     expected = [(filed.report_id, BIG_CHAT, "own_account")] if own else []
     assert [(s.report_id, s.chat_id, s.via) for s in subscriptions] == expected
+    reminders = [n.kind for n in await rows(register.db, Notification)]
+    assert reminders == (["reminder"] if own else [])  # the day-after reminder, queued once
     stored = await register.drafts.get(BIG_CHAT)
     assert (stored.step, stored.report_id) == ("filed", filed.report_id)
 
