@@ -48,8 +48,7 @@ async def scratch_register(folder: Path, database_url: str | None) -> AsyncItera
     if database_url:
         backend = PostgresBackend(database_url)
     else:
-        folder.mkdir(parents=True, exist_ok=True)
-        backend = SqliteBackend(folder / "register.db")
+        backend = SqliteBackend(folder / "register.db")  # Database creates the folder
     await backend.prepare()
     try:
         yield Register(backend.db, Vault(KeyRing.generate()))
@@ -104,12 +103,12 @@ def thread_cpu(into: list[float]) -> Iterator[None]:
         into[0] += time.thread_time() - started
 
 
-async def wait_for(condition: object, timeout: float, what: str, step: float = 0.05) -> bool:
-    """Poll CONDITION() every STEP seconds until true (True) or TIMEOUT passes (False, logged)."""
-    deadline = time.perf_counter() + timeout
+async def wait_for(condition: object, patience: float, what: str, step: float = 0.05) -> bool:
+    """Poll CONDITION() every STEP seconds until true (True) or PATIENCE passes (False, logged)."""
+    deadline = time.perf_counter() + patience
     while not condition():  # type: ignore[operator]
         if time.perf_counter() > deadline:
-            log(f"gave up waiting for {what} after {timeout:.0f} s")
+            log(f"gave up waiting for {what} after {patience:.0f} s")
             return False
         await asyncio.sleep(step)
     return True

@@ -278,7 +278,7 @@ async def time_stream_and_writers(store: ReportStore, sample: int) -> dict[str, 
     """ReportStore.stream (ORM + decryption) and each writing step, timed apart, on SAMPLE rows."""
     spent = dict.fromkeys(("stream", "row_of", "csv_cells", "csv_writerow", "csv", "jsonl"), 0.0)
     rows = 0
-    with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
+    with open(os.devnull, "w", encoding="utf-8", newline="") as sink:  # noqa: ASYNC230
         csv_writer = CsvWriter(sink)
         plain = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
         jsonl = JsonLinesWriter(sink)

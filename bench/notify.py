@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -151,7 +152,7 @@ def figures_of(
     """What one run shows: rate, share of Telegram's limit, 429s, lost and duplicated."""
     per_chat = Counter(chat for _, chat in api.accepted)
     times = sorted(at for at, _ in api.accepted)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     rate = size / seconds if seconds > 0 else float("nan")
     latency = api.limits.latency
     return {

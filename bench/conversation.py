@@ -1,0 +1,367 @@
+"""Conversation under load: N victims file full reports through the real Application at once.
+
+python -m bench.conversation [--quick] [--victims N] [--latency-ms MS] [--cap S] [--database-url URL]
+
+Each victim (bench/_victim.py) files a full report through the real Application and handlers,
+its updates put on the Application's update queue as `reportbot run` receives them, processed
+by the bot's own update processor (`bot.processing.ChatOrderedProcessor`, `MAX_CONCURRENT_CHATS`
+as configured) and sent through the rate limiter `reportbot run` uses
+(`bot.app.default_rate_limiter`), against an in-process Bot API that takes 50 ms per call and
+answers 429 beyond 30 new messages in any second overall or 1 a second to one chat (real time).
+A victim answers each question as soon as it arrives. Baselines in the same run: the same bot
+with python-telegram-bot's default sequential processing (cut off after --cap seconds), and a
+bare python-telegram-bot echo bot whose users each send as many texts as a report takes. Then
+both again with the API's limits and latency lifted (and no rate limiter, which would otherwise
+hold the bot to 30 a second): what the bot itself can do on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as `python bench/conversation.py`: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, MessageHandler, filters
+
+from bench._echo_bot import echo
+from bench._fakeapi import LimitedBotApi, Limits, max_in_window
+from bench._inproc import CpuClock, build_bot, isolated_settings, scratch_register
+from bench._targets import at_least, at_most, zero
+from bench._victim import (
+    Crowd,
+    EchoUser,
+    Person,
+    SignallingChatProcessor,
+    SignallingSimpleProcessor,
+    Victim,
+    arrival_delays,
+)
+from bench.common import Result, emit, latency_ms, log, median, parser, peak_rss_mb, ratio
+from bot.app import CONSOLE_TOKEN, default_rate_limiter
+
+TELEGRAM_RATE = 30
+SHARE_TARGET = 90.0
+FAIRNESS_TARGET = 3.0
+CPU_TARGET = 3.0
+LIFTED_TARGET = 300.0
+ECHO_TEXTS = 20  # about as many updates as one full report takes
+PTB_CONCURRENT = 256  # what `concurrent_updates(True)` means in python-telegram-bot
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One run: which bot, how it processes updates, and what the API allows."""
+
+    name: str
+    echo: bool = False
+    sequential: bool = False
+    lifted: bool = False
+
+    @property
+    def rate_limiter(self) -> AIORateLimiter | None:
+        """The report bot's limiter as `reportbot run` has it; none for echo or lifted runs."""
+        return None if self.echo or self.lifted else default_rate_limiter()
+
+
+MODES = (
+    Mode("bot"),
+    Mode("sequential", sequential=True),
+    Mode("echo", echo=True),
+    Mode("bot_lifted", lifted=True),
+    Mode("echo_lifted", echo=True, lifted=True),
+)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of this benchmark."""
+    arguments = parser(__doc__.splitlines()[0])
+    arguments.add_argument("--victims", type=int, help="simulated victims (300; quick 5)")
+    arguments.add_argument(
+        "--latency-ms", type=float, default=50.0, help="time the API takes per call (50)"
+    )
+    arguments.add_argument(
+        "--cap", type=float, help="seconds after which a baseline run is cut off (60; quick 15)"
+    )
+    arguments.add_argument(
+        "--modes", help=f"comma-separated subset of: {', '.join(m.name for m in MODES)}"
+    )
+    return arguments.parse_args(argv)
+
+
+class LogCount(logging.Handler):
+    """Counts what the bot logs at WARNING and above (nothing is printed)."""
+
+    def __init__(self) -> None:
+        """Start with nothing counted."""
+        super().__init__(logging.WARNING)
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count RECORD by logger and level; keep the first message of each."""
+        key = f"{record.name}:{record.levelname}"
+        self.counts[key] += 1
+        self.examples.setdefault(key, record.getMessage()[:160])
+
+
+def echo_application(api: LimitedBotApi, processor: SignallingSimpleProcessor) -> Application:
+    """A bare python-telegram-bot echo bot (bench/_echo_bot.py's handler) on API."""
+    application = (
+        ApplicationBuilder()
+        .token(CONSOLE_TOKEN)
+        .request(api)
+        .get_updates_request(api)
+        .updater(None)
+        .concurrent_updates(processor)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    return application
+
+
+async def crowd_run(
+    mode: Mode, victims: int, limits: Limits, cap: float, folder: Path, url: str | None
+) -> dict[str, Any]:
+    """Run MODE with VICTIMS people until all are done or CAP seconds pass; its figures."""
+    api = LimitedBotApi(limits)
+    crowd = Crowd(api)
+    async with scratch_register(folder / mode.name, url) as register:
+        if mode.echo:
+            processor = SignallingSimpleProcessor(PTB_CONCURRENT, on_done=crowd.finished)
+            application = echo_application(api, processor)
+        else:
+            processor_: Any
+            if mode.sequential:
+                processor_ = SignallingSimpleProcessor(1, on_done=crowd.finished)
+            else:
+                chats = isolated_settings(folder).max_concurrent_chats
+                processor_ = SignallingChatProcessor(
+                    chats, db=register.db, on_done=crowd.finished
+                )
+            application = build_bot(
+                register,
+                api,
+                folder / "data",
+                rate_limiter=mode.rate_limiter,
+                update_processor=processor_,
+            )
+        crowd.application = application
+        counter = LogCount()
+        root = logging.getLogger()
+        root.addHandler(counter)
+        try:
+            await application.initialize()
+            if application.post_init is not None:
+                await application.post_init(application)  # the outbox dispatcher, as in `run`
+            await application.start()
+            patience = max(120.0, cap)
+            delays = arrival_delays(victims, spread=1.0)
+            people: list[Victim | EchoUser] = [
+                EchoUser(crowd, number, patience=patience)
+                if mode.echo
+                else Victim(crowd, number, patience=patience)
+                for number in range(victims)
+            ]
+            runs: list[Awaitable[Person]] = [
+                person.run(ECHO_TEXTS, delay)  # type: ignore[call-arg]
+                if isinstance(person, EchoUser)
+                else person.run(delay)
+                for person, delay in zip(people, delays, strict=True)
+            ]
+            with CpuClock() as cpu:
+                started = time.perf_counter()
+                tasks = [asyncio.ensure_future(run) for run in runs]
+                _, pending = await asyncio.wait(tasks, timeout=cap)
+                elapsed = time.perf_counter() - started
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                dropped = crowd.drop_queued()
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+        finally:
+            root.removeHandler(counter)
+            await application.shutdown()
+    persons = [person.person for person in people]
+    figures = summarise(mode, persons, api, crowd, elapsed, cpu.seconds, bool(pending))
+    figures["updates_dropped_at_cutoff"] = dropped
+    figures.update({f"log.{key}": count for key, count in counter.counts.items()})
+    for key, message in counter.examples.items():
+        log(f"{mode.name}: logged {counter.counts[key]}× {key}: {message}")
+    return figures
+
+
+def summarise(
+    mode: Mode,
+    persons: list[Person],
+    api: LimitedBotApi,
+    crowd: Crowd,
+    elapsed: float,
+    cpu_s: float,
+    cut_off: bool,
+) -> dict[str, Any]:
+    """A run's figures: throughput, share of the limit, 429s, latency, fairness, CPU."""
+    done = [p for p in persons if p.finished is not None]
+    totals = [p.total for p in done if p.total is not None]
+    updates = sum(p.updates for p in persons)
+    # A run that ends with every person done lasts until the last one finished.
+    span = elapsed if cut_off or not done else max(p.finished for p in done) - min(
+        p.started for p in persons
+    )
+    sends = [at for at, _ in api.accepted]
+    bot_cpu = max(0.0, cpu_s - api.cpu_s - crowd.cpu_s)
+    figures: dict[str, Any] = {
+        "seconds": span,
+        "cut_off": cut_off,
+        "people": len(persons),
+        "completed": len(done),
+        "failed": sum(1 for p in persons if p.error),
+        "completed_per_s": len(done) / span if span else float("nan"),
+        "updates": updates,
+        "updates_per_s": updates / span if span else float("nan"),
+        "messages_per_s": len(sends) / span if span else float("nan"),
+        "share_of_limit_pct": 100 * len(sends) / span / TELEGRAM_RATE if span else float("nan"),
+        "max_messages_in_any_second": max_in_window(sends),
+        "http_429": api.refusals,
+        "http_429_overall": api.refused["overall"],
+        "http_429_per_chat": api.refused["per_chat"],
+        "replies_lost_nudges": sum(p.nudges for p in persons),
+        "api_calls_per_update": sum(api.methods.values()) / updates if updates else 0.0,
+        "edits_per_update": sum(
+            count for method, count in api.methods.items() if method.startswith("edit")
+        )
+        / max(updates, 1),
+        "messages_per_update": len(sends) / max(updates, 1),
+        "cpu_s": cpu_s,
+        "fake_api_cpu_s": api.cpu_s,
+        "people_cpu_s": crowd.cpu_s,
+        "bot_cpu_per_update_ms": bot_cpu / updates * 1000 if updates else float("nan"),
+    }
+    figures.update(latency_ms([s for p in persons for s in p.replies], "reply"))
+    figures.update(latency_ms([s for p in persons for s in p.turns], "turn"))
+    if totals:
+        middle = median(totals)
+        figures.update(
+            {
+                "person_total_median_s": middle,
+                "person_total_max_s": max(totals),
+                "slowest_to_median": max(totals) / middle if middle else float("nan"),
+            }
+        )
+    errors = Counter(p.error for p in persons if p.error)
+    for error, count in errors.most_common(3):
+        log(f"{mode.name}: {count} people failed: {error}")
+    log(
+        f"{mode.name}: {len(done)}/{len(persons)} done in {span:.1f} s, "
+        f"{figures['updates_per_s']:.1f} updates/s, {figures['messages_per_s']:.1f} msg/s "
+        f"({figures['share_of_limit_pct']:.0f}%), 429s {api.refusals}, "
+        f"reply p50 {figures['reply_p50_ms']:.0f} ms, "
+        f"bot CPU {figures['bot_cpu_per_update_ms']:.2f} ms/update"
+    )
+    return figures
+
+
+def judge(result: Result, runs: dict[str, dict[str, Any]]) -> None:
+    """Baselines, ratios and targets from the runs that were made."""
+    bot, seq, echo_run = runs.get("bot"), runs.get("sequential"), runs.get("echo")
+    lifted, echo_lifted = runs.get("bot_lifted"), runs.get("echo_lifted")
+    for name in ("sequential", "echo", "echo_lifted"):
+        for key, value in runs.get(name, {}).items():
+            result.baseline[f"{name}.{key}"] = value
+    for name in ("bot", "bot_lifted"):
+        for key, value in runs.get(name, {}).items():
+            result.figures[f"{name}.{key}"] = value
+    if bot is not None:
+        at_least(
+            result, "bot.share_of_limit_pct", bot["share_of_limit_pct"], SHARE_TARGET, "%"
+        )
+        zero(result, "bot.http_429", bot["http_429"])
+        zero(result, "bot.failed", bot["failed"])
+        at_most(
+            result,
+            "bot.slowest_to_median",
+            bot.get("slowest_to_median", float("nan")),
+            FAIRNESS_TARGET,
+            "x",
+        )
+    if bot is not None and seq is not None:
+        result.ratio["bot_to_sequential.messages_per_s"] = ratio(
+            bot["messages_per_s"], seq["messages_per_s"]
+        )
+    if bot is not None and echo_run is not None:
+        cpu = ratio(bot["bot_cpu_per_update_ms"], echo_run["bot_cpu_per_update_ms"])
+        result.ratio["bot_to_echo.cpu_per_update"] = cpu
+        at_most(result, "bot_to_echo.cpu_per_update", cpu or float("nan"), CPU_TARGET, "x")
+    if lifted is not None:
+        at_least(result, "bot_lifted.updates_per_s", lifted["updates_per_s"], LIFTED_TARGET, "/s")
+    if lifted is not None and echo_lifted is not None:
+        result.ratio["bot_lifted_to_echo.updates_per_s"] = ratio(
+            lifted["updates_per_s"], echo_lifted["updates_per_s"]
+        )
+        result.ratio["bot_lifted_to_echo.cpu_per_update"] = ratio(
+            lifted["bot_cpu_per_update_ms"], echo_lifted["bot_cpu_per_update_ms"]
+        )
+
+
+async def run_all(args: argparse.Namespace) -> Result:
+    """Every mode in turn, each on a fresh register and a fresh API."""
+    victims = args.victims or (5 if args.quick else 300)
+    cap = args.cap or (15.0 if args.quick else 60.0)
+    latency = args.latency_ms / 1000
+    chosen = [mode for mode in MODES if not args.modes or mode.name in args.modes.split(",")]
+    limits = Limits(latency=latency)
+    result = Result(
+        "conversation",
+        sizes={
+            "victims": victims,
+            "baseline_cap_s": cap,
+            "backend": "postgresql" if args.database_url else "sqlite",
+            "modes": [mode.name for mode in chosen],
+            "echo_texts_per_user": ECHO_TEXTS,
+            "max_concurrent_chats": isolated_settings(Path(".")).max_concurrent_chats,
+            "quick": args.quick,
+            **limits.describe(),
+        },
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-conversation-") as scratch:
+        for mode in chosen:
+            # The bot's own runs go until every victim is done; baselines stop at the cap.
+            main_run = mode.name in ("bot", "bot_lifted")
+            mode_cap = max(600.0, victims * 3.0) if main_run else cap
+            log(f"{mode.name}: {victims} people ...")
+            runs[mode.name] = await crowd_run(
+                mode,
+                victims,
+                Limits.lifted() if mode.lifted else limits,
+                mode_cap,
+                Path(scratch),
+                args.database_url,
+            )
+    judge(result, runs)
+    result.figures["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its JSON line."""
+    args = arguments(argv)
+    result = asyncio.run(run_all(args))
+    return emit(result, quick=args.quick)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
