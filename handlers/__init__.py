@@ -9,9 +9,9 @@ from handlers import conversation, errors, followup, staff
 
 def add_handlers(application: Application) -> None:
     """Install every handler, in the order in which they must be tried."""
+    # Order matters within group 0: staff commands, then follow-up (/status, /start with a
+    # payload), then the victim's conversation, whose fallback answers unknown commands.
     errors.add_handlers(application)
     staff.add_handlers(application)
     followup.add_handlers(application)
-    # Order matters within group 0: staff commands, then follow-up (/status, /start with a
-    # payload), then the victim's conversation, whose fallback answers unknown commands.
     conversation.add_handlers(application)
