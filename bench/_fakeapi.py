@@ -7,7 +7,8 @@
   (whole seconds, at least 1, as Telegram does) and counts the refusal. Only calls that make a
   new message count (`sendMessage`, `sendDocument`, ...); edits, deletions and
   `answerCallbackQuery` are answered and counted but not limited;
-- **latency**: every call takes `latency` seconds (decided on arrival, answered after);
+- **latency**: every call takes `latency` seconds: half on the way there (the limits are checked
+  on arrival, and that is when a message counts as sent and the person sees it), half back;
 - **accounting**: when each message was accepted and for which chat (the listeners hear of it at
   once), and the CPU time the fake itself spends (`cpu_s`), so that a benchmark can subtract it.
 """
@@ -147,7 +148,10 @@ class LimitedBotApi(LocalBotApi):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
-        """Decide on arrival (limits), answer as LocalBotApi does, then take the latency."""
+        """Travel half the latency, decide (limits), answer as LocalBotApi does, travel back."""
+        half = self.limits.latency / 2
+        if half > 0:
+            await asyncio.sleep(half)
         started_cpu = time.thread_time()
         now = time.perf_counter()
         api_method = url.rsplit("/", 1)[-1]
@@ -179,8 +183,8 @@ class LimitedBotApi(LocalBotApi):
                 if self.any_listener is not None:
                     self.any_listener(chat_id, now)
         self.cpu_s += time.thread_time() - started_cpu
-        if self.limits.latency > 0:
-            await asyncio.sleep(self.limits.latency)
+        if half > 0:
+            await asyncio.sleep(half)
         return answer
 
 

@@ -5,8 +5,10 @@ decides what runs when, as in `reportbot run`) and hears, through a signalling u
 when the bot has finished with each. A `Victim` files a full report the way a person typing fast
 does: it answers the bot's newest question as soon as that question arrives. When the bot has
 finished with an update without asking anything new (its reply was refused with a 429 and lost),
-the victim says "hello?", as a person would, and the bot asks again. An `EchoUser` sends a number
-of texts, each as soon as the previous one was answered (or lost).
+the victim waits a moment (SILENCE), as a person would, then sends /start (or "hello?" after
+Submit) to get the question again, and reads that offer before pressing Continue (READING), since
+pressing at once would only be refused again. An `EchoUser` sends a number of texts, each as soon
+as the previous one was answered (or lost).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from models.database import Database
 REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"
 MAX_NUDGES = 40
+SILENCE = 3.0  # seconds a person waits for a lost reply before asking again
+READING = 1.5  # seconds a person takes to read the bot's offer after a lost reply
 FIRST_USER = 6_000_000_000
 ANY = keyboards.ANY_STEP
 # Questions without buttons, known by their text.
@@ -194,7 +198,7 @@ class Crowd:
 
 
 class Speaker:
-    """A person in a private chat: sends an update, then waits for a reply or for the bot to finish."""
+    """A person in a private chat: sends an update, waits for a reply or for the bot to finish."""
 
     def __init__(self, crowd: Crowd, number: int, *, patience: float) -> None:
         """Person NUMBER of CROWD; waits at most PATIENCE seconds for any one reply."""
@@ -341,26 +345,36 @@ class Victim(Speaker):
     async def _talk(self) -> None:
         payload = self.text_payload("/start")
         answered: tuple[int, str] | None = None
+        answered_step: str | None = None
+        careful = False
         while True:
             mark = self.newest_id()
             await self.act(payload, lambda mark=mark: self._news(mark))
             started = time.thread_time()
-            try:
-                if self.reference() is not None:
-                    return
-                found = self.question()
-                signature = (found[0].message_id, found[0].text or "") if found else None
-                if found is None or signature == answered:
-                    # Nothing new was asked: the reply was lost. A person says hello again.
-                    self.person.nudges += 1
-                    if self.person.nudges > MAX_NUDGES:
-                        raise RuntimeError(f"{MAX_NUDGES} replies lost in one conversation")
-                    payload = self.text_payload(NUDGE)
-                    continue
-                answered = signature
-                payload = self.answer(*found)
-            finally:
-                self.crowd.cpu_s += time.thread_time() - started
+            if self.reference() is not None:
+                return
+            found = self.question()
+            signature = (found[0].message_id, found[0].text or "") if found else None
+            lost = found is None or signature == answered
+            self.crowd.cpu_s += time.thread_time() - started
+            if lost:
+                # Nothing new was asked: the reply was lost. A person waits, then asks again:
+                # /start offers to continue; after Submit, any text shows the reference.
+                self.person.nudges += 1
+                if self.person.nudges > MAX_NUDGES:
+                    raise RuntimeError(f"{MAX_NUDGES} replies lost in one conversation")
+                await asyncio.sleep(SILENCE)
+                payload = self.text_payload(NUDGE if answered_step == states.REVIEW else "/start")
+                careful = True
+                continue
+            if careful:
+                await asyncio.sleep(READING)
+                careful = False
+            assert found is not None
+            started = time.thread_time()
+            answered, answered_step = signature, found[1]
+            payload = self.answer(*found)
+            self.crowd.cpu_s += time.thread_time() - started
 
     def _news(self, mark: int) -> bool:
         """Whether the bot sent a question (or the reference) after message MARK."""

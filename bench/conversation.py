@@ -1,6 +1,6 @@
 """Conversation under load: N victims file full reports through the real Application at once.
 
-python -m bench.conversation [--quick] [--victims N] [--latency-ms MS] [--cap S] [--database-url URL]
+python -m bench.conversation [--quick] [--victims N] [--latency-ms MS] [--cap S] [--modes M,...]
 
 Each victim (bench/_victim.py) files a full report through the real Application and handlers,
 its updates put on the Application's update queue as `reportbot run` receives them, processed
@@ -12,7 +12,9 @@ A victim answers each question as soon as it arrives. Baselines in the same run:
 with python-telegram-bot's default sequential processing (cut off after --cap seconds), and a
 bare python-telegram-bot echo bot whose users each send as many texts as a report takes. Then
 both again with the API's limits and latency lifted (and no rate limiter, which would otherwise
-hold the bot to 30 a second): what the bot itself can do on this machine.
+hold the bot to 30 a second): what the bot itself can do on this machine. And once with a
+PROTOTYPE limiter (bench/_pacing.py: one message a second per private chat, no bursts) in place
+of the real one, to measure what pacing per chat would change.
 """
 
 from __future__ import annotations
@@ -32,11 +34,18 @@ from typing import Any
 if not __package__:  # run as `python bench/conversation.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    MessageHandler,
+    filters,
+)
 
 from bench._echo_bot import echo
 from bench._fakeapi import LimitedBotApi, Limits, max_in_window
 from bench._inproc import CpuClock, build_bot, isolated_settings, scratch_register
+from bench._pacing import PacedRateLimiter
 from bench._targets import at_least, at_most, zero
 from bench._victim import (
     Crowd,
@@ -67,11 +76,13 @@ class Mode:
     echo: bool = False
     sequential: bool = False
     lifted: bool = False
+    paced: bool = False
 
-    @property
-    def rate_limiter(self) -> AIORateLimiter | None:
-        """The report bot's limiter as `reportbot run` has it; none for echo or lifted runs."""
-        return None if self.echo or self.lifted else default_rate_limiter()
+    def rate_limiter(self) -> BaseRateLimiter | None:
+        """The limiter `reportbot run` has (or the prototype); none for echo or lifted runs."""
+        if self.echo or self.lifted:
+            return None
+        return PacedRateLimiter() if self.paced else default_rate_limiter()
 
 
 MODES = (
@@ -80,7 +91,9 @@ MODES = (
     Mode("echo", echo=True),
     Mode("bot_lifted", lifted=True),
     Mode("echo_lifted", echo=True, lifted=True),
+    Mode("prototype_paced", paced=True),
 )
+MAIN_RUNS = ("bot", "bot_lifted", "prototype_paced")
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,7 +104,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--latency-ms", type=float, default=50.0, help="time the API takes per call (50)"
     )
     arguments.add_argument(
-        "--cap", type=float, help="seconds after which a baseline run is cut off (60; quick 15)"
+        "--cap", type=float, help="seconds after which a baseline run is cut off (60; quick: every run, 6)"
     )
     arguments.add_argument(
         "--modes", help=f"comma-separated subset of: {', '.join(m.name for m in MODES)}"
@@ -146,14 +159,12 @@ async def crowd_run(
                 processor_ = SignallingSimpleProcessor(1, on_done=crowd.finished)
             else:
                 chats = isolated_settings(folder).max_concurrent_chats
-                processor_ = SignallingChatProcessor(
-                    chats, db=register.db, on_done=crowd.finished
-                )
+                processor_ = SignallingChatProcessor(chats, db=register.db, on_done=crowd.finished)
             application = build_bot(
                 register,
                 api,
                 folder / "data",
-                rate_limiter=mode.rate_limiter,
+                rate_limiter=mode.rate_limiter(),
                 update_processor=processor_,
             )
         crowd.application = application
@@ -217,8 +228,10 @@ def summarise(
     totals = [p.total for p in done if p.total is not None]
     updates = sum(p.updates for p in persons)
     # A run that ends with every person done lasts until the last one finished.
-    span = elapsed if cut_off or not done else max(p.finished for p in done) - min(
-        p.started for p in persons
+    span = (
+        elapsed
+        if cut_off or not done
+        else max(p.finished for p in done) - min(p.started for p in persons)
     )
     sends = [at for at, _ in api.accepted]
     bot_cpu = max(0.0, cpu_s - api.cpu_s - crowd.cpu_s)
@@ -280,13 +293,11 @@ def judge(result: Result, runs: dict[str, dict[str, Any]]) -> None:
     for name in ("sequential", "echo", "echo_lifted"):
         for key, value in runs.get(name, {}).items():
             result.baseline[f"{name}.{key}"] = value
-    for name in ("bot", "bot_lifted"):
+    for name in MAIN_RUNS:
         for key, value in runs.get(name, {}).items():
             result.figures[f"{name}.{key}"] = value
     if bot is not None:
-        at_least(
-            result, "bot.share_of_limit_pct", bot["share_of_limit_pct"], SHARE_TARGET, "%"
-        )
+        at_least(result, "bot.share_of_limit_pct", bot["share_of_limit_pct"], SHARE_TARGET, "%")
         zero(result, "bot.http_429", bot["http_429"])
         zero(result, "bot.failed", bot["failed"])
         at_most(
@@ -318,7 +329,7 @@ def judge(result: Result, runs: dict[str, dict[str, Any]]) -> None:
 async def run_all(args: argparse.Namespace) -> Result:
     """Every mode in turn, each on a fresh register and a fresh API."""
     victims = args.victims or (5 if args.quick else 300)
-    cap = args.cap or (15.0 if args.quick else 60.0)
+    cap = args.cap or (6.0 if args.quick else 60.0)
     latency = args.latency_ms / 1000
     chosen = [mode for mode in MODES if not args.modes or mode.name in args.modes.split(",")]
     limits = Limits(latency=latency)
@@ -338,9 +349,10 @@ async def run_all(args: argparse.Namespace) -> Result:
     runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-conversation-") as scratch:
         for mode in chosen:
-            # The bot's own runs go until every victim is done; baselines stop at the cap.
-            main_run = mode.name in ("bot", "bot_lifted")
-            mode_cap = max(600.0, victims * 3.0) if main_run else cap
+            # The bot's own runs go until every victim is done; baselines stop at the cap
+            # (and, in a quick run, everything does).
+            main_run = mode.name in MAIN_RUNS and not args.quick
+            mode_cap = max(900.0, victims * 4.0) if main_run else cap
             log(f"{mode.name}: {victims} people ...")
             runs[mode.name] = await crowd_run(
                 mode,
@@ -364,4 +376,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
