@@ -1,8 +1,10 @@
 """Simulated people talking to an in-process bot through its update queue, as Telegram delivers.
 
-A `Crowd` puts each person's updates on `Application.update_queue` (so the bot's update processor
-decides what runs when, as in `reportbot run`) and hears, through a signalling update processor,
-when the bot has finished with each. A `Victim` files a full report the way a person typing fast
+The people live on the Telegram side (bench/_fakeapi.py's `TelegramThread`, beside the fake API),
+the bot on the main thread. A `Crowd` hands each person's update to the bot's loop, where it is
+parsed and put on `Application.update_queue` (so the bot's update processor decides what runs
+when, as in `reportbot run`), and hears, through a signalling update processor, when the bot has
+finished with each. A `Victim` files a full report the way a person typing fast
 does: it answers the bot's newest question as soon as that question arrives. When the bot has
 finished with an update without asking anything new (its reply was refused with a 429 and lost),
 the victim waits a moment (SILENCE), as a person would, then sends /start (or "hello?" after
@@ -26,7 +28,7 @@ from telegram import Update
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bench._bulk import imei_digits
-from bench._fakeapi import LimitedBotApi
+from bench._fakeapi import LimitedBotApi, TelegramThread
 from bot.local_api import BOT_USER, ChatMessage, LocalUser
 from bot.processing import ChatOrderedProcessor
 from handlers.conversation import keyboards, states
@@ -147,21 +149,32 @@ class Person:
 
 
 class Crowd:
-    """Feeds people's updates to a running Application and tells them when each is finished."""
+    """Carries people's updates to the bot's loop, and the bot's "finished" back to them."""
 
-    def __init__(self, api: LimitedBotApi) -> None:
-        """People will talk to the bot behind API (the application is set once built)."""
+    def __init__(self, api: LimitedBotApi, side: TelegramThread) -> None:
+        """People on SIDE talk to the bot behind API (the application is set once built)."""
         self.api = api
+        self.side = side
         self.application: Application | None = None
-        self.cpu_s = 0.0  # the simulated people's own CPU time (their code never awaits inside)
+        self.bot_loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
         self._arrivals: dict[int, tuple[Speaker, float]] = {}
-        api.any_listener = self._heard
         self._speakers: dict[int, Speaker] = {}
+        api.any_listener = self._heard
+
+    def attach(self, application: Application) -> None:
+        """Deliver to APPLICATION, which runs on the calling thread's loop."""
+        self.application = application
+        self.bot_loop = asyncio.get_running_loop()
 
     def join(self, speaker: Speaker) -> None:
         """Let SPEAKER hear the bot's messages in its chat."""
         self._speakers[speaker.person.chat_id] = speaker
+
+    @property
+    def speakers(self) -> list[Speaker]:
+        """Everyone who joined, in order."""
+        return list(self._speakers.values())
 
     def _heard(self, chat_id: int, at: float) -> None:
         speaker = self._speakers.get(chat_id)
@@ -169,24 +182,31 @@ class Crowd:
             speaker.heard(at)
 
     def submit(self, speaker: Speaker, payload: dict[str, Any]) -> int:
-        """Queue PAYLOAD as Telegram would deliver it; its update_id."""
-        assert self.application is not None
+        """(Telegram side) Deliver PAYLOAD to the bot as Telegram would; its update_id."""
+        assert self.bot_loop is not None
         update_id = next(self._ids)
-        # Parsing the update is the bot's work (PTB's updater does it), so it is not ours.
-        update = Update.de_json({"update_id": update_id, **payload}, self.application.bot)
         self._arrivals[update_id] = (speaker, time.perf_counter())
-        self.application.update_queue.put_nowait(update)
+        self.bot_loop.call_soon_threadsafe(self._deliver, update_id, payload)
         return update_id
 
+    def _deliver(self, update_id: int, payload: dict[str, Any]) -> None:
+        """(Bot side) Parse the update, as PTB's updater does, and queue it."""
+        assert self.application is not None
+        update = Update.de_json({"update_id": update_id, **payload}, self.application.bot)
+        self.application.update_queue.put_nowait(update)
+
     def finished(self, update: Update) -> None:
-        """The bot is done with UPDATE (called by the signalling processor)."""
-        entry = self._arrivals.pop(update.update_id, None)
+        """(Bot side) The bot is done with UPDATE: tell its person (signalling processor)."""
+        self.side.loop.call_soon_threadsafe(self._finished, update.update_id, time.perf_counter())
+
+    def _finished(self, update_id: int, at: float) -> None:
+        entry = self._arrivals.pop(update_id, None)
         if entry is not None:
             speaker, arrived = entry
-            speaker.done(update.update_id, time.perf_counter() - arrived)
+            speaker.done(update_id, at - arrived)
 
     def drop_queued(self) -> int:
-        """Forget updates not yet handed to the bot (when a run is cut short)."""
+        """(Bot side) Forget updates not yet handed to the bot (when a run is cut short)."""
         assert self.application is not None
         queue = self.application.update_queue
         dropped = 0
@@ -246,21 +266,20 @@ class Speaker:
         update_id = self._current = self.crowd.submit(self, payload)
         self.person.updates += 1
         deadline = time.perf_counter() + self.patience
+        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
-            started = time.thread_time()
-            ready = update_id in self._finished or answered()
-            self.crowd.cpu_s += time.thread_time() - started
-            if ready:
+            if update_id in self._finished or answered():
                 self._finished.discard(update_id)
                 return
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise TimeoutError(f"chat {self.person.chat_id}: no answer in {self.patience} s")
+            alarm = loop.call_later(left, self._wake.set)
             try:
-                await asyncio.wait_for(self._wake.wait(), left)
-            except TimeoutError:
-                continue
+                await self._wake.wait()
+            finally:
+                alarm.cancel()
 
     def text_payload(self, words: str) -> dict[str, Any]:
         """A typed message (a command if it starts with /)."""
@@ -350,14 +369,11 @@ class Victim(Speaker):
         while True:
             mark = self.newest_id()
             await self.act(payload, lambda mark=mark: self._news(mark))
-            started = time.thread_time()
             if self.reference() is not None:
                 return
             found = self.question()
             signature = (found[0].message_id, found[0].text or "") if found else None
-            lost = found is None or signature == answered
-            self.crowd.cpu_s += time.thread_time() - started
-            if lost:
+            if found is None or signature == answered:
                 # Nothing new was asked: the reply was lost. A person waits, then asks again:
                 # /start offers to continue; after Submit, any text shows the reference.
                 self.person.nudges += 1
@@ -370,11 +386,8 @@ class Victim(Speaker):
             if careful:
                 await asyncio.sleep(READING)
                 careful = False
-            assert found is not None
-            started = time.thread_time()
             answered, answered_step = signature, found[1]
             payload = self.answer(*found)
-            self.crowd.cpu_s += time.thread_time() - started
 
     def _news(self, mark: int) -> bool:
         """Whether the bot sent a question (or the reference) after message MARK."""

@@ -176,18 +176,23 @@ def cli_environment(register: Register, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def export_with_cli(register: Register, export_format: str, scratch: Path) -> Measured:
-    """`python -m bot export --format F -o FILE` as its own process."""
+def export_with_cli(
+    register: Register, export_format: str, scratch: Path, *, since: str | None = None
+) -> Measured:
+    """`python -m bot export --format F -o FILE` as its own process (every report, or SINCE)."""
     target = scratch / f"export.{export_format}"
     command = [sys.executable, "-m", "bot", "export", "--format", export_format, "-o", str(target)]
+    if since is not None:
+        command += ["--since", since]
     env = cli_environment(register, scratch / "data")
     try:
         measured = measure_process(command, env, scratch, scratch / "cli.out")
         size = target.stat().st_size
     finally:
         target.unlink(missing_ok=True)
-    if measured.rows != register.reports:
-        raise AssertionError(f"exported {measured.rows} reports, not {register.reports}")
+    expected = register.reports if since is None else 0
+    if measured.rows != expected:
+        raise AssertionError(f"exported {measured.rows} reports, not {expected}")
     return Measured(measured.seconds, measured.peak_rss_mb, measured.cpu_s, size, measured.rows)
 
 
@@ -358,10 +363,11 @@ def run_exports(result: Result, register: Register, prefix: str, scratch: Path) 
         result.baseline[f"{prefix}.sqlite3_csv.{key}"] = value
     result.sizes["baseline_tool"] = tool
     for export_format in FORMATS:
-        result.ratio[f"{prefix}.{export_format}.seconds"] = ratio(
-            result.figures[f"{prefix}.{export_format}.seconds"],
-            result.baseline[f"{prefix}.sqlite3_csv.seconds"],
-        )
+        for key in ("seconds", "cpu_s"):
+            result.ratio[f"{prefix}.{export_format}.{key}"] = ratio(
+                result.figures[f"{prefix}.{export_format}.{key}"],
+                result.baseline[f"{prefix}.sqlite3_csv.{key}"],
+            )
 
 
 async def run(args: argparse.Namespace) -> Result:
@@ -388,6 +394,10 @@ async def run(args: argparse.Namespace) -> Result:
         else:
             big = await prepare(scratch / "big.db", KeyRing.generate(), sizes.reports, None)
         small = await prepare(scratch / "small.db", KeyRing.generate(), sizes.small, None)
+        with stage("the command's floor: an export that selects no report"):
+            floor = export_with_cli(small, "csv", scratch, since="2100-01-01")
+        result.figures["floor.no_rows.peak_rss_mb"] = floor.peak_rss_mb
+        result.figures["floor.no_rows.seconds"] = floor.seconds
         run_exports(result, small, "small", scratch)
         run_exports(result, big, "big", scratch)
         result.figures.update(

@@ -10,14 +10,26 @@ from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.commands import audit, console, db, export, lookup, purge, recover, run, staff, stats
+from bot.commands import (
+    audit,
+    console,
+    db,
+    export,
+    hotspots,
+    lookup,
+    purge,
+    recover,
+    run,
+    staff,
+    stats,
+)
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
 from models.crypto import CryptoError
 from models.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, purge)
+COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)
 
 
 class _Parser(argparse.ArgumentParser):

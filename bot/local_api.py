@@ -60,6 +60,7 @@ class ChatMessage:
     reply_markup: dict | None = None
     document: str | None = None
     deleted: bool = False
+    photo: str | None = None
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -235,6 +236,18 @@ class LocalBotApi(BaseRequest):
         )
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name}
         return self._message(chat_id, message_id, document=document, caption=caption)
+
+    def _api_sendPhoto(self, params: dict, files: dict) -> dict:
+        chat_id = int(params["chat_id"])
+        message_id = self.next_message_id(chat_id)
+        name = next(iter(files), "photo")
+        file_id = self.add_file(files.get(name, b""))
+        caption = params.get("caption")
+        self.chats.setdefault(chat_id, {})[message_id] = ChatMessage(
+            message_id, True, caption, photo=file_id
+        )
+        size = {"file_id": file_id, "file_unique_id": file_id, "width": 600, "height": 600}
+        return self._message(chat_id, message_id, photo=[size], caption=caption)
 
     def _api_sendLocation(self, params: dict, files: dict) -> dict:
         chat_id = int(params["chat_id"])

@@ -10,6 +10,7 @@ from models.database import Database
 from models.drafts import DraftStore
 from models.export import Exporter
 from models.followup import FollowUp
+from models.hotspots import HotspotFinder
 from models.outbox import Outbox
 from models.recovery import Recovery
 from models.reports import ReportStore
@@ -43,6 +44,7 @@ class Register:
         self.export = Exporter(self.reports, self.audit)
         self.recovery = Recovery(db, self.reports)
         self.stats = Stats(db)
+        self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
         self.subscriptions = SubscriptionStore(db)
         self.outbox = Outbox(db, vault)

@@ -16,13 +16,13 @@ from bot import runtime
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
 from bot.logging_setup import configure_logging
+from bot.polling import POLL_TIMEOUT_SECONDS, Poller, application_processor
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
 
 log = logging.getLogger("reportbot.run")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-POLL_TIMEOUT_SECONDS = 10
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -88,9 +88,10 @@ async def serve(
         async with application:
             if application.post_init:
                 await application.post_init(application)
+            source: Poller | None = None
             try:
-                await _start_updates(application, settings)
                 await application.start()
+                source = await _start_updates(application, settings)
                 log.info(
                     "bot running",
                     extra={
@@ -99,10 +100,12 @@ async def serve(
                         "max_concurrent_chats": settings.max_concurrent_chats,
                     },
                 )
-                await stop.wait()
+                await _until_stopped(stop, source)
                 log.info("stopping: no new updates; finishing the ones in flight")
             finally:
                 # Also after a failed start: what post_init started must stop.
+                if source is not None:
+                    await source.stop()
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 if application.running:
@@ -117,16 +120,32 @@ async def serve(
             loop.remove_signal_handler(number)
 
 
+async def _until_stopped(stop: asyncio.Event, source: Poller | None) -> None:
+    """Wait for STOP; raise at once if the polling loop ends on its own (an InvalidToken)."""
+    if source is None or source.task is None:
+        await stop.wait()
+        return
+    waiting = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiting, source.task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+    if not stop.is_set() and source.task.done():
+        source.task.result()  # raises what ended it
+        raise RuntimeError("polling ended unexpectedly")
+
+
 def _on_signal(stop: asyncio.Event, number: int) -> None:
     if not stop.is_set():
         log.info("received %s", signal.Signals(number).name)
     stop.set()
 
 
-async def _start_updates(application: Application, settings: Settings) -> None:
-    updater = application.updater
-    assert updater is not None
+async def _start_updates(application: Application, settings: Settings) -> Poller | None:
+    """Open the door for updates: the webhook server, or our own long polling."""
     if settings.webhook_url:
+        updater = application.updater
+        assert updater is not None
         try:
             await updater.start_webhook(
                 listen=settings.webhook_listen,
@@ -139,5 +158,12 @@ async def _start_updates(application: Application, settings: Settings) -> None:
         except OSError as exc:
             where = f"{settings.webhook_listen}:{settings.webhook_port}"
             raise CliError(f"cannot serve the webhook on {where}: {exc.strerror or exc}") from None
-    else:
-        await updater.start_polling(timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES)
+        return None
+    poller = Poller(
+        application.bot,
+        application_processor(application),
+        timeout=POLL_TIMEOUT_SECONDS,
+        allowed_updates=Update.ALL_TYPES,
+    )
+    await poller.start()
+    return poller

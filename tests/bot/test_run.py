@@ -70,8 +70,8 @@ def test_the_webhook_serves_the_path_of_its_public_url():
     assert webhook_path("https://bot.example.org") == "/"
 
 
-async def test_stopping_lets_the_update_in_flight_finish(
-    telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch
+async def test_stopping_lets_the_update_in_flight_finish_then_confirms_it(
+    telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch, caplog
 ):
     monkeypatch.chdir(tmp_path)
     settings = load_settings(
@@ -84,6 +84,7 @@ async def test_stopping_lets_the_update_in_flight_finish(
         register,
         rate_limiter=default_rate_limiter(),
         update_processor=ChatOrderedProcessor(8, db=register.db),
+        with_updater=False,
     )
     started, release = asyncio.Event(), asyncio.Event()
 
@@ -95,6 +96,7 @@ async def test_stopping_lets_the_update_in_flight_finish(
         raise ApplicationHandlerStop
 
     application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    caplog.set_level(logging.INFO, logger="reportbot.run")
     serving = asyncio.create_task(serve(application, settings))
     await telegram.wait_until(lambda: telegram.calls_of("getUpdates"), 30, "the first poll")
     victim = Victim(telegram, user_id=321)
@@ -102,18 +104,19 @@ async def test_stopping_lets_the_update_in_flight_finish(
     await victim.send("stolen just now")
     await asyncio.wait_for(started.wait(), 30)
 
-    before = len(telegram.calls)
     os.kill(os.getpid(), signal.SIGTERM)  # serve() turns it into a clean stop
-    # The long poll ends: the last getUpdates (no waiting) confirms what was taken.
-    await telegram.wait_until(
-        lambda: any(
-            call.method == "getUpdates" and not call.params.get("timeout")
-            for call in telegram.calls[before:]
-        ),
-        30,
-        "the updater to stop",
-    )
+    for _ in range(3000):
+        if any(r.getMessage().startswith("stopping") for r in caplog.records):
+            break
+        await asyncio.sleep(0.01)
+    late = Victim(telegram, user_id=654)  # writes once the bot stopped fetching
+    late.waiting = False
+    await late.send("anyone there?")
+    await asyncio.sleep(0.1)  # a moment for a (wrong) fetch of it
     assert not serving.done()  # still waiting for the update in flight
+    # Telegram was never told the update in flight was done.
+    offsets = [call.params.get("offset") for call in telegram.calls_of("getUpdates")]
+    assert all(offset in (None, victim.last_update_id) for offset in offsets), offsets
     release.set()
     await asyncio.wait_for(serving, 30)
 
@@ -121,7 +124,12 @@ async def test_stopping_lets_the_update_in_flight_finish(
     assert [event.target for event in await rows(register.db, AuditEvent)] == [
         str(victim.last_update_id)
     ]
-    assert telegram.pending == []
+    # The last call (no waiting) confirmed it; the late update stays with Telegram.
+    final = telegram.calls_of("getUpdates")[-1]
+    assert int(final.params["offset"]) == victim.last_update_id + 1
+    assert not final.params.get("timeout")
+    assert late.messages == []
+    assert [u["update_id"] for u in telegram.pending] == [late.last_update_id]
 
 
 async def test_a_token_the_bot_api_refuses_stops_run_with_one_line(

@@ -87,6 +87,10 @@ class ScriptedVictim(Victim):
         self.stopped_at: str | None = None
         self.actions = 0
         self.nudges = 0
+        # Why the victim had to write again: its message went to a process that died and
+        # Telegram will not hand it over again (lost), or it was never answered (unanswered).
+        self.lost: list[int] = []
+        self.unanswered: list[int] = []
 
     @property
     def reference(self) -> str | None:
@@ -183,6 +187,8 @@ class ScriptedVictim(Victim):
                 continue
             if bot.up and (self.last_update_id is None or self.server.is_lost(self.last_update_id)):
                 # Nothing asked yet, or our last message died with a bot process: say hello.
+                if self.last_update_id is not None:
+                    self.lost.append(self.last_update_id)
                 await self.type(NUDGE)
                 self.nudges += 1
                 continue
@@ -199,10 +205,14 @@ class ScriptedVictim(Victim):
                     f"the bot to answer victim {self.chat_id} (last step {step})",
                 )
             except TimeoutError:
-                if remaining <= SILENCE_BEFORE_RETRY or not self.server.is_confirmed(last or 0):
+                if remaining <= SILENCE_BEFORE_RETRY:
                     raise
+                if not self.server.is_confirmed(last or 0):
+                    # The bot has not finished it (a restart, a backlog): it will answer.
+                    continue
                 # Rare: a redelivery of our message was skipped as already processed, after
                 # the process that stored its effect died before answering. Ask again.
+                self.unanswered.append(last or 0)
                 await self.type(NUDGE)
                 self.nudges += 1
 
