@@ -19,6 +19,7 @@ from bot.logging_setup import configure_logging
 from bot.polling import POLL_TIMEOUT_SECONDS, Poller, application_processor
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 
 log = logging.getLogger("reportbot.run")
 
@@ -60,6 +61,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
             register,
             rate_limiter=default_rate_limiter(),
             update_processor=processor,
+            with_updater=False,
         )
         await serve(application, settings)
     except InvalidToken:
@@ -88,7 +90,7 @@ async def serve(
         async with application:
             if application.post_init:
                 await application.post_init(application)
-            source: Poller | None = None
+            source: Poller | WebhookServer | None = None
             try:
                 await application.start()
                 source = await _start_updates(application, settings)
@@ -120,7 +122,7 @@ async def serve(
             loop.remove_signal_handler(number)
 
 
-async def _until_stopped(stop: asyncio.Event, source: Poller | None) -> None:
+async def _until_stopped(stop: asyncio.Event, source: Poller | WebhookServer | None) -> None:
     """Wait for STOP; raise at once if the polling loop ends on its own (an InvalidToken)."""
     if source is None or source.task is None:
         await stop.wait()
@@ -141,29 +143,40 @@ def _on_signal(stop: asyncio.Event, number: int) -> None:
     stop.set()
 
 
-async def _start_updates(application: Application, settings: Settings) -> Poller | None:
-    """Open the door for updates: the webhook server, or our own long polling."""
+async def _start_updates(application: Application, settings: Settings) -> Poller | WebhookServer:
+    """Open the door for updates: our webhook server, or our long polling.
+
+    Either way Telegram is told an update is done only once it has been processed.
+    """
+    process = application_processor(application)
     if settings.webhook_url:
-        updater = application.updater
-        assert updater is not None
+        assert settings.webhook_secret is not None
+        server = WebhookServer(
+            application.bot,
+            process,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            path=webhook_path(settings.webhook_url),
+            secret=settings.webhook_secret,
+        )
         try:
-            await updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=webhook_path(settings.webhook_url),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            await server.start()
         except OSError as exc:
             where = f"{settings.webhook_listen}:{settings.webhook_port}"
             raise CliError(f"cannot serve the webhook on {where}: {exc.strerror or exc}") from None
-        return None
+        try:
+            await application.bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        return server
     poller = Poller(
-        application.bot,
-        application_processor(application),
-        timeout=POLL_TIMEOUT_SECONDS,
-        allowed_updates=Update.ALL_TYPES,
+        application.bot, process, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
     )
     await poller.start()
     return poller

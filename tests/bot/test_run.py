@@ -10,6 +10,7 @@ import signal
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
@@ -26,7 +27,7 @@ from models.database import SchemaOutdated
 from models.register import Register
 from models.tables import AuditEvent
 from tests.e2e.botapi import FakeTelegram
-from tests.e2e.harness import TOKEN
+from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, free_port
 from tests.e2e.victim import Victim
 from tests.factories import rows
 
@@ -130,6 +131,57 @@ async def test_stopping_lets_the_update_in_flight_finish_then_confirms_it(
     assert not final.params.get("timeout")
     assert late.messages == []
     assert [u["update_id"] for u in telegram.pending] == [late.last_update_id]
+
+
+async def test_the_webhook_answers_telegram_only_once_the_update_is_processed(
+    telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    settings = load_settings(
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=telegram.base_url,
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        webhook_secret=WEBHOOK_SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        data_dir=tmp_path / "data",
+    )
+    application = build_application(
+        settings,
+        register,
+        update_processor=ChatOrderedProcessor(8, db=register.db),
+        with_updater=False,
+    )
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: Update, context) -> None:
+        started.set()
+        await release.wait()
+        await context.register.audit.record("test", "effect", str(update.update_id))
+        raise ApplicationHandlerStop
+
+    application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(application, settings, stop))
+    await telegram.wait_until(lambda: telegram.calls_of("setWebhook"), 30, "the webhook")
+    victim = Victim(telegram, user_id=321)
+    update = {"update_id": 77, "message": victim.message(text="stolen")["message"]}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    async with httpx.AsyncClient(timeout=30) as client:
+        posting = asyncio.create_task(
+            client.post(settings.webhook_url, json=update, headers=headers)
+        )
+        await asyncio.wait_for(started.wait(), 30)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not posting.done()  # a crash now leaves the call unanswered: Telegram retries
+        release.set()
+        answer = await asyncio.wait_for(posting, 30)
+    assert answer.status_code == 200
+    assert [event.target for event in await rows(register.db, AuditEvent)] == ["77"]
+    stop.set()
+    await asyncio.wait_for(serving, 30)
 
 
 async def test_a_token_the_bot_api_refuses_stops_run_with_one_line(

@@ -1,0 +1,227 @@
+"""Long polling that confirms to Telegram only the updates whose processing has finished.
+
+Telegram forgets every update below the `offset` of a `getUpdates` call. PTB's Updater sends
+last fetched id + 1 as soon as the updates are queued, so a crash loses the ones fetched but
+not yet processed. `Poller` sends the lowest id still in flight instead (or last seen + 1 when
+nothing is): after a crash Telegram hands the unfinished updates over again, and the ones whose
+effect was already stored are skipped by the update processor (`processed_update`).
+
+Updates are handed to the application's update processor as soon as they are fetched (one task
+each, in Telegram's order), so per-chat order and cross-chat concurrency are the processor's,
+and a slow chat does not hold back fetching. While updates are in flight Telegram returns them
+again on every call; those are recognised and skipped, and the next call waits until one of
+them finishes and the offset moves (or after STALLED_POLL_SECONDS, so that other chats' new
+updates still come in while one chat's update takes long).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+log = logging.getLogger("reportbot.polling")
+
+POLL_TIMEOUT_SECONDS = 10
+POLL_LIMIT = 100
+# While only updates in flight come back, poll again when the offset moves, or after this long.
+STALLED_POLL_SECONDS = 0.25
+BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+Processor = Callable[[Update], Awaitable[Any]]
+
+
+def application_processor(application: Application) -> Processor:
+    """Process an update the way the Application would: through its update processor."""
+
+    def process(update: Update) -> Awaitable[Any]:
+        return application.update_processor.process_update(
+            update, application.process_update(update)
+        )
+
+    return process
+
+
+class Poller:
+    """Fetches updates with `getUpdates` and confirms only those whose processing finished."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        process: Processor,
+        *,
+        timeout: float = POLL_TIMEOUT_SECONDS,
+        limit: int = POLL_LIMIT,
+        allowed_updates: Sequence[str] | None = Update.ALL_TYPES,
+        stalled_poll: float = STALLED_POLL_SECONDS,
+        backoff: Sequence[float] = BACKOFF_SECONDS,
+    ) -> None:
+        """Poll BOT, handing each new update to PROCESS (awaited in a task of its own)."""
+        self.bot = bot
+        self.process = process
+        self.timeout = timeout
+        self.limit = limit
+        self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
+        self.stalled_poll = stalled_poll
+        self.backoff = tuple(backoff)
+        self.in_flight: dict[int, asyncio.Task[None]] = {}
+        self.last_seen: int | None = None
+        self._progress = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- the offset ----------------------------------------------------------------------------
+
+    @property
+    def offset(self) -> int | None:
+        """What the next getUpdates confirms below: the oldest unfinished update, or the next."""
+        if self.in_flight:
+            return min(self.in_flight)
+        if self.last_seen is None:
+            return None
+        return self.last_seen + 1
+
+    def _known(self, update_id: int) -> bool:
+        # Telegram's ids only grow: one not above the newest seen was taken by this process
+        # (it is in flight, or finished and Telegram has not been told yet).
+        return update_id in self.in_flight or (
+            self.last_seen is not None and update_id <= self.last_seen
+        )
+
+    # -- running -------------------------------------------------------------------------------
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The polling loop's task, once started."""
+        return self._task
+
+    async def start(self) -> asyncio.Task[None]:
+        """Remove any webhook (keeping its pending updates), then poll in a task; returns it."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._poll(), name="reportbot-poller")
+        return self._task
+
+    async def stop(self) -> None:
+        """Stop fetching, let every update in flight finish, then confirm them to Telegram."""
+        self._stopping = True
+        if self._task is not None:
+            # The loop awaits only Telegram and waits: cancelling it drops a fetch whose
+            # updates were not handed over yet, and Telegram will send those again.
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        while self.in_flight:
+            tasks = list(self.in_flight.items())
+            await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
+            for update_id, task in tasks:
+                if task.done():  # also one cancelled before it ran
+                    self.in_flight.pop(update_id, None)
+        await self._confirm()
+
+    async def _confirm(self) -> None:
+        offset = self.offset
+        if offset is None:
+            return
+        try:
+            # Whatever this returns (limit 1, no waiting) is not processed: Telegram keeps it.
+            await self.bot.get_updates(
+                offset=offset, limit=1, timeout=0, allowed_updates=self.allowed_updates
+            )
+        except TelegramError as exc:
+            log.warning(
+                "could not confirm the last updates to Telegram; they will be handed over "
+                "again at the next start and skipped: %s",
+                exc,
+            )
+        else:
+            log.info("confirmed every processed update", extra={"offset": offset})
+
+    async def _poll(self) -> None:
+        failures = 0
+        while not self._stopping:
+            offset = self.offset
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    limit=self.limit,
+                    timeout=0 if self.in_flight else self.timeout,
+                    allowed_updates=self.allowed_updates,
+                )
+            except InvalidToken:
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except Conflict as exc:
+                log.error(
+                    "Telegram refused getUpdates (409 Conflict): another process is polling "
+                    "this bot token, or a webhook is set; retrying: %s",
+                    exc,
+                )
+                failures += 1
+                await asyncio.sleep(self._pause(failures))
+                continue
+            except NetworkError as exc:  # TimedOut included
+                failures += 1
+                pause = self._pause(failures)
+                log.warning("getUpdates failed (%s); retrying in %g s", exc, pause)
+                await asyncio.sleep(pause)
+                continue
+            except TelegramError as exc:
+                failures += 1
+                pause = self._pause(failures)
+                log.error("getUpdates failed: %s; retrying in %g s", exc, pause)
+                await asyncio.sleep(pause)
+                continue
+            failures = 0
+            if self._dispatch(updates) or not self.in_flight:
+                continue
+            # Only updates already taken came back (Telegram returns everything from the
+            # offset): poll again once the offset can move, or after a short while for new
+            # updates of other chats, instead of asking again and again.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._offset_moved(offset), self.stalled_poll)
+
+    async def _offset_moved(self, offset: int | None) -> None:
+        while self.offset == offset:
+            self._progress.clear()
+            await self._progress.wait()
+
+    def _pause(self, failures: int) -> float:
+        return self.backoff[min(failures, len(self.backoff)) - 1]
+
+    def _dispatch(self, updates: Sequence[Update]) -> int:
+        """Start processing the new ones among UPDATES, in order; returns how many."""
+        started = 0
+        for update in updates:
+            update_id = update.update_id
+            if self._known(update_id):
+                continue
+            if self.last_seen is None or update_id > self.last_seen:
+                self.last_seen = update_id
+            self.in_flight[update_id] = asyncio.get_running_loop().create_task(
+                self._run(update), name=f"reportbot-update-{update_id}"
+            )
+            started += 1
+        return started
+
+    async def _run(self, update: Update) -> None:
+        try:
+            await self.process(update)
+        except Exception:
+            log.exception("processing an update failed", extra={"update_id": update.update_id})
+        finally:
+            self.in_flight.pop(update.update_id, None)
+            self._progress.set()
+
+
+def _seconds(value: Any) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total() if total is not None else value)
