@@ -24,6 +24,7 @@ COMMANDS = {
     "/lookup {ref}": OFFICER,
     "/setstatus {ref} under_review": OFFICER,
     "/stats": OFFICER,
+    "/hotspots": OFFICER,
     "/staffhelp": OFFICER,
     "/export": ADMIN,
     "/recover": ADMIN,
