@@ -87,9 +87,7 @@ class ScriptedVictim(Victim):
         self.stopped_at: str | None = None
         self.actions = 0
         self.nudges = 0
-        # Why the victim had to write again: its message went to a process that died and
-        # Telegram will not hand it over again (lost), or it was never answered (unanswered).
-        self.lost: list[int] = []
+        # The victim's messages the bot never answered, so the victim wrote again.
         self.unanswered: list[int] = []
 
     @property
@@ -188,7 +186,7 @@ class ScriptedVictim(Victim):
             if bot.up and (self.last_update_id is None or self.server.is_lost(self.last_update_id)):
                 # Nothing asked yet, or our last message died with a bot process: say hello.
                 if self.last_update_id is not None:
-                    self.lost.append(self.last_update_id)
+                    self.unanswered.append(self.last_update_id)
                 await self.type(NUDGE)
                 self.nudges += 1
                 continue
