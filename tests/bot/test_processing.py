@@ -330,6 +330,8 @@ async def test_fifty_victims_progress_through_the_conversation_at_once(settings,
 
     users = [QueuedUser(application, api, user_id=950_000 + n) for n in range(50)]
     journeys = await asyncio.gather(*(journey(user) for user in users))
+    # A handler may still be finishing (e.g. storing message ids) after its reply is visible.
+    await asyncio.wait_for(application.update_queue.join(), 60)
 
     # Victims were served side by side: many chats' slow Bot API calls were in flight at once
     # (handled one after another, there would never be more than one).
