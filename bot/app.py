@@ -15,6 +15,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 import handlers
+from bot import jobs
 from bot.delivery import start_delivery, stop_delivery
 from bot.settings import Settings
 from handlers.context import BotContext, HandlerConfig, install
@@ -81,4 +82,5 @@ def build_application(
     application = builder.build()
     install(application, register, handler_config(settings))
     handlers.add_handlers(application)
+    jobs.schedule(application)
     return application
