@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -17,6 +16,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot import jobs
 from bot.delivery import start_delivery, stop_delivery
+from bot.ratelimit import PacedRateLimiter
 from bot.settings import Settings
 from handlers.context import BotContext, HandlerConfig, install
 from models.register import Register
@@ -34,9 +34,9 @@ def handler_config(settings: Settings) -> HandlerConfig:
     )
 
 
-def default_rate_limiter() -> AIORateLimiter:
-    """Telegram's global limit (about 30 messages a second); per-chat pacing is ours."""
-    return AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0)
+def default_rate_limiter() -> PacedRateLimiter:
+    """Telegram's limits: about 30 new messages a second overall and one a second per chat."""
+    return PacedRateLimiter()
 
 
 async def _post_init(application: Application) -> None:

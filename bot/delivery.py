@@ -22,7 +22,6 @@ import os
 import secrets
 import socket
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +41,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.ratelimit import retry_seconds
 from handlers.context import HandlerConfig
 from handlers.followup.notifications import render_notification
 from models.columns import utcnow
@@ -115,16 +114,6 @@ class DeliveryConfig:
 def default_worker_id() -> str:
     """A name for this worker that no other process shares: host, pid and a random part."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """How long Telegram asks us to wait, in seconds (PTB gives an int or a timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 class Pacer:

@@ -1,0 +1,106 @@
+"""Pacing new messages within Telegram's limits, on a fake clock."""
+
+import itertools
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.ratelimit import PacedRateLimiter
+
+
+class Clock:
+    """A clock that moves only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def limiter(clock: Clock, **kwargs) -> PacedRateLimiter:
+    return PacedRateLimiter(
+        overall_rate=10, chat_interval=1.0, clock=clock, sleep=clock.sleep, **kwargs
+    )
+
+
+async def send(limiter_: PacedRateLimiter, clock: Clock, endpoint: str, chat_id: int, sent: list):
+    async def call():
+        sent.append((endpoint, chat_id, clock.now))
+        return True
+
+    return await limiter_.process_request(call, (), {}, endpoint, {"chat_id": chat_id}, None)
+
+
+async def test_messages_to_one_chat_are_a_second_apart():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    for _ in range(3):
+        await send(paced, clock, "sendMessage", 7, sent)
+    times = [at for _, _, at in sent]
+    assert [round(b - a, 6) for a, b in itertools.pairwise(times)] == [1.0, 1.0]
+
+
+async def test_different_chats_only_wait_for_the_overall_spacing():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    for chat in (1, 2, 3):
+        await send(paced, clock, "sendMessage", chat, sent)
+    times = [at for _, _, at in sent]
+    assert [round(b - a, 6) for a, b in itertools.pairwise(times)] == [0.1, 0.1]
+
+
+async def test_edits_and_callback_answers_are_not_delayed():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    await send(paced, clock, "sendMessage", 7, sent)
+    await send(paced, clock, "editMessageText", 7, sent)
+    await send(paced, clock, "answerCallbackQuery", 7, sent)
+    assert clock.sleeps == []
+
+
+async def test_retry_after_waits_as_asked_then_sends():
+    clock, tries = Clock(), []
+    paced = limiter(clock)
+
+    async def refused_once():
+        tries.append(clock.now)
+        if len(tries) == 1:
+            raise RetryAfter(3)
+        return True
+
+    assert await paced.process_request(refused_once, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert tries == [100.0, 103.0]
+    # The pause holds for every chat, not only the refused one.
+    sent = []
+    clock.now = 101.0
+    paced._paused_until = 104.0
+    await send(paced, clock, "sendMessage", 2, sent)
+    assert sent[0][2] >= 104.0
+
+
+async def test_retry_after_is_raised_when_telegram_keeps_refusing():
+    clock = Clock()
+    paced = limiter(clock, max_retries=2)
+
+    async def always_refused():
+        raise RetryAfter(1)
+
+    with pytest.raises(RetryAfter):
+        await paced.process_request(always_refused, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert clock.sleeps.count(1.0) == 2
+
+
+async def test_quiet_chats_are_forgotten():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    for chat in range(50):
+        await send(paced, clock, "sendMessage", chat, sent)
+    clock.now += 1000
+    await send(paced, clock, "sendMessage", 999, sent)
+    assert set(paced._next_for_chat) == {999}
