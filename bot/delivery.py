@@ -91,9 +91,11 @@ class SystemClock:
 class DeliveryConfig:
     """The dispatcher's limits and timings (seconds)."""
 
-    # Telegram allows about 30 a second per bot; the rest is headroom for the handlers'
-    # replies. With several workers, give each its share (e.g. 12 for two).
-    overall_rate: int = 25
+    # Per worker. A worker sends one message at a time and stores its outcome before the next,
+    # so one worker manages about one send per round trip (~17/s at 50 ms); start_delivery runs
+    # DEFAULT_WORKERS of them at 7/s each: 28/s together, under Telegram's ~30. With several
+    # bot processes, lower it so that all workers together stay under 30.
+    overall_rate: int = 7
     per_chat_interval: float = 1.0
     batch_size: int | None = None  # default: overall_rate, about a second's worth
     lease: float = 120.0
@@ -109,6 +111,9 @@ class DeliveryConfig:
     def claim_size(self) -> int:
         """How many notifications one claim takes."""
         return self.batch_size or self.overall_rate
+
+
+DEFAULT_WORKERS = 4
 
 
 def default_worker_id() -> str:
@@ -372,27 +377,31 @@ async def start_delivery(
     config: DeliveryConfig | None = None,
     *,
     clock: Clock | None = None,
-) -> Dispatcher:
-    """Start draining the outbox in the background (from post_init); stop_delivery() ends it."""
+    workers: int = DEFAULT_WORKERS,
+) -> list[Dispatcher]:
+    """Start WORKERS outbox workers in the background (from post_init); stop_delivery ends them."""
     texts = application.bot_data.get("config")
-    dispatcher = Dispatcher(
-        application.bot_data["register"],
-        application.bot,
-        config=config,
-        clock=clock,
-        texts=texts if isinstance(texts, HandlerConfig) else None,
-    )
-    task = asyncio.create_task(dispatcher.run_forever(), name="outbox-delivery")
-    application.bot_data[DELIVERY_KEY] = (dispatcher, task)
-    log.info("delivery started", extra={"worker": dispatcher.worker_id})
-    return dispatcher
+    running = []
+    for number in range(workers):
+        dispatcher = Dispatcher(
+            application.bot_data["register"],
+            application.bot,
+            config=config,
+            clock=clock,
+            texts=texts if isinstance(texts, HandlerConfig) else None,
+        )
+        task = asyncio.create_task(dispatcher.run_forever(), name=f"outbox-delivery-{number}")
+        running.append((dispatcher, task))
+        log.info("delivery started", extra={"worker": dispatcher.worker_id})
+    application.bot_data[DELIVERY_KEY] = running
+    return [dispatcher for dispatcher, _ in running]
 
 
 async def stop_delivery(application: Application) -> None:
-    """Stop the background delivery after the message in flight (from post_stop)."""
+    """Stop the background workers, each after its message in flight (from post_stop)."""
     entry = application.bot_data.pop(DELIVERY_KEY, None)
     if entry is None:
         return
-    dispatcher, task = entry
-    dispatcher.stop()
-    await task
+    for dispatcher, _ in entry:
+        dispatcher.stop()
+    await asyncio.gather(*(task for _, task in entry))

@@ -137,7 +137,8 @@ def dispatcher(
     worker_id: str = "worker-1",
     **config: float,
 ) -> Dispatcher:
-    """A dispatcher that sends through APPLICATION's bot on CLOCK."""
+    """A single dispatcher that sends through APPLICATION's bot on CLOCK (25 a second)."""
+    config.setdefault("overall_rate", 25)
     return Dispatcher(
         register,
         application.bot,

@@ -17,7 +17,14 @@ from telegram import Bot
 from telegram.error import TimedOut
 
 from bot.app import CONSOLE_TOKEN
-from bot.delivery import DeliveryConfig, Dispatcher, Pacer, start_delivery, stop_delivery
+from bot.delivery import (
+    DEFAULT_WORKERS,
+    DeliveryConfig,
+    Dispatcher,
+    Pacer,
+    start_delivery,
+    stop_delivery,
+)
 from bot.local_api import ApiError, LocalBotApi
 from models.database import Database
 from models.register import Register
@@ -360,7 +367,9 @@ async def test_delivery_runs_in_the_background_from_post_init(
     assert application.post_init is not None and application.post_stop is not None
     delivered = asyncio.Event()
     script.fail_when = lambda attempt, chat: delivered.set()
-    await start_delivery(application, clock=clock)
+    started = await start_delivery(application, clock=clock)
+    assert len(started) == DEFAULT_WORKERS
+    assert len({worker.worker_id for worker in started}) == DEFAULT_WORKERS
     await asyncio.wait_for(delivered.wait(), timeout=30)
     await stop_delivery(application)
     await stop_delivery(application)  # a second stop is harmless
