@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -43,6 +44,9 @@ NEW_MESSAGE_METHODS = frozenset(
 # A little under Telegram's figures, so that network jitter never pushes a burst over them.
 DEFAULT_OVERALL_RATE = 28.0
 DEFAULT_CHAT_INTERVAL = 1.05
+# Booked slots can fire together after the event loop was busy; the sends actually made are
+# also counted, at most OVERALL_RATE in any window this long.
+WINDOW = 1.05
 MAX_RETRIES = 3
 # Forget chats that have been quiet for this long (seconds), so memory stays bounded.
 FORGET_AFTER = 60.0
@@ -82,6 +86,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._next_for_chat: dict[int | str, float] = {}
         self._pruned_at = 0.0
         self._paused_until = 0.0
+        self._window_size = max(1, int(overall_rate))
+        self._sent: deque[float] = deque()
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -109,6 +115,17 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for chat in quiet:
             del self._next_for_chat[chat]
 
+    async def _within_window(self) -> None:
+        """Wait until fewer than the rate's worth of messages went in the last WINDOW seconds."""
+        while True:
+            now = self._now()
+            while self._sent and self._sent[0] <= now - WINDOW:
+                self._sent.popleft()
+            if len(self._sent) < self._window_size:
+                self._sent.append(now)
+                return
+            await self._sleep(self._sent[0] + WINDOW - now)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -128,6 +145,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 delay = self.reserve(chat_id, now) - now
                 if delay > 0:
                     await self._sleep(delay)
+                await self._within_window()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -104,3 +104,19 @@ async def test_quiet_chats_are_forgotten():
     clock.now += 1000
     await send(paced, clock, "sendMessage", 999, sent)
     assert set(paced._next_for_chat) == {999}
+
+
+async def test_slots_that_fire_together_after_a_stall_still_keep_the_window():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    # Ten messages went out in the last half second (their booked slots fired together after
+    # the event loop stalled): the next ones must wait until the window has room again.
+    earlier = [clock.now - 0.5 + n * 0.01 for n in range(10)]
+    paced._sent.extend(earlier)
+    for chat in range(5):
+        await send(paced, clock, "sendMessage", chat, sent)
+    everything = sorted([*earlier, *(at for _, _, at in sent)])
+    assert len(everything) == 15
+    for start in everything:
+        assert sum(start <= at < start + 1.05 - 1e-9 for at in everything) <= 10
+    assert sent[0][2] >= earlier[0] + 1.05 - 1e-9
