@@ -7,6 +7,7 @@ request class (an in-process Bot API), a rate limiter and an update processor.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -112,3 +113,34 @@ async def wait_for(condition: object, patience: float, what: str, step: float = 
             return False
         await asyncio.sleep(step)
     return True
+
+
+class LogCount(logging.Handler):
+    """While in use, counts what is logged at WARNING and above instead of printing it."""
+
+    def __init__(self) -> None:
+        """Start with nothing counted."""
+        super().__init__(logging.WARNING)
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, str] = {}
+
+    def __enter__(self) -> LogCount:
+        """Take over the root logger's output (python-telegram-bot logs every 429 it raises)."""
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Give the root logger back."""
+        logging.getLogger().removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count RECORD by logger and level; keep the first message of each."""
+        key = f"{record.name}:{record.levelname}"
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.examples.setdefault(key, record.getMessage()[:160])
+
+    def figures(self, prefix: str) -> dict[str, int]:
+        """The counts as figures (and each kind, with an example, on stderr)."""
+        for key, message in self.examples.items():
+            log(f"{prefix}: logged {self.counts[key]}x {key}: {message}")
+        return {f"log.{key}": count for key, count in self.counts.items()}

@@ -12,16 +12,15 @@ A victim answers each question as soon as it arrives. Baselines in the same run:
 with python-telegram-bot's default sequential processing (cut off after --cap seconds), and a
 bare python-telegram-bot echo bot whose users each send as many texts as a report takes. Then
 both again with the API's limits and latency lifted (and no rate limiter, which would otherwise
-hold the bot to 30 a second): what the bot itself can do on this machine. And once with a
-PROTOTYPE limiter (bench/_pacing.py: one message a second per private chat, no bursts) in place
-of the real one, to measure what pacing per chat would change.
+hold the bot to 30 a second): what the bot itself can do on this machine. And once more with
+the limiter `reportbot run` had before bot/ratelimit.py (python-telegram-bot's AIORateLimiter at
+30/s, no per-chat pacing, no retry), to record before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ if not __package__:  # run as `python bench/conversation.py`: make the project i
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -44,8 +44,7 @@ from telegram.ext import (
 
 from bench._echo_bot import echo
 from bench._fakeapi import LimitedBotApi, Limits, RemoteRequest, TelegramThread, max_in_window
-from bench._inproc import CpuClock, build_bot, isolated_settings, scratch_register
-from bench._pacing import PacedRateLimiter
+from bench._inproc import CpuClock, LogCount, build_bot, isolated_settings, scratch_register
 from bench._targets import at_least, at_most, zero
 from bench._victim import (
     Crowd,
@@ -77,13 +76,15 @@ class Mode:
     echo: bool = False
     sequential: bool = False
     lifted: bool = False
-    paced: bool = False
+    before: bool = False
 
     def rate_limiter(self) -> BaseRateLimiter | None:
-        """The limiter `reportbot run` has (or the prototype); none for echo or lifted runs."""
+        """The limiter `reportbot run` has (or had before); none for echo or lifted runs."""
         if self.echo or self.lifted:
             return None
-        return PacedRateLimiter() if self.paced else default_rate_limiter()
+        if self.before:
+            return AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0)
+        return default_rate_limiter()
 
 
 MODES = (
@@ -92,9 +93,9 @@ MODES = (
     Mode("echo", echo=True),
     Mode("bot_lifted", lifted=True),
     Mode("echo_lifted", echo=True, lifted=True),
-    Mode("prototype_paced", paced=True),
+    Mode("before_aiolimiter", before=True),
 )
-MAIN_RUNS = ("bot", "bot_lifted", "prototype_paced")
+MAIN_RUNS = ("bot", "bot_lifted", "before_aiolimiter")
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -111,22 +112,6 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--modes", help=f"comma-separated subset of: {', '.join(m.name for m in MODES)}"
     )
     return arguments.parse_args(argv)
-
-
-class LogCount(logging.Handler):
-    """Counts what the bot logs at WARNING and above (nothing is printed)."""
-
-    def __init__(self) -> None:
-        """Start with nothing counted."""
-        super().__init__(logging.WARNING)
-        self.counts: Counter[str] = Counter()
-        self.examples: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Count RECORD by logger and level; keep the first message of each."""
-        key = f"{record.name}:{record.levelname}"
-        self.counts[key] += 1
-        self.examples.setdefault(key, record.getMessage()[:160])
 
 
 def echo_application(request: RemoteRequest, processor: SignallingSimpleProcessor) -> Application:
@@ -155,38 +140,33 @@ async def crowd_run(
         async with scratch_register(folder / mode.name, url) as register:
             application = make_application(mode, register, request, crowd, folder)
             crowd.attach(application)
-            counter = LogCount()
-            root = logging.getLogger()
-            root.addHandler(counter)
-            try:
-                await application.initialize()
-                if application.post_init is not None:
-                    await application.post_init(application)  # the outbox dispatcher, as `run`
-                await application.start()
-                people = make_people(mode, crowd, victims, patience=max(120.0, cap))
-                with CpuClock() as cpu:
-                    side_started = side.cpu_s()
-                    started = time.perf_counter()
-                    futures = [asyncio.wrap_future(side.run(run)) for run in people]
-                    _, pending = await asyncio.wait(futures, timeout=cap)
-                    elapsed = time.perf_counter() - started
-                    for future in pending:
-                        future.cancel()
-                    await asyncio.gather(*pending, return_exceptions=True)
-                    dropped = crowd.drop_queued()
-                    side_cpu = side.cpu_s() - side_started
-                await application.stop()
-                if application.post_stop is not None:
-                    await application.post_stop(application)
-            finally:
-                root.removeHandler(counter)
-                await application.shutdown()
+            with LogCount() as counter:
+                try:
+                    await application.initialize()
+                    if application.post_init is not None:
+                        await application.post_init(application)  # the outbox dispatcher
+                    await application.start()
+                    people = make_people(mode, crowd, victims, patience=max(120.0, cap))
+                    with CpuClock() as cpu:
+                        side_started = side.cpu_s()
+                        started = time.perf_counter()
+                        futures = [asyncio.wrap_future(side.run(run)) for run in people]
+                        _, pending = await asyncio.wait(futures, timeout=cap)
+                        elapsed = time.perf_counter() - started
+                        for future in pending:
+                            future.cancel()
+                        await asyncio.gather(*pending, return_exceptions=True)
+                        dropped = crowd.drop_queued()
+                        side_cpu = side.cpu_s() - side_started
+                    await application.stop()
+                    if application.post_stop is not None:
+                        await application.post_stop(application)
+                finally:
+                    await application.shutdown()
     persons = [speaker.person for speaker in crowd.speakers]
     figures = summarise(mode, persons, api, elapsed, cpu.seconds, side_cpu, bool(pending))
     figures["updates_dropped_at_cutoff"] = dropped
-    figures.update({f"log.{key}": count for key, count in counter.counts.items()})
-    for key, message in counter.examples.items():
-        log(f"{mode.name}: logged {counter.counts[key]}× {key}: {message}")
+    figures.update(counter.figures(mode.name))
     return figures
 
 
@@ -302,10 +282,10 @@ def judge(result: Result, runs: dict[str, dict[str, Any]]) -> None:
     """Baselines, ratios and targets from the runs that were made."""
     bot, seq, echo_run = runs.get("bot"), runs.get("sequential"), runs.get("echo")
     lifted, echo_lifted = runs.get("bot_lifted"), runs.get("echo_lifted")
-    for name in ("sequential", "echo", "echo_lifted"):
+    for name in ("sequential", "echo", "echo_lifted", "before_aiolimiter"):
         for key, value in runs.get(name, {}).items():
             result.baseline[f"{name}.{key}"] = value
-    for name in MAIN_RUNS:
+    for name in ("bot", "bot_lifted"):
         for key, value in runs.get(name, {}).items():
             result.figures[f"{name}.{key}"] = value
     if bot is not None:
@@ -318,6 +298,11 @@ def judge(result: Result, runs: dict[str, dict[str, Any]]) -> None:
             bot.get("slowest_to_median", float("nan")),
             FAIRNESS_TARGET,
             "x",
+        )
+    before = runs.get("before_aiolimiter")
+    if bot is not None and before is not None:
+        result.ratio["bot_to_before.messages_per_s"] = ratio(
+            bot["messages_per_s"], before["messages_per_s"]
         )
     if bot is not None and seq is not None:
         result.ratio["bot_to_sequential.messages_per_s"] = ratio(
