@@ -34,27 +34,8 @@ from typing import Any, TypeVar
 from telegram.request import BaseRequest, RequestData
 
 from bot.local_api import LocalBotApi
+from bot.ratelimit import NEW_MESSAGE_METHODS
 
-NEW_MESSAGE_METHODS = frozenset(
-    {
-        "sendMessage",
-        "sendDocument",
-        "sendLocation",
-        "sendPhoto",
-        "sendSticker",
-        "sendVideo",
-        "sendAudio",
-        "sendVoice",
-        "sendContact",
-        "sendVenue",
-        "sendAnimation",
-        "sendMediaGroup",
-        "sendPoll",
-        "sendDice",
-        "copyMessage",
-        "forwardMessage",
-    }
-)
 Listener = Callable[[int, float], None]
 T = TypeVar("T")
 
