@@ -115,15 +115,15 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for chat in quiet:
             del self._next_for_chat[chat]
 
-    async def _within_window(self) -> None:
-        """Wait until fewer than the rate's worth of messages went in the last WINDOW seconds."""
+    async def _within_window(self) -> float:
+        """Wait until the last WINDOW seconds hold fewer than the rate's worth; the send time."""
         while True:
             now = self._now()
             while self._sent and self._sent[0] <= now - WINDOW:
                 self._sent.popleft()
             if len(self._sent) < self._window_size:
                 self._sent.append(now)
-                return
+                return now
             await self._sleep(self._sent[0] + WINDOW - now)
 
     async def process_request(
@@ -145,7 +145,12 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 delay = self.reserve(chat_id, now) - now
                 if delay > 0:
                     await self._sleep(delay)
-                await self._within_window()
+                sent_at = await self._within_window()
+                if chat_id is not None:
+                    # The window may have held the message past its slot: the chat's next
+                    # message counts from when this one really goes.
+                    booked = self._next_for_chat.get(chat_id, 0.0)
+                    self._next_for_chat[chat_id] = max(booked, sent_at + self.chat_interval)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

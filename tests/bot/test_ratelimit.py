@@ -120,3 +120,16 @@ async def test_slots_that_fire_together_after_a_stall_still_keep_the_window():
     for start in everything:
         assert sum(start <= at < start + 1.05 - 1e-9 for at in everything) <= 10
     assert sent[0][2] >= earlier[0] + 1.05 - 1e-9
+
+
+async def test_a_message_held_by_the_window_delays_the_chats_next_one():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    # The window is full for the next 0.8 s, so chat 7's first message goes late; its second
+    # must still be a full second after the first really went.
+    paced._sent.extend(clock.now - 0.25 + n * 0.001 for n in range(10))
+    await send(paced, clock, "sendMessage", 7, sent)
+    await send(paced, clock, "sendMessage", 7, sent)
+    first, second = (at for _, _, at in sent)
+    assert first > clock.now - 2  # sanity: both were sent
+    assert second - first >= 1.0 - 1e-9
