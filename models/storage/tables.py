@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +45,8 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_report_status_created", "status", "created_at"),
         Index("ix_report_status_changed", "status", "status_changed_at"),
+        # Tracked-location cluster alerts look at the sightings of a time window.
+        Index("ix_report_tracked_at", "tracked_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +75,8 @@ class Report(SQLModel, table=True):
     )
     access_code_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Set when another open report held one of this report's IMEIs (models.services.alerts).
+    duplicate_imei_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class ReportImei(SQLModel, table=True):
@@ -82,6 +89,8 @@ class ReportImei(SQLModel, table=True):
     report_id: int = Field(sa_column=_report_fk(index=False))
     slot: int = Field(sa_column=Column(Integer, nullable=False))
     imei_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False, index=True))
+    # When the IMEI joined the report (filing, or added later): the block-list feed's delta.
+    added_at: datetime | None = Field(default_factory=utcnow, sa_column=_when(nullable=True))
 
 
 class StatusChange(SQLModel, table=True):
@@ -159,6 +168,8 @@ class Notification(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_error: str | None = Field(default=None, sa_column=Column(String(200)))
+    # A staff alert's parameters, sealed (models.services.alerts); None for victims' messages.
+    payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -189,6 +200,26 @@ class StaffMember(SQLModel, table=True):
     role: str = Field(sa_column=Column(String(16), nullable=False))
     added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     added_by: str = Field(sa_column=Column(String(64), nullable=False))
+    # Whether they get staff alerts (duplicate IMEIs, tracked clusters) in their private chat.
+    alerts: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class TrackedCluster(SQLModel, table=True):
+    """A place where several reports' phones were tracked: alerted once, again as it grows."""
+
+    __tablename__ = "tracked_cluster"
+
+    id: int | None = Field(default=None, primary_key=True)
+    centre_lat: float = Field(sa_column=Column(Float, nullable=False))
+    centre_lon: float = Field(sa_column=Column(Float, nullable=False))
+    first_seen_at: datetime = Field(sa_column=_when())
+    last_seen_at: datetime = Field(sa_column=_when(index=True))
+    reports: int = Field(sa_column=Column(Integer, nullable=False))
+    alerted_reports: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
 class AuditEvent(SQLModel, table=True):
