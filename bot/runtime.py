@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.settings import Settings, SettingsError
 from models.register import Register, RegisterConfig
 from models.sealing.keycheck import KeyMismatch, verify_keys
 from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import CryptoError, KeyRing, Vault
+from models.services.alerts import ClusterRule
 from models.storage.database import Database
 
 
@@ -48,5 +51,10 @@ async def open_register(settings: Settings, *, check_schema: bool = True) -> Reg
         default_region=settings.default_region,
         report_retention_days=settings.report_retention_days,
         draft_ttl_hours=settings.draft_ttl_hours,
+        cluster_rule=ClusterRule(
+            min_reports=settings.alert_cluster_min_reports,
+            radius_metres=settings.alert_cluster_radius_metres,
+            window=timedelta(hours=settings.alert_cluster_window_hours),
+        ),
     )
     return Register(db, vault, config)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    # Staff alerts: N or more reports' phones tracked within R metres within W hours.
+    alert_cluster_min_reports: int = Field(default=3, ge=2, le=1000)
+    alert_cluster_radius_metres: float = Field(default=200.0, ge=1, le=50_000)
+    alert_cluster_window_hours: float = Field(default=72.0, gt=0, le=24 * 366)
 
     @field_validator("default_region")
     @classmethod

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.sealing.vault import Vault
+from models.services.alerts import ClusterRule, StaffAlerts
 from models.services.audit import AuditLog
 from models.services.drafts import DraftStore
 from models.services.export import Exporter
@@ -27,6 +28,7 @@ class RegisterConfig:
     default_region: str = "GB"
     report_retention_days: int = 730
     draft_ttl_hours: int = 24
+    cluster_rule: ClusterRule = field(default_factory=ClusterRule)
 
 
 class Register:
@@ -37,7 +39,8 @@ class Register:
         self.db = db
         self.vault = vault
         self.config = config or RegisterConfig()
-        self.reports = ReportStore(db, vault)
+        self.alerts = StaffAlerts(db, vault, self.config.cluster_rule)
+        self.reports = ReportStore(db, vault, self.alerts)
         self.staff = StaffStore(db)
         self.audit = AuditLog(db)
         self.retention = Retention(db, report_days=self.config.report_retention_days)

@@ -7,6 +7,7 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
+from models.services.alerts import NotStaff
 from models.services.staff import Role
 
 MAX_TELEGRAM_ID = 2**63 - 1
@@ -37,6 +38,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="remove a staff member")
     remove.add_argument("user_id", type=_user_id, metavar="USER_ID", help="Telegram user id")
     remove.set_defaults(func=remove_command)
+    alerts = actions.add_parser(
+        "alerts",
+        help="turn a staff member's alerts on or off (duplicate IMEIs, tracked clusters)",
+        description="Alerts go to the staff member's private chat with the bot, in English.",
+    )
+    alerts.add_argument("user_id", type=_user_id, metavar="USER_ID", help="Telegram user id")
+    alerts.add_argument("state", choices=["on", "off"], help="on or off")
+    alerts.set_defaults(func=alerts_command)
 
 
 async def add_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,12 +69,29 @@ async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     if not members:
         print("no staff members yet: add one with `reportbot staff add USER_ID --role admin`")
         return 0
-    print(f"{'USER_ID':<20} {'ROLE':<8} {'ADDED':<21} ADDED BY")
+    print(f"{'USER_ID':<20} {'ROLE':<8} {'ALERTS':<6} {'ADDED':<21} ADDED BY")
     for member in members:
+        alerts = "on" if member.alerts else "off"
         print(
-            f"{member.user_id:<20} {member.role:<8} {format_time(member.added_at):<21} "
-            f"{member.added_by}"
+            f"{member.user_id:<20} {member.role:<8} {alerts:<6} "
+            f"{format_time(member.added_at):<21} {member.added_by}"
         )
+    return 0
+
+
+async def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn a staff member's alerts on or off."""
+    register = await runtime.open_register(settings)
+    try:
+        setting = await register.alerts.subscribe(
+            args.user_id, args.state == "on", actor=cli_actor()
+        )
+    except NotStaff:
+        raise CliError(f"{args.user_id} is not a staff member") from None
+    finally:
+        await register.close()
+    already = "" if setting.changed else " (already)"
+    print(f"alerts {args.state} for {args.user_id}{already}")
     return 0
 
 

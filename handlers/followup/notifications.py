@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.context import HandlerConfig
 from handlers.texts import has, text
+from models.services.alerts import is_alert
 
 STATUS_PREFIX = "status:"
 
 
 def render_notification(
-    kind: str, reference: str, language: str | None, config: HandlerConfig | None = None
+    kind: str,
+    reference: str,
+    language: str | None,
+    config: HandlerConfig | None = None,
+    params: dict[str, Any] | None = None,
 ) -> str:
-    """The message for a notification of KIND about REFERENCE, in LANGUAGE."""
+    """The message for a notification of KIND about REFERENCE, in LANGUAGE.
+
+    Staff alerts (`alert:...`) are written in English from their own PARAMS.
+    """
+    if is_alert(kind):
+        return text("staff." + kind.replace(":", "_"), "en", **(params or {}))
     config = config or HandlerConfig()
     params = {
         "reference": reference,

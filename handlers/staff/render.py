@@ -178,6 +178,14 @@ def report_card(
             place=place(report.get("place"), report.incident_lat, report.incident_lon),
         ),
     ]
+    if report.duplicate_imei_at is not None:
+        head.append(
+            text(
+                "staff.card_duplicate_imei",
+                when=when(report.duplicate_imei_at),
+                references=", ".join(report.duplicates) or text("staff.unknown_value"),
+            )
+        )
     if report.tracked_at or report.tracked_lat is not None or report.get("tracked_place"):
         tracked = place(report.get("tracked_place"), report.tracked_lat, report.tracked_lon)
         head.append(text("staff.card_tracked", place=tracked, when=when(report.tracked_at)))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from models.sealing.vault import Vault
+from models.services.alerts import short_place
 from models.services.audit import record
 from models.services.reports import InvalidTransition, ReportStore, ReportView, report_context
 from models.storage.columns import utcnow
@@ -148,6 +149,7 @@ class FollowUp:
                 )
             ).scalars()
             slot = max(slots, default=0) + 1
+            await self.reports.alerts.lock_imeis_in(session, [imei_hash])
             session.add(ReportImei(report_id=report.id, slot=slot, imei_hash=imei_hash))
             private["imeis"] = [*imeis, imei.digits]
             self._seal(report, private)
@@ -171,6 +173,10 @@ class FollowUp:
             record(session, "victim", "add_imei", report.reference, {"slot": slot})
             if duplicates:
                 record(session, "system", "duplicate_imei", report.reference, {"open": duplicates})
+                place = short_place(private.get("place"), report.incident_lat, report.incident_lon)
+                await self.reports.alerts.imeis_added_in(
+                    session, report, [(slot, imei.masked, imei_hash)], place=place
+                )
         return ImeiAdded(Change.DONE, tuple(duplicates))
 
     async def add_tracked_location(
@@ -203,6 +209,7 @@ class FollowUp:
             report.tracked_lat = latitude
             report.tracked_lon = longitude
             report.tracked_at = seen_at
+            await self.reports.alerts.tracked_location_in(session, report)
             record(
                 session,
                 "victim",

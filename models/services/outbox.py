@@ -21,10 +21,17 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, text, update
 
 from models.sealing.vault import Vault
+from models.services.alerts import alert_context, is_alert
 from models.services.reports import report_context
 from models.services.subscriptions import REMINDER_KIND, deactivate_chat_in
 from models.storage.database import Database
-from models.storage.tables import DeliveryAttempt, Notification, Report, Subscription
+from models.storage.tables import (
+    DeliveryAttempt,
+    Notification,
+    Report,
+    StaffMember,
+    Subscription,
+)
 from models.values.statuses import OPEN, Status
 
 PENDING = "pending"
@@ -55,6 +62,8 @@ class Claimed:
     language: str
     attempts: int
     claimed_until: datetime
+    # A staff alert's parameters (models.services.alerts); empty for a victim's message.
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +167,7 @@ class Outbox:
                         detail["language"],
                         attempts,
                         until,
+                        detail["params"],
                     )
                 )
             for reason, ids in cancelled.items():
@@ -237,8 +247,13 @@ class Outbox:
                 Report.sealed,
                 Subscription.active,
                 Subscription.deactivated_reason,
+                Notification.kind,
+                Notification.event_key,
+                Notification.payload,
+                StaffMember.alerts.label("staff_alerts"),
             )
             .join(Report, Report.id == Notification.report_id)
+            .outerjoin(StaffMember, StaffMember.user_id == Notification.chat_id)
             .outerjoin(
                 Subscription,
                 and_(
@@ -250,14 +265,27 @@ class Outbox:
         )
         details: dict[int, dict[str, Any]] = {}
         for row in found:
-            private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+            alert = is_alert(row.kind)
+            if alert:
+                # Staff read alerts in English; the victim's sealed data is not opened.
+                language = "en"
+                params = (
+                    self.vault.open_json(row.payload, context=alert_context(row.event_key))
+                    if row.payload is not None
+                    else {}
+                )
+            else:
+                private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+                language = private.get("language") or "en"
+                params = {}
             details[row.id] = {
                 "report_id": row.report_id,
                 "reference": row.reference,
                 "status": Status(row.status),
-                "language": private.get("language") or "en",
-                "subscribed": bool(row.active),
-                "ended_because": row.deactivated_reason,
+                "language": language,
+                "subscribed": bool(row.staff_alerts) if alert else bool(row.active),
+                "ended_because": ("staff alerts off" if alert else row.deactivated_reason),
+                "params": params,
             }
         return details
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from models.sealing.vault import Vault
+from models.services.alerts import StaffAlerts, short_place
 from models.services.audit import record
 from models.storage.columns import utcnow
 from models.storage.database import Database
@@ -115,6 +116,9 @@ class ReportView:
     own_account: bool
     private: dict[str, Any]
     history: list[HistoryEntry] = field(default_factory=list)
+    # When a duplicate IMEI was flagged, and (in look-ups) the other reports holding one.
+    duplicate_imei_at: datetime | None = None
+    duplicates: list[str] = field(default_factory=list)
 
     @property
     def imeis(self) -> list[str]:
@@ -171,10 +175,11 @@ def platform_of(make: str, platform: str | None = None) -> str:
 class ReportStore:
     """File, look up, move and stream reports."""
 
-    def __init__(self, db: Database, vault: Vault) -> None:
-        """Bind the store to a database and a vault."""
+    def __init__(self, db: Database, vault: Vault, alerts: StaffAlerts | None = None) -> None:
+        """Bind the store to a database and a vault (and the staff alerts filing may raise)."""
         self.db = db
         self.vault = vault
+        self.alerts = alerts or StaffAlerts(db, vault)
 
     def imei_hash(self, imei: Imei | str) -> str:
         """The keyed hash under which an IMEI is found."""
@@ -263,6 +268,7 @@ class ReportStore:
             session.add(report)
             await session.flush()
             assert report.id is not None
+            await self.alerts.lock_imeis_in(session, hashes)
             duplicates = await self._open_reports_with(session, hashes, exclude=report.id)
             for slot, imei_hash in enumerate(hashes, start=1):
                 session.add(ReportImei(report_id=report.id, slot=slot, imei_hash=imei_hash))
@@ -271,9 +277,22 @@ class ReportStore:
             )
             if duplicates:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
+            await self._alert_in(session, report, new, hashes)
         return FiledReport(
             report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
         )
+
+    async def _alert_in(
+        self, session: Any, report: Report, new: NewReport, hashes: list[str]
+    ) -> None:
+        """Flag duplicate IMEIs and find a tracked cluster, alerting staff (same transaction)."""
+        added = [
+            (slot, imei.masked, imei_hash)
+            for slot, (imei, imei_hash) in enumerate(zip(new.imeis, hashes, strict=True), start=1)
+        ]
+        place = short_place(new.place, new.incident_lat, new.incident_lon)
+        await self.alerts.imeis_added_in(session, report, added, place=place)
+        await self.alerts.tracked_location_in(session, report)
 
     async def _open_reports_with(
         self, session: Any, hashes: list[str], *, exclude: int
@@ -314,6 +333,7 @@ class ReportStore:
             own_account=report.own_account,
             private=private,
             history=[self._history_entry(change) for change in history],
+            duplicate_imei_at=report.duplicate_imei_at,
         )
 
     def _history_entry(self, change: StatusChange) -> HistoryEntry:
@@ -338,7 +358,31 @@ class ReportStore:
         by_report: dict[int, list[StatusChange]] = {}
         for change in changes:
             by_report.setdefault(change.report_id, []).append(change)
-        return [self._view(report, by_report.get(report.id, [])) for report in reports]
+        views = [self._view(report, by_report.get(report.id, [])) for report in reports]
+        await self._with_duplicates(session, views)
+        return views
+
+    @staticmethod
+    async def _with_duplicates(session: Any, views: list[ReportView]) -> None:
+        """Fill in, for flagged reports, the other reports that hold one of their IMEIs."""
+        flagged = [view.id for view in views if view.duplicate_imei_at is not None]
+        if not flagged:
+            return
+        mine = ReportImei.__table__.alias("mine")
+        theirs = ReportImei.__table__.alias("theirs")
+        rows = await session.execute(
+            select(mine.c.report_id, Report.reference)
+            .join(theirs, theirs.c.imei_hash == mine.c.imei_hash)
+            .join(Report, Report.id == theirs.c.report_id)
+            .where(mine.c.report_id.in_(flagged), theirs.c.report_id != mine.c.report_id)
+            .distinct()
+            .order_by(Report.reference)
+        )
+        found: dict[int, list[str]] = {}
+        for report_id, reference in rows:
+            found.setdefault(report_id, []).append(reference)
+        for view in views:
+            view.duplicates = found.get(view.id, [])
 
     async def get(self, reference: Reference | str) -> ReportView | None:
         """The report with REFERENCE, with its history, or None."""

@@ -126,7 +126,14 @@ async def test_an_imei_in_several_reports(register: Register, staff_member) -> N
     replies = await officer.send(f"/lookup {shared.digits}")
 
     assert "2</b> reports" in replies[0].text
-    assert sorted(ref for ref in refs for reply in replies[1:] if ref in reply.text) == sorted(refs)
+    titles = [reply.text.splitlines()[0] for reply in replies[1:]]
+    assert sorted(ref for ref in refs for title in titles if ref in title) == sorted(refs)
+    # Both were flagged at filing: each card names the other report holding the IMEI.
+    for reply in replies[1:]:
+        (mine,) = [ref for ref in refs if ref in reply.text.splitlines()[0]]
+        (other,) = [ref for ref in refs if ref != mine]
+        assert "Duplicate IMEI</b> (flagged " in reply.text
+        assert f"also in {other}" in reply.text
 
 
 async def test_not_found_and_bad_input(register: Register, staff_member) -> None:
