@@ -64,4 +64,10 @@ async def lookup_command(args: argparse.Namespace, settings: Settings) -> int:
             f"{report.reference}  {report.status.value}  {describe_device(report)}  "
             f"filed {format_time(report.created_at)}"
         )
+        if report.duplicate_imei_at is not None:
+            others = ", ".join(report.duplicates) or "-"
+            print(
+                f"  duplicate IMEI (flagged {format_time(report.duplicate_imei_at)}): "
+                f"also in {others}"
+            )
     return 0

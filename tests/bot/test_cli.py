@@ -239,7 +239,13 @@ async def test_lookup_lists_every_report_with_the_imei(
     found = await cli(capsys, "lookup", shared.digits)
 
     assert found.code == 0
-    assert sorted(line.split()[0] for line in found.out.splitlines()) == sorted(
+    lines = found.out.splitlines()
+    assert sorted(line.split()[0] for line in lines if not line.startswith(" ")) == sorted(
+        [one.reference, two.reference]
+    )
+    # Both were flagged as duplicates at filing; each names the other.
+    flags = [line.strip() for line in lines if line.startswith("  duplicate IMEI")]
+    assert sorted(line.rsplit("also in ", 1)[1] for line in flags) == sorted(
         [one.reference, two.reference]
     )
 
