@@ -1,4 +1,5 @@
-"""`reportbot export`: reports as CSV or JSON Lines, to a file (atomically) or to stdout."""
+"""`reportbot export`: reports as CSV, JSON Lines, GeoJSON or KML, or the block-list feed, to a
+file (atomically) or to stdout. Formats: docs/export-formats.md."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, parse_when
 from bot.settings import Settings
-from models.services.export import ExportFilter, ExportFormat
+from models.services.export import ExportFilter, ExportFormat, ExportOptionError
 from models.values.statuses import Status, parse_status
 
 
@@ -19,14 +20,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `export`."""
     export = subparsers.add_parser(
         "export",
-        help="export reports (personal data) as CSV or JSON Lines",
-        description="Export reports, oldest first. Columns: see the README's 'For staff'.",
+        help="export reports (personal data) as CSV, JSON Lines, GeoJSON, KML or a block list",
+        description=(
+            "Export reports, oldest first, or the block-list feed. Columns and formats: "
+            "docs/export-formats.md."
+        ),
     )
     export.add_argument(
         "--format",
         default=ExportFormat.CSV.value,
         choices=[member.value for member in ExportFormat],
-        help="csv (safe to open in a spreadsheet; the default) or jsonl (raw values)",
+        help=(
+            "csv (safe to open in a spreadsheet; the default), jsonl (raw values), geojson or "
+            "kml (one point per theft place and tracked location), blocklist "
+            "(imei,reporting_date,status)"
+        ),
+    )
+    export.add_argument(
+        "--personal",
+        action="store_true",
+        help="geojson/kml: add the victims' personal data to each point (recorded as such)",
+    )
+    export.add_argument(
+        "--delta-since",
+        metavar="D",
+        help="blocklist: only what changed since D (change_type add, update or remove)",
     )
     export.add_argument("--since", metavar="D", help="filed on or after D (YYYY-MM-DD, UTC)")
     export.add_argument(
@@ -53,7 +71,16 @@ def selection(args: argparse.Namespace) -> ExportFilter:
             status = parse_status(args.status)
         except ValueError as exc:
             raise CliError(f"--status: {exc}", 2) from None
-    return ExportFilter(since=since, until=until, status=status)
+    delta_since = parse_when(args.delta_since, option="--delta-since") if args.delta_since else None
+    chosen = ExportFilter(
+        since=since, until=until, status=status, personal=args.personal, delta_since=delta_since
+    )
+    try:
+        chosen.check(ExportFormat(args.format))
+    except ExportOptionError as exc:
+        option = "--" + exc.params["option"].replace("_", "-")
+        raise CliError(f"{option} does not apply to --format {exc.params['format']}", 2) from None
+    return chosen
 
 
 def check_output(path: Path) -> Path:
@@ -94,5 +121,10 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await register.close()
     where = target if target is not None else "stdout"
-    print(f"exported {result.rows} reports to {where}", file=sys.stderr)
+    print(f"exported {result.rows} {export_format.unit} to {where}", file=sys.stderr)
+    if result.skipped:
+        print(
+            f"left out {result.skipped} impossible coordinates (out of range, or 0,0)",
+            file=sys.stderr,
+        )
     return 0

@@ -1,59 +1,52 @@
-"""Exporting reports as CSV (safe to open in a spreadsheet) or JSON Lines, in constant memory.
+"""Exporting the register: choosing what to read, writing it atomically, and auditing it.
 
+The formats' writers live in models.present (CSV, JSON Lines, GeoJSON, KML, the block-list
+feed); this service reads the register in keyset pages (memory stays flat), hands each report or
+IMEI to the writer, and records every export in the audit trail (who, format, filters, rows).
 A file is written under a temporary name in the target's folder and renamed into place only when
-complete, so a reader never sees half an export. Every export is audited (who, filters, rows).
+complete, so a reader never sees half an export.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from models.errors import RegisterError
+from models.present.blocklist import BlockListWriter
+from models.present.geojson import GeoJsonWriter
+from models.present.jsonlines import JsonLinesWriter
+from models.present.kml import KmlWriter
+
+# Kept importable from here: the column list, the row and the CSV cell predate models.present.
+from models.present.rows import COLUMNS, iso, row_of
+from models.present.spreadsheet import BOM, FORMULA_TRIGGERS, CsvWriter, csv_cell
 from models.services.audit import AuditLog
-from models.services.reports import ReportStore, ReportView
+from models.services.blocklist import BlockList
+from models.services.reports import ReportStore
 from models.values.statuses import Status
 
-# The documented column order (README, "For staff"): CSV header and JSON Lines keys alike.
-COLUMNS = (
-    "reference",
-    "status",
-    "created_at",
-    "status_changed_at",
-    "incident_at",
-    "make",
-    "model",
-    "colour",
-    "imei_1",
-    "imei_2",
-    "stolen_number",
-    "network",
-    "theft_method",
-    "place",
-    "incident_lat",
-    "incident_lon",
-    "tracked_place",
-    "tracked_lat",
-    "tracked_lon",
-    "tracked_at",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "preferred_channel",
-    "own_account",
-)
-# OWASP "CSV Injection": a cell starting with one of these may run as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_TRIGGERS = frozenset(FORMULA_TRIGGERS)
-BOM = "\ufeff"
+__all__ = [
+    "BOM",
+    "COLUMNS",
+    "FORMULA_TRIGGERS",
+    "CsvWriter",
+    "ExportFilter",
+    "ExportFormat",
+    "ExportOptionError",
+    "ExportResult",
+    "Exporter",
+    "JsonLinesWriter",
+    "csv_cell",
+    "iso",
+    "row_of",
+]
 
 
 class ExportFormat(StrEnum):
@@ -61,148 +54,80 @@ class ExportFormat(StrEnum):
 
     CSV = "csv"
     JSONL = "jsonl"
+    GEOJSON = "geojson"
+    KML = "kml"
+    BLOCKLIST = "blocklist"
 
     @property
     def suffix(self) -> str:
         """The usual file name extension."""
-        return f".{self.value}"
+        return ".csv" if self is ExportFormat.BLOCKLIST else f".{self.value}"
+
+    @property
+    def is_map(self) -> bool:
+        """Whether the format holds points (GeoJSON, KML) rather than rows."""
+        return self in (ExportFormat.GEOJSON, ExportFormat.KML)
+
+    @property
+    def unit(self) -> str:
+        """What one written item is: reports, points or IMEIs."""
+        if self.is_map:
+            return "points"
+        return "IMEIs" if self is ExportFormat.BLOCKLIST else "reports"
+
+
+class ExportOptionError(RegisterError):
+    """An option the chosen format does not take (e.g. a delta of a CSV export)."""
+
+    def __init__(self, option: str, export_format: str) -> None:
+        """Name the option and the format."""
+        super().__init__("export_option", option=option, format=export_format)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
-    """Which reports to export: filed in [since, until), in one status."""
+    """What to export: reports filed in [since, until), in one status; and per format,
+    PERSONAL data on map points (admins only) or the block list's changes since DELTA_SINCE."""
 
     since: datetime | None = None
     until: datetime | None = None
     status: Status | None = None
+    personal: bool = False
+    delta_since: datetime | None = None
 
-    def describe(self) -> dict[str, str | None]:
+    def describe(self) -> dict[str, str | bool | None]:
         """The filter as plain values, for the audit trail."""
-        return {
+        described: dict[str, str | bool | None] = {
             "since": iso(self.since),
             "until": iso(self.until),
             "status": self.status.value if self.status else None,
         }
+        if self.personal:
+            described["personal"] = True
+        if self.delta_since is not None:
+            described["delta_since"] = iso(self.delta_since)
+        return described
+
+    def check(self, export_format: ExportFormat) -> None:
+        """Refuse options EXPORT_FORMAT does not take (ExportOptionError)."""
+        if self.personal and not export_format.is_map:
+            raise ExportOptionError("personal", export_format.value)
+        if export_format is ExportFormat.BLOCKLIST:
+            for option in ("since", "until", "status"):
+                if getattr(self, option) is not None:
+                    raise ExportOptionError(option, export_format.value)
+        elif self.delta_since is not None:
+            raise ExportOptionError("delta_since", export_format.value)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
-    """What an export wrote."""
+    """What an export wrote: ROWS items (reports, points or IMEIs), SKIPPED impossible points."""
 
     rows: int
     format: ExportFormat
     path: Path | None
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A timestamp as ISO 8601 in UTC to the second (``2026-03-01T12:00:00Z``), or None."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def row_of(report: ReportView) -> dict[str, Any]:
-    """A report's export row with raw values (text, numbers, booleans, None), in COLUMNS order."""
-    imeis = report.imeis
-    return {
-        "reference": report.reference,
-        "status": report.status.value,
-        "created_at": iso(report.created_at),
-        "status_changed_at": iso(report.status_changed_at),
-        "incident_at": iso(report.incident_at),
-        "make": report.make,
-        "model": report.get("model"),
-        "colour": report.get("colour"),
-        "imei_1": imeis[0] if imeis else None,
-        "imei_2": imeis[1] if len(imeis) > 1 else None,
-        "stolen_number": report.get("stolen_number"),
-        "network": report.get("network"),
-        "theft_method": report.theft_method,
-        "place": report.get("place"),
-        "incident_lat": report.incident_lat,
-        "incident_lon": report.incident_lon,
-        "tracked_place": report.get("tracked_place"),
-        "tracked_lat": report.tracked_lat,
-        "tracked_lon": report.tracked_lon,
-        "tracked_at": iso(report.tracked_at),
-        "contact_name": report.get("contact_name"),
-        "contact_phone": report.get("contact_phone"),
-        "contact_email": report.get("contact_email"),
-        "preferred_channel": report.get("preferred_channel"),
-        "own_account": report.own_account,
-    }
-
-
-def csv_cell(value: Any) -> str | float:
-    """One CSV cell: text neutralised against formula injection; numbers we wrote stay numbers."""
-    if value.__class__ is str:
-        return "'" + value if value[:1] in _TRIGGERS else value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        # Our own coordinates, never user text: a negative longitude must stay a number.
-        return value
-    return csv_cell(str(value))
-
-
-class CsvWriter:
-    """RFC 4180 CSV (CRLF, quotes doubled) in UTF-8 with a BOM so that Excel reads it right.
-
-    Every text cell is quoted and numbers are not, so that importers that honour quotes
-    (LibreOffice's "quoted field as text", pandas, csv.QUOTE_NONNUMERIC readers) keep IMEIs
-    and phone numbers as text.
-    """
-
-    def __init__(self, out: IO[str]) -> None:
-        """Write to the text stream OUT (opened with newline='')."""
-        self._out = out
-        self._csv = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
-
-    def start(self) -> None:
-        """Write the BOM and the header."""
-        self._out.write(BOM)
-        self._csv.writerow(COLUMNS)
-
-    def write(self, row: dict[str, Any]) -> None:
-        """Write one report's row."""
-        self._csv.writerow([csv_cell(row[name]) for name in COLUMNS])
-
-
-class JsonLinesWriter:
-    """One JSON object a line, raw values, UTF-8."""
-
-    def __init__(self, out: IO[str]) -> None:
-        """Write to the text stream OUT."""
-        self._out = out
-
-    def start(self) -> None:
-        """JSON Lines has no header."""
-
-    def write(self, row: dict[str, Any]) -> None:
-        """Write one report's object."""
-        self._out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        self._out.write("\n")
-
-
-WRITERS: dict[ExportFormat, Callable[[IO[str]], CsvWriter | JsonLinesWriter]] = {
-    ExportFormat.CSV: CsvWriter,
-    ExportFormat.JSONL: JsonLinesWriter,
-}
-
-
-async def write_rows(
-    reports: AsyncIterator[ReportView], out: IO[str], export_format: ExportFormat
-) -> int:
-    """Write every report from REPORTS to OUT in EXPORT_FORMAT; returns the row count."""
-    writer = WRITERS[export_format](out)
-    writer.start()
-    rows = 0
-    async for report in reports:
-        writer.write(row_of(report))
-        rows += 1
-    return rows
+    skipped: int = 0
 
 
 def _open_temporary(target: Path) -> tuple[IO[str], Path]:
@@ -218,11 +143,50 @@ class Exporter:
         """Export from REPORTS, recording in AUDIT."""
         self.reports = reports
         self.audit = audit
+        self.blocklist = BlockList(reports.db, reports)
 
-    def _stream(self, selection: ExportFilter) -> AsyncIterator[ReportView]:
-        return self.reports.stream(
-            since=selection.since, until=selection.until, status=selection.status
+    async def write(
+        self, out: IO[str], export_format: ExportFormat, selection: ExportFilter
+    ) -> tuple[int, int]:
+        """Write the export to OUT as it is read: (items written, impossible points skipped)."""
+        selection.check(export_format)
+        if export_format is ExportFormat.BLOCKLIST:
+            feed = BlockListWriter(out, delta=selection.delta_since is not None)
+            feed.start()
+            rows = 0
+            entries = (
+                self.blocklist.full()
+                if selection.delta_since is None
+                else self.blocklist.delta(selection.delta_since)
+            )
+            async for entry in entries:
+                rows += feed.entry(entry)
+            feed.finish()
+            return rows, 0
+        writer: CsvWriter | JsonLinesWriter | GeoJsonWriter | KmlWriter
+        if export_format is ExportFormat.CSV:
+            writer = CsvWriter(out)
+        elif export_format is ExportFormat.JSONL:
+            writer = JsonLinesWriter(out)
+        elif export_format is ExportFormat.GEOJSON:
+            writer = GeoJsonWriter(out, personal=selection.personal)
+        else:
+            writer = KmlWriter(out, personal=selection.personal)
+        mapped = export_format.is_map
+        reports = self.reports.stream(
+            since=selection.since,
+            until=selection.until,
+            status=selection.status,
+            located=mapped,
+            # Map points without personal data need no decryption at all.
+            sealed=not mapped or selection.personal,
         )
+        writer.start()
+        rows = 0
+        async for report in reports:
+            rows += writer.report(report)
+        writer.finish()
+        return rows, getattr(writer, "skipped", 0)
 
     async def to_file(
         self,
@@ -234,11 +198,12 @@ class Exporter:
         channel: str,
     ) -> ExportResult:
         """Write the export to TARGET atomically (complete, or not at all); audited."""
+        selection.check(export_format)
         target = Path(target)
         out, temporary = _open_temporary(target)
         try:
             with out:
-                rows = await write_rows(self._stream(selection), out, export_format)
+                rows, skipped = await self.write(out, export_format, selection)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, target)
@@ -246,8 +211,8 @@ class Exporter:
             with contextlib.suppress(OSError):
                 temporary.unlink()
             raise
-        await self._record(actor, channel, export_format, selection, rows)
-        return ExportResult(rows, export_format, target)
+        await self._record(actor, channel, export_format, selection, rows, skipped)
+        return ExportResult(rows, export_format, target, skipped)
 
     async def to_stream(
         self,
@@ -259,10 +224,10 @@ class Exporter:
         channel: str,
     ) -> ExportResult:
         """Write the export to the text stream OUT as it is read; audited."""
-        rows = await write_rows(self._stream(selection), out, export_format)
+        rows, skipped = await self.write(out, export_format, selection)
         out.flush()
-        await self._record(actor, channel, export_format, selection, rows)
-        return ExportResult(rows, export_format, None)
+        await self._record(actor, channel, export_format, selection, rows, skipped)
+        return ExportResult(rows, export_format, None, skipped)
 
     async def _record(
         self,
@@ -271,7 +236,9 @@ class Exporter:
         export_format: ExportFormat,
         selection: ExportFilter,
         rows: int,
+        skipped: int,
     ) -> None:
+        extra = {"skipped_points": skipped} if skipped else {}
         await self.audit.record(
             actor,
             "export",
@@ -280,4 +247,5 @@ class Exporter:
             rows=rows,
             channel=channel,
             **selection.describe(),
+            **extra,
         )

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from models.sealing.vault import Vault
 from models.services.alerts import StaffAlerts, short_place
@@ -311,8 +312,14 @@ class ReportStore:
         )
         return sorted(rows.scalars())
 
-    def _view(self, report: Report, history: Iterable[StatusChange] = ()) -> ReportView:
-        private = self.vault.open_json(report.sealed, context=report_context(report.reference))
+    def _view(
+        self, report: Report, history: Iterable[StatusChange] = (), *, sealed: bool = True
+    ) -> ReportView:
+        private = (
+            self.vault.open_json(report.sealed, context=report_context(report.reference))
+            if sealed
+            else {}
+        )
         assert report.id is not None
         return ReportView(
             id=report.id,
@@ -535,11 +542,23 @@ class ReportStore:
         until: datetime | None = None,
         status: Status | None = None,
         batch: int = 500,
+        located: bool = False,
+        sealed: bool = True,
     ) -> AsyncIterator[ReportView]:
-        """Yield matching reports oldest first, in constant memory (keyset pages)."""
+        """Yield matching reports oldest first, in constant memory (keyset pages).
+
+        LOCATED keeps only reports with a theft or tracked point; without SEALED the personal
+        data is neither read nor opened (the views' private part is empty).
+        """
         last_id = 0
         while True:
             query = select(Report).where(Report.id > last_id)
+            if located:
+                query = query.where(
+                    or_(Report.incident_lat.is_not(None), Report.tracked_lat.is_not(None))
+                )
+            if not sealed:
+                query = query.options(defer(Report.sealed))
             if since is not None:
                 query = query.where(Report.created_at >= since)
             if until is not None:
@@ -553,7 +572,7 @@ class ReportStore:
             if not page:
                 return
             for report in page:
-                yield self._view(report)
+                yield self._view(report, sealed=sealed)
             last_id = page[-1].id  # type: ignore[assignment]
 
     async def match(self, imeis: Iterable[Imei]) -> dict[str, list[Match]]:
