@@ -13,7 +13,7 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import status_list
 from handlers.texts import text
-from models.services.export import ExportFilter, ExportFormat
+from models.services.export import ExportFilter, ExportFormat, ExportOptionError
 from models.services.staff import Role
 from models.storage.columns import utcnow
 from models.values.statuses import Status, parse_status
@@ -98,6 +98,11 @@ async def export(update: Update, context: BotContext, staff: StaffUser) -> None:
     selection = request.selection
     if selection.since and selection.until and selection.since >= selection.until:
         await message.reply_text(text("staff.export_bad_range"))
+        return
+    try:
+        selection.check(request.export_format)
+    except ExportOptionError as exc:
+        await message.reply_text(text("staff.export_option", usage=usage, **exc.params))
         return
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="reportbot-export-") as folder:

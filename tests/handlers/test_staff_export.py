@@ -91,3 +91,21 @@ async def test_bad_arguments_empty_results(register: Register, staff_member, api
     # Only the export that ran (and found nothing) is in the audit trail.
     (event,) = await audit_events(register.db, "export")
     assert json.loads(event.details)["rows"] == 0
+
+
+async def test_map_and_block_list_formats(register: Register, staff_member, api) -> None:
+    ref = await filed_on(register, 1)
+    admin = await staff_member(Role.ADMIN)
+
+    (geojson,) = await admin.send("/export geojson")
+    (blocklist,) = await admin.send("/export blocklist")
+    (refused,) = await admin.send("/export 2026-03-01 blocklist")
+
+    assert geojson.document is not None and "GEOJSON" in geojson.text
+    (feature,) = json.loads(api.files[geojson.document])["features"]
+    assert feature["id"] == f"{ref}/theft" and "contact_name" not in feature["properties"]
+    header, line = api.files[blocklist.document].decode().splitlines()
+    assert header == "imei,reporting_date,status" and line.endswith(",20260301,blacklist")
+    assert "does not apply to a blocklist export" in refused.text
+    formats = [json.loads(e.details)["format"] for e in await audit_events(register.db, "export")]
+    assert formats == ["geojson", "blocklist"]
