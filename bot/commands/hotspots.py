@@ -11,10 +11,18 @@ from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.settings import Settings
 from models.present import heatmap
-from models.services.hotspots import CELL_METRES, DAYS, Hotspots, table
+from models.services.hotspots import (
+    CLUSTER_MIN,
+    DAYS,
+    RADIUS_METRES,
+    TABLE_ROWS,
+    THEFT,
+    TRACKED,
+    Hotspots,
+    table,
+)
 
 MAX_DAYS = 3660
-TABLE_ROWS = 10
 
 
 def _days(value: str) -> int:
@@ -29,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "hotspots", help="print where thefts and tracked phones cluster (and draw it)"
     )
     hotspots.add_argument("--days", type=_days, default=DAYS, help=f"period (default {DAYS})")
-    hotspots.add_argument("--png", type=Path, metavar="FILE", help="also write a PNG heat map")
+    hotspots.add_argument(
+        "--png", type=Path, metavar="FILE", help="also write the map of the clusters as a PNG"
+    )
     hotspots.set_defaults(func=hotspots_command)
 
 
@@ -38,19 +48,22 @@ def render(found: Hotspots, days: int) -> list[str]:
     if not found.cells:
         return [f"no report filed in the last {days} days gives a location"]
     lines = [
-        f"hotspots of reports filed in the last {days} days "
-        f"(cells of about {CELL_METRES:.0f} m; {len(found.cells)} busy cells)",
+        f"hotspots of reports filed {heatmap.period(found)}: {found.points} points, "
+        f"{len(found.clusters)} clusters (DBSCAN within {RADIUS_METRES:.0f} m; "
+        f"at least {found.min_reports[TRACKED]} tracked or {found.min_reports[THEFT]} theft "
+        "points)",
         "",
-        *table(found.cells, TABLE_ROWS),
+        *table(found.clusters, TABLE_ROWS),
         "",
     ]
-    clusters = len(found.clusters)
-    if clusters:
+    tracked = len(found.tracked_clusters)
+    if tracked:
         lines.append(
-            f"* tracked clusters: {clusters} (3 or more reports' phones tracked to a cell)"
+            f"tracked clusters: {tracked} ({CLUSTER_MIN} or more reports' phones tracked "
+            f"within {RADIUS_METRES:.0f} m of each other)"
         )
     else:
-        lines.append("no tracked cluster (3 or more reports' phones tracked to a cell)")
+        lines.append(f"no tracked cluster ({CLUSTER_MIN} or more reports' phones tracked near)")
     return lines
 
 
@@ -67,7 +80,7 @@ def write_atomically(target: Path, content: bytes) -> None:
 
 
 async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the busiest cells; with --png, write their picture."""
+    """Print the clusters; with --png, write their map."""
     target: Path | None = args.png
     if target is not None and not target.parent.is_dir():
         raise CliError(f"--png: folder {target.parent} does not exist")
@@ -75,11 +88,16 @@ async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         found = await register.hotspots.find(days=args.days)
         await register.audit.record(
-            cli_actor(), "hotspots", None, days=args.days, cells=len(found.cells), channel="cli"
+            cli_actor(),
+            "hotspots",
+            None,
+            days=args.days,
+            clusters=len(found.clusters),
+            channel="cli",
         )
     finally:
         await register.close()
     if target is not None:
-        write_atomically(target, heatmap.render(found.cells))
+        write_atomically(target, heatmap.render(found))
     print("\n".join(render(found, args.days)))
     return 0

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.texts import Html, escape, text
 from models.present import heatmap
-from models.services.hotspots import CELL_METRES, DAYS, Hotspots, table
+from models.services.hotspots import DAYS, RADIUS_METRES, TABLE_ROWS, Hotspots, table
 from models.services.staff import Role
 
 MAX_DAYS = 366
-TABLE_ROWS = 10
 
 
 def parse_days(args: list[str]) -> int | None:
@@ -26,17 +27,18 @@ def parse_days(args: list[str]) -> int | None:
 
 
 def render(found: Hotspots, days: int) -> str:
-    """The busiest cells as one message."""
-    clusters = found.clusters
+    """The clusters as one message."""
+    tracked = found.tracked_clusters
     return text(
         "staff.hotspots",
         days=days,
-        metres=f"{CELL_METRES:.0f}",
-        cells=len(found.cells),
-        table=Html(escape("\n".join(table(found.cells, TABLE_ROWS)))),
+        metres=f"{RADIUS_METRES:.0f}",
+        points=found.points,
+        count=len(found.clusters),
+        table=Html(escape("\n".join(table(found.clusters, TABLE_ROWS)))),
         clusters=Html(
-            text("staff.hotspots_clusters", count=len(clusters))
-            if clusters
+            text("staff.hotspots_clusters", count=len(tracked))
+            if tracked
             else text("staff.hotspots_no_clusters")
         ),
     )
@@ -54,7 +56,7 @@ async def hotspots(update: Update, context: BotContext, staff: StaffUser) -> Non
         return
     found = await context.register.hotspots.find(days=days)
     await context.register.audit.record(
-        staff.actor, "hotspots", None, days=days, cells=len(found.cells), channel="telegram"
+        staff.actor, "hotspots", None, days=days, clusters=len(found.clusters), channel="telegram"
     )
     if not found.cells:
         await message.reply_text(text("staff.hotspots_none", days=days))
@@ -62,7 +64,7 @@ async def hotspots(update: Update, context: BotContext, staff: StaffUser) -> Non
     await message.reply_text(render(found, days))
     await context.bot.send_photo(
         chat.id,
-        photo=heatmap.render(found.cells),
+        photo=await asyncio.to_thread(heatmap.render, found),
         filename="hotspots.png",
         caption=text("staff.hotspots_caption", days=days),
     )

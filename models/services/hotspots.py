@@ -1,111 +1,270 @@
-"""Hotspots: where thefts and tracked phones cluster, counted by the database on a ~250 m grid.
+"""Hotspots: where thefts and tracked phones cluster, found by density (DBSCAN on the sphere).
 
-Each point (a report's incident location, and its tracked location) is snapped to a cell: the
-latitude row is floor(lat / CELL_LAT) and, within a row, the longitude column is
-floor(lon * cos(row's centre latitude) / CELL_LAT), so cells are about CELL_METRES square at
-any latitude. The grouping runs in SQL (no report is loaded into Python) on SQLite and
-PostgreSQL alike: cosine is a polynomial and floor is spelled per backend.
+Two steps. The database filters the period and snaps every point (a report's theft place and its
+tracked location, each valid pin once) to a fine grid of cells about MICRO_METRES square, and
+returns one row per (kind, cell): how many points, their mean position and the newest time. No
+report is loaded into Python, and at a million reports the work that follows is on a few hundred
+thousand cells at most. Then, per kind, scikit-learn's DBSCAN groups the cells with the haversine
+metric (great-circle distances, right at any latitude), each cell weighted by its count: a
+cluster is a set of points that lie within RADIUS_METRES of enough others.
+
+"Enough" is MIN_REPORTS, or more when the period is busy: twice as many as an average disc of
+RADIUS_METRES holds over the ground where reports occur (points per occupied square kilometre,
+times the disc's area), so that a city-wide scatter of a million reports does not chain into one
+cluster. Tracked locations always need only CLUSTER_MIN: three stolen phones tracked to one
+address make a cluster whatever the period. The README justifies the library and
+BENCHMARKS.md gives the measured time at a million reports.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, null, select, union_all
+import numpy as np
+from sklearn.cluster import DBSCAN
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    inspect,
+    literal,
+    not_,
+    select,
+    union_all,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
-from models.storage.columns import UTCDateTime, utcnow
+from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import Report
+from models.values.earth import EARTH_RADIUS_METRES, METRES_PER_DEGREE, haversine_metres
 from models.values.statuses import Status
 
-CELL_METRES = 250.0
-METRES_PER_DEGREE = 111_320.0
-CELL_LAT = CELL_METRES / METRES_PER_DEGREE
 DAYS = 30
-# Reports' tracked locations in one cell from this many reports on: a likely stash or fence.
+THEFT, TRACKED = "theft", "tracked"
+KINDS = (TRACKED, THEFT)
+# The database's grid: fine enough that snapping moves a point by at most ~28 m.
+MICRO_METRES = 40.0
+MICRO_LAT = MICRO_METRES / METRES_PER_DEGREE
+# DBSCAN: neighbours within this distance; a core point has at least min_reports of them.
+RADIUS_METRES = 200.0
+MIN_REPORTS = 3
+# The background density is measured over squares of this side where reports occur; a core point
+# needs DENSITY_FACTOR times what an average disc of RADIUS_METRES holds there.
+BACKGROUND_METRES = 1000.0
+DENSITY_FACTOR = 2.0
+# Reports' phones tracked to one place from this many on: a likely stash or fence.
 CLUSTER_MIN = 3
-TOP = 200
-INCIDENT, TRACKED = 0, 1
+TABLE_ROWS = 10
+_NOISE = -1
 
 
-def cos_approx(radians: Any) -> Any:
-    """cos(x) for |x| <= pi/2 as a Taylor polynomial (works on SQL expressions and floats)."""
-    x2 = radians * radians
-    return 1.0 + x2 * (-1.0 / 2 + x2 * (1.0 / 24 + x2 * (-1.0 / 720 + x2 * (1.0 / 40320))))
+class LandmarkSource(Protocol):
+    """Named places to draw behind the clusters (an imported gazetteer), if any."""
+
+    async def within(
+        self, south: float, west: float, north: float, east: float, limit: int
+    ) -> list[Landmark]:
+        """Up to LIMIT places inside the box, the most important first."""
+        ...
 
 
-def row_centre(lat_index: int) -> float:
-    """The latitude of the middle of grid row LAT_INDEX."""
-    return (lat_index + 0.5) * CELL_LAT
+@dataclass(frozen=True, slots=True)
+class Landmark:
+    """A named point of the gazetteer."""
 
-
-def row_scale(lat_index: Any) -> Any:
-    """How much narrower a degree of longitude is in row LAT_INDEX (a float or SQL expression)."""
-    return cos_approx((lat_index + 0.5) * (CELL_LAT * math.pi / 180.0))
-
-
-def cell_of(lat: float, lon: float) -> tuple[int, int]:
-    """The grid cell (row, column) of a point, as the database computes it."""
-    row = math.floor(lat / CELL_LAT)
-    return row, math.floor(lon * row_scale(row) / CELL_LAT)
-
-
-def cell_centre(lat_index: int, lon_index: int) -> tuple[float, float]:
-    """The centre (lat, lon) of a grid cell."""
-    return row_centre(lat_index), (lon_index + 0.5) * CELL_LAT / row_scale(lat_index)
+    name: str
+    lat: float
+    lon: float
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One grid cell with points in it."""
+    """The points of one kind in one grid cell: how many, where on average, the newest time."""
 
-    lat_index: int
-    lon_index: int
-    thefts: int
-    tracked: int
+    kind: str
+    lat: float
+    lon: float
+    count: int
+    newest: datetime | None
+    cluster: int = 0  # the number of its cluster in the table, 0 when in none
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A density cluster of one kind: numbered as in the table and on the picture."""
+
+    number: int
+    kind: str
+    lat: float
+    lon: float
     reports: int
-    newest_tracked_at: datetime | None
+    radius_metres: float
+    newest: datetime | None
 
     @property
     def centre(self) -> tuple[float, float]:
-        """The cell's centre (lat, lon)."""
-        return cell_centre(self.lat_index, self.lon_index)
+        """The cluster's centre (lat, lon): the mean of its points."""
+        return self.lat, self.lon
 
     @property
-    def total(self) -> int:
-        """Thefts and tracked phones together."""
-        return self.thefts + self.tracked
-
-    @property
-    def is_cluster(self) -> bool:
-        """Whether at least CLUSTER_MIN reports' tracked locations fall in this cell."""
-        return self.tracked >= CLUSTER_MIN
+    def is_tracked(self) -> bool:
+        """Whether it is where phones were tracked (a possible stash) rather than taken."""
+        return self.kind == TRACKED
 
 
 @dataclass(frozen=True, slots=True)
 class Hotspots:
-    """The busiest cells of a period, tracked clusters first."""
+    """The clusters of a period, tracked clusters first, then by size."""
 
     since: datetime
-    until: datetime | None
+    until: datetime
     status: Status | None
+    clusters: list[Cluster]
     cells: list[Cell]
+    min_reports: dict[str, int] = field(default_factory=dict)
+    landmarks: list[Landmark] = field(default_factory=list)
 
     @property
-    def clusters(self) -> list[Cell]:
-        """The cells flagged as tracked clusters."""
-        return [cell for cell in self.cells if cell.is_cluster]
+    def points(self) -> int:
+        """How many points (theft places and tracked locations) the period has."""
+        return sum(cell.count for cell in self.cells)
+
+    @property
+    def tracked_clusters(self) -> list[Cluster]:
+        """The clusters of tracked locations."""
+        return [cluster for cluster in self.clusters if cluster.is_tracked]
+
+    @property
+    def days(self) -> float:
+        """The period's length in days."""
+        return (self.until - self.since) / timedelta(days=1)
+
+    def extent(self, rows: int = TABLE_ROWS) -> tuple[float, float, float, float] | None:
+        """(south, west, north, east) around the first ROWS clusters (or every point)."""
+        shown = self.clusters[:rows]
+        if shown:
+            boxes = [_box(c.lat, c.lon, max(c.radius_metres, MICRO_METRES)) for c in shown]
+        elif self.cells:
+            boxes = [_box(cell.lat, cell.lon, MICRO_METRES) for cell in self.cells]
+        else:
+            return None
+        return (
+            min(box[0] for box in boxes),
+            min(box[1] for box in boxes),
+            max(box[2] for box in boxes),
+            max(box[3] for box in boxes),
+        )
+
+
+def _box(lat: float, lon: float, metres: float) -> tuple[float, float, float, float]:
+    dlat = metres / METRES_PER_DEGREE
+    dlon = metres / (METRES_PER_DEGREE * max(0.01, math.cos(math.radians(lat))))
+    return lat - dlat, lon - dlon, lat + dlat, lon + dlon
+
+
+def min_reports_for(cells: Sequence[tuple[float, float, int]]) -> int:
+    """The density a core point needs: MIN_REPORTS, or twice what an average RADIUS disc holds
+    over the square kilometres where reports occur (a busy period's background)."""
+    if not cells:
+        return MIN_REPORTS
+    side = BACKGROUND_METRES / METRES_PER_DEGREE
+    occupied = set()
+    total = 0
+    for lat, lon, count in cells:
+        row = math.floor(lat / side)
+        scale = max(0.01, math.cos(math.radians((row + 0.5) * side)))
+        occupied.add((row, math.floor(lon * scale / side)))
+        total += count
+    per_square_metre = total / (len(occupied) * BACKGROUND_METRES**2)
+    average_disc = per_square_metre * math.pi * RADIUS_METRES**2
+    return max(MIN_REPORTS, math.ceil(DENSITY_FACTOR * average_disc))
+
+
+def cluster_cells(
+    cells: Sequence[tuple[float, float, int]], min_reports: int
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """DBSCAN labels of CELLS (lat, lon, weight) on the sphere: -1 for noise."""
+    if not cells:
+        return np.empty(0, dtype=np.int64)
+    coordinates = np.radians(np.array([(lat, lon) for lat, lon, _ in cells], dtype=float))
+    weights = np.array([count for _, _, count in cells], dtype=float)
+    model = DBSCAN(
+        eps=RADIUS_METRES / EARTH_RADIUS_METRES,
+        min_samples=min_reports,
+        metric="haversine",
+        algorithm="ball_tree",
+    )
+    return model.fit_predict(coordinates, sample_weight=weights).astype(np.int64)
+
+
+class GazetteerLandmarks:
+    """Landmarks from the imported gazetteer's table, when the operator has imported one."""
+
+    TABLE = "place_name"
+
+    def __init__(self, db: Database) -> None:
+        """Read from DB."""
+        self.db = db
+        self._present: bool | None = None
+
+    async def _has_table(self) -> bool:
+        if self._present is None:
+            async with self.db.read() as session:
+                connection = await session.connection()
+                self._present = await connection.run_sync(
+                    lambda sync: inspect(sync).has_table(self.TABLE, schema=self.db.schema)
+                )
+        return self._present
+
+    async def within(
+        self, south: float, west: float, north: float, east: float, limit: int
+    ) -> list[Landmark]:
+        """Up to LIMIT named places of the newest import inside the box, best ranked first."""
+        if not await self._has_table():
+            return []
+        places = sql_table(
+            self.TABLE,
+            sql_column("name"),
+            sql_column("lat"),
+            sql_column("lon"),
+            sql_column("rank"),
+            sql_column("generation"),
+        )
+        newest = select(func.max(places.c.generation)).scalar_subquery()
+        query = (
+            select(places.c.name, places.c.lat, places.c.lon)
+            .where(
+                places.c.generation == newest,
+                places.c.lat.between(south, north),
+                places.c.lon.between(west, east),
+            )
+            .order_by(places.c.rank, places.c.name)
+            .limit(limit)
+        )
+        async with self.db.read() as session:
+            rows = await session.execute(query)
+            return [Landmark(str(name), float(lat), float(lon)) for name, lat, lon in rows]
 
 
 class HotspotFinder:
-    """Clusters the register's incident and tracked locations."""
+    """Clusters the register's theft places and tracked locations."""
 
-    def __init__(self, db: Database) -> None:
-        """Count in DB."""
+    LANDMARKS = 40
+
+    def __init__(self, db: Database, landmarks: LandmarkSource | None = None) -> None:
+        """Count in DB; draw LANDMARKS (default: the imported gazetteer, if any) behind."""
         self.db = db
+        self.landmarks: LandmarkSource = landmarks or GazetteerLandmarks(db)
 
     def _floor(self, value: Any) -> Any:
         if not self.db.is_sqlite:
@@ -114,27 +273,73 @@ class HotspotFinder:
         truncated = cast(value, Integer)
         return case((value < truncated, truncated - 1), else_=truncated)
 
-    def _points(self, since: datetime, until: datetime | None, status: Status | None) -> Any:
-        period = [Report.created_at >= since]
-        if until is not None:
-            period.append(Report.created_at < until)
+    @staticmethod
+    def _valid(lat: Any, lon: Any) -> Any:
+        return and_(
+            lat.is_not(None),
+            lon.is_not(None),
+            lat.between(-90.0, 90.0),
+            lon.between(-180.0, 180.0),
+            not_(and_(lat == 0.0, lon == 0.0)),
+        )
+
+    def _points(self, since: datetime, until: datetime, status: Status | None) -> Any:
+        period = [Report.created_at >= since, Report.created_at < until]
         if status is not None:
             period.append(Report.status == status.value)
         tracked = select(
-            literal(TRACKED, Integer).label("kind"),
-            Report.id.label("report_id"),  # type: ignore[union-attr]
+            literal(1, Integer).label("kind"),
             cast(Report.tracked_lat, Float).label("lat"),
             cast(Report.tracked_lon, Float).label("lon"),
-            Report.tracked_at.label("tracked_at"),  # type: ignore[union-attr]
-        ).where(Report.tracked_lat.is_not(None), Report.tracked_lon.is_not(None), *period)  # type: ignore[union-attr]
-        incidents = select(
-            literal(INCIDENT, Integer).label("kind"),
-            Report.id.label("report_id"),  # type: ignore[union-attr]
+            func.coalesce(Report.tracked_at, Report.created_at).label("at"),
+        ).where(self._valid(Report.tracked_lat, Report.tracked_lon), *period)
+        thefts = select(
+            literal(0, Integer).label("kind"),
             cast(Report.incident_lat, Float).label("lat"),
             cast(Report.incident_lon, Float).label("lon"),
-            cast(null(), UTCDateTime()).label("tracked_at"),
-        ).where(Report.incident_lat.is_not(None), Report.incident_lon.is_not(None), *period)  # type: ignore[union-attr]
-        return union_all(tracked, incidents).subquery("points")
+            func.coalesce(Report.incident_at, Report.created_at).label("at"),
+        ).where(self._valid(Report.incident_lat, Report.incident_lon), *period)
+        return union_all(tracked, thefts).subquery("points")
+
+    async def cells(
+        self, since: datetime, until: datetime, status: Status | None = None
+    ) -> list[Cell]:
+        """The period's points grouped by the database into MICRO_METRES cells, per kind."""
+        points = self._points(since, until, status)
+        rows = select(
+            points.c.kind,
+            points.c.lat,
+            points.c.lon,
+            points.c.at,
+            self._floor(points.c.lat / MICRO_LAT).label("row"),
+        ).subquery("rows")
+        # Cells are square at any latitude: a row's longitude step widens by 1/cos(latitude).
+        scale = func.cos(rows.c.row * (MICRO_LAT * math.pi / 180.0) + MICRO_LAT * math.pi / 360.0)
+        if self.db.is_sqlite:
+            scale = _cos_polynomial(
+                rows.c.row * (MICRO_LAT * math.pi / 180.0) + MICRO_LAT * math.pi / 360.0
+            )
+        grouped = select(
+            rows.c.kind,
+            rows.c.row,
+            self._floor(rows.c.lon * scale / MICRO_LAT).label("col"),
+            rows.c.lat,
+            rows.c.lon,
+            rows.c.at,
+        ).subquery("grouped")
+        query = select(
+            grouped.c.kind,
+            func.count(),
+            func.avg(grouped.c.lat),
+            func.avg(grouped.c.lon),
+            func.max(grouped.c.at),
+        ).group_by(grouped.c.kind, grouped.c.row, grouped.c.col)
+        async with self.db.read() as session:
+            result = await session.execute(query)
+            return [
+                Cell(TRACKED if kind else THEFT, float(lat), float(lon), int(count), newest)
+                for kind, count, lat, lon, newest in result
+            ]
 
     async def find(
         self,
@@ -144,67 +349,108 @@ class HotspotFinder:
         until: datetime | None = None,
         status: Status | None = None,
         now: datetime | None = None,
-        top: int = TOP,
+        landmarks: bool = True,
     ) -> Hotspots:
-        """The TOP busiest cells of reports filed in the period (default: the last DAYS days)."""
-        start = since or (now or utcnow()) - timedelta(days=days)
-        points = self._points(start, until, status)
-        rows = select(
-            points.c.kind,
-            points.c.report_id,
-            points.c.lon,
-            points.c.tracked_at,
-            self._floor(points.c.lat / CELL_LAT).label("lat_index"),
-        ).subquery("rows")
-        cells = select(
-            rows.c.kind,
-            rows.c.report_id,
-            rows.c.tracked_at,
-            rows.c.lat_index,
-            self._floor(rows.c.lon * row_scale(rows.c.lat_index) / CELL_LAT).label("lon_index"),
-        ).subquery("cells")
-        is_tracked = cells.c.kind == TRACKED
-        thefts = func.sum(case((is_tracked, 0), else_=1)).label("thefts")
-        tracked = func.sum(case((is_tracked, 1), else_=0)).label("tracked")
-        flagged = case((func.sum(case((is_tracked, 1), else_=0)) >= CLUSTER_MIN, 1), else_=0)
-        query = (
-            select(
-                cells.c.lat_index,
-                cells.c.lon_index,
-                thefts,
-                tracked,
-                func.count(func.distinct(cells.c.report_id)),
-                func.max(case((is_tracked, cells.c.tracked_at), else_=None)),
+        """The clusters of reports filed in the period (default: the last DAYS days)."""
+        end = until or now or utcnow()
+        start = since or end - timedelta(days=days)
+        cells = await self.cells(start, end, status)
+        # Clustering is CPU work (seconds at a million reports): off the event loop.
+        found = await asyncio.to_thread(_clustered, cells, start, end, status)
+        box = found.extent()
+        if landmarks and box is not None:
+            margin = 0.25 * max(box[2] - box[0], box[3] - box[1]) + 0.005
+            found.landmarks.extend(
+                await self.landmarks.within(
+                    box[0] - margin,
+                    box[1] - margin,
+                    box[2] + margin,
+                    box[3] + margin,
+                    self.LANDMARKS,
+                )
             )
-            .group_by(cells.c.lat_index, cells.c.lon_index)
-            .order_by(
-                flagged.desc(),
-                func.count().desc(),
-                tracked.desc(),
-                cells.c.lat_index,
-                cells.c.lon_index,
-            )
-            .limit(top)
+        return found
+
+
+def _clustered(
+    cells: list[Cell], start: datetime, end: datetime, status: Status | None
+) -> Hotspots:
+    """The clusters of CELLS, numbered: tracked clusters first, then by size."""
+    clusters: list[tuple[str, list[Cell]]] = []
+    labelled: list[tuple[Cell, int]] = []
+    thresholds: dict[str, int] = {}
+    for kind in KINDS:
+        mine = [cell for cell in cells if cell.kind == kind]
+        weighted = [(cell.lat, cell.lon, cell.count) for cell in mine]
+        # Tracked clusters keep the fixed threshold: three phones at one address matter.
+        threshold = CLUSTER_MIN if kind == TRACKED else min_reports_for(weighted)
+        thresholds[kind] = threshold
+        labels = cluster_cells(weighted, threshold)
+        groups: dict[int, list[Cell]] = {}
+        for cell, label in zip(mine, labels.tolist(), strict=True):
+            if label != _NOISE:
+                groups.setdefault(label, []).append(cell)
+            labelled.append((cell, len(clusters) + label if label != _NOISE else -1))
+        clusters.extend((kind, groups[label]) for label in sorted(groups))
+    summaries = [_summary(kind, members) for kind, members in clusters]
+    order = sorted(
+        range(len(summaries)),
+        key=lambda i: (
+            summaries[i].kind != TRACKED,
+            -summaries[i].reports,
+            summaries[i].lat,
+            summaries[i].lon,
+        ),
+    )
+    number_of = {index: rank for rank, index in enumerate(order, start=1)}
+    numbered = [
+        Cluster(
+            number_of[i],
+            s.kind,
+            s.lat,
+            s.lon,
+            s.reports,
+            s.radius_metres,
+            s.newest,
         )
-        async with self.db.read() as session:
-            result = await session.execute(query)
-            found = [
-                Cell(int(lat), int(lon), int(t), int(tr), int(n), newest)
-                for lat, lon, t, tr, n, newest in result
-            ]
-        return Hotspots(since=start, until=until, status=status, cells=found)
+        for i, s in enumerate(summaries)
+    ]
+    numbered.sort(key=lambda cluster: cluster.number)
+    cells_out = [
+        Cell(cell.kind, cell.lat, cell.lon, cell.count, cell.newest, number_of.get(index, 0))
+        if index >= 0
+        else cell
+        for cell, index in labelled
+    ]
+    return Hotspots(start, end, status, numbered, cells_out, thresholds)
 
 
-def table(cells: list[Cell], limit: int = 10) -> list[str]:
-    """The first LIMIT cells as plain-text table lines; tracked clusters are starred."""
-    lines = [f"{'#':>2}  {'centre lat,lon':<20}  {'thefts':>6}  {'tracked':>7}  newest tracked"]
-    for number, cell in enumerate(cells[:limit], start=1):
-        lat, lon = cell.centre
-        newest = cell.newest_tracked_at
+def _cos_polynomial(radians: Any) -> Any:
+    """cos(x) for |x| <= pi/2 as a Taylor polynomial: SQLite builds may lack cos()."""
+    x2 = radians * radians
+    return 1.0 + x2 * (-1.0 / 2 + x2 * (1.0 / 24 + x2 * (-1.0 / 720 + x2 * (1.0 / 40320))))
+
+
+def _summary(kind: str, members: list[Cell]) -> Cluster:
+    reports = sum(cell.count for cell in members)
+    lat = sum(cell.lat * cell.count for cell in members) / reports
+    lon = sum(cell.lon * cell.count for cell in members) / reports
+    radius = max(haversine_metres(lat, lon, cell.lat, cell.lon) for cell in members)
+    times = [cell.newest for cell in members if cell.newest is not None]
+    return Cluster(0, kind, lat, lon, reports, radius, max(times) if times else None)
+
+
+def table(clusters: list[Cluster], limit: int = TABLE_ROWS) -> list[str]:
+    """The first LIMIT clusters as plain-text table lines, numbered as on the picture."""
+    lines = [
+        f"{'#':>2}  {'kind':<7}  {'centre lat,lon':<20}  {'reports':>7}  {'radius':>6}  newest"
+    ]
+    for cluster in clusters[:limit]:
+        newest = cluster.newest
         seen = newest.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if newest else "-"
-        star = " *" if cell.is_cluster else ""
         lines.append(
-            f"{number:>2}  {f'{lat:.5f},{lon:.5f}':<20}  {cell.thefts:>6}  {cell.tracked:>7}"
-            f"  {seen}{star}"
+            f"{cluster.number:>2}  {cluster.kind:<7}  "
+            f"{f'{cluster.lat:.5f},{cluster.lon:.5f}':<20}  {cluster.reports:>7}  "
+            f"{f'{cluster.radius_metres:.0f} m':>6}  {seen}"
         )
     return lines

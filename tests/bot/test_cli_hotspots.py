@@ -11,7 +11,6 @@ import pytest
 
 from bot.cli import main
 from models.present import heatmap
-from models.present.png import SIGNATURE
 from models.register import Register
 from models.storage.columns import utcnow
 from tests import staff_fixtures
@@ -23,6 +22,7 @@ cli_env = staff_fixtures.cli_env
 pytestmark = pytest.mark.usefixtures("cli_env")
 
 STASH = (51.54420, -0.10260)
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
@@ -57,19 +57,19 @@ async def test_table(register: Register, capsys) -> None:
 
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].startswith("hotspots of reports filed in the last 30 days")
-    assert "2 busy cells" in lines[0]
-    assert lines[2].split()[:3] == ["#", "centre", "lat,lon"]
-    assert lines[3].startswith(" 1  51.54") and lines[3].split()[2:4] == ["0", "3"]
-    assert lines[3].endswith(" *")
-    assert lines[4].startswith(" 2  51.51") and lines[4].split()[2:4] == ["3", "0"]
-    assert lines[-1].startswith("* tracked clusters: 1")
-    assert " 3  53.47" not in out
-    assert code_60 == 0 and "3 busy cells" in out_60 and " 3  53.47" in out_60
+    assert lines[0].startswith("hotspots of reports filed ")
+    assert "(30 days): 6 points, 2 clusters" in lines[0]
+    assert lines[2].split()[:3] == ["#", "kind", "centre"]
+    assert lines[3].split()[:2] == ["1", "tracked"] and lines[3].split()[2].startswith("51.54")
+    assert lines[3].split()[3] == "3"
+    assert lines[4].split()[:2] == ["2", "theft"] and lines[4].split()[3] == "3"
+    assert lines[-1].startswith("tracked clusters: 1")
+    assert "53.47" not in out
+    assert code_60 == 0 and "(60 days): 7 points, 2 clusters" in out_60
     events = [json.loads(e.details) for e in await audit_events(register.db, "hotspots")]
     assert events == [
-        {"cells": 2, "channel": "cli", "days": 30},
-        {"cells": 3, "channel": "cli", "days": 60},
+        {"clusters": 2, "channel": "cli", "days": 30},
+        {"clusters": 2, "channel": "cli", "days": 60},
     ]
 
 
@@ -89,9 +89,9 @@ async def test_png_written_atomically(register: Register, capsys, tmp_path: Path
     assert (code, err) == (0, "")
     assert out.startswith("hotspots of reports")
     png = target.read_bytes()
-    assert png.startswith(SIGNATURE) and len(png) < 200_000
+    assert png.startswith(PNG) and len(png) < 400_000
     found = await register.hotspots.find()
-    assert png == heatmap.render(found.cells)
+    assert png == heatmap.render(found)
     assert sorted(p.name for p in target.parent.iterdir()) == ["hotspots.png"]
 
 

@@ -10,12 +10,13 @@ import pytest
 from bot.local_api import BOT_USER, LocalBotApi
 from handlers.staff.hotspots import MAX_DAYS
 from handlers.texts import text
-from models.present.png import SIGNATURE
 from models.register import Register
 from models.services.staff import Role
 from models.storage.columns import utcnow
 from tests import staff_fixtures
 from tests.factories import audit_events, new_report, set_report_columns
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 staff_member = staff_fixtures.staff_member
 
@@ -52,19 +53,20 @@ async def test_officer_gets_table_and_picture(register: Register, staff_member, 
 
     table, picture = await officer.send("/hotspots")
 
-    assert "last 30 days" in table.text and "2 busy cells" in table.text
+    assert "last 30 days: 6 points, 2 clusters" in table.text
     lines = table.text.split("<pre>")[1].split("</pre>")[0].splitlines()
-    assert lines[1].startswith(" 1  51.54")
-    assert lines[1].split()[2:4] == ["0", "3"] and lines[1].endswith(" *")
-    assert lines[2].startswith(" 2  51.51") and lines[2].split()[2:4] == ["3", "0"]
+    assert lines[1].split()[:2] == ["1", "tracked"] and lines[1].split()[2].startswith("51.54")
+    assert lines[1].split()[3] == "3"
+    assert lines[2].split()[:2] == ["2", "theft"] and lines[2].split()[2].startswith("51.51")
+    assert lines[2].split()[3] == "3"
     assert "Tracked clusters: 1" in table.text
     assert "53.47" not in table.text
-    assert picture.photo is not None and picture.text and "blue" in picture.text
+    assert picture.photo is not None and picture.text and "numbered as in the table" in picture.text
     png = api.files[picture.photo]
-    assert png.startswith(SIGNATURE) and len(png) < 200_000
+    assert png.startswith(PNG) and len(png) < 400_000
     (event,) = await audit_events(register.db, "hotspots")
     assert event.actor == f"tg:{staff_fixtures.OFFICER_ID}"
-    assert json.loads(event.details) == {"cells": 2, "channel": "telegram", "days": 30}
+    assert json.loads(event.details) == {"clusters": 2, "channel": "telegram", "days": 30}
 
 
 async def test_days_argument_and_bad_input(register: Register, staff_member) -> None:
@@ -72,12 +74,12 @@ async def test_days_argument_and_bad_input(register: Register, staff_member) -> 
     admin = await staff_member(Role.ADMIN)
 
     table, _ = await admin.send("/hotspots 60")
-    assert "last 60 days" in table.text and "3 busy cells" in table.text
+    assert "last 60 days: 7 points, 2 clusters" in table.text
     for bad in ("/hotspots 0", "/hotspots x", f"/hotspots {MAX_DAYS + 1}", "/hotspots 1 2"):
         (reply,) = await admin.send(bad)
         assert reply.text == text("staff.hotspots_usage", most=MAX_DAYS), bad
     details = [json.loads(e.details) for e in await audit_events(register.db, "hotspots")]
-    assert details == [{"cells": 3, "channel": "telegram", "days": 60}]
+    assert details == [{"clusters": 2, "channel": "telegram", "days": 60}]
 
 
 async def test_nothing_located(register: Register, staff_member, api: LocalBotApi) -> None:
@@ -88,7 +90,7 @@ async def test_nothing_located(register: Register, staff_member, api: LocalBotAp
     assert reply.text == text("staff.hotspots_none", days=7)
     assert not [call for call in api.calls if call.method == "sendPhoto"]
     (event,) = await audit_events(register.db, "hotspots")
-    assert json.loads(event.details)["cells"] == 0
+    assert json.loads(event.details)["clusters"] == 0
 
 
 @pytest.mark.parametrize("chat_type", ["private", "group"])

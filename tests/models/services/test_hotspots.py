@@ -1,26 +1,40 @@
-"""Hotspots: the grid, the SQL grouping on both backends, tracked clusters, and the picture."""
+"""Hotspots: the database's grouping on both backends, density clusters, and the map."""
 
 from __future__ import annotations
 
+import io
 import math
-import struct
-import zlib
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import numpy as np
 import pytest
+from matplotlib.image import imread
+from sqlalchemy import text
 
 from models.present import heatmap
-from models.present.png import SIGNATURE
 from models.register import Register
-from models.services.hotspots import CELL_LAT, CELL_METRES, METRES_PER_DEGREE, Cell, cell_of
+from models.services.hotspots import (
+    CLUSTER_MIN,
+    MIN_REPORTS,
+    RADIUS_METRES,
+    GazetteerLandmarks,
+    Landmark,
+    cluster_cells,
+    min_reports_for,
+    table,
+)
 from models.storage.columns import utcnow
+from models.values.earth import METRES_PER_DEGREE, haversine_metres
 from models.values.statuses import Status
 from tests.factories import new_report, set_report_columns
 from tests.staff_fixtures import bulk_reports
 
-# Oxford Circus, and points around the Greenwich meridian (negative and positive longitudes).
+# Oxford Circus, a stash in north London, and the Greenwich meridian.
 LAT, LON = 51.51520, -0.14190
+STASH = (51.54420, -0.10260)
 GREENWICH = 51.47780
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def north(lat: float, metres: float) -> float:
@@ -33,194 +47,276 @@ def east(lat: float, lon: float, metres: float) -> float:
     return lon + metres / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
 
 
-async def file_at(register: Register, key: str, lat: float, lon: float, **tracked) -> str:
+async def file_at(register: Register, key: str, lat: float | None, lon: float | None, **tracked):
     """File a report taken at (LAT, LON), optionally tracked somewhere."""
-    report = new_report(incident_lat=lat, incident_lon=lon)
-    filed = await register.reports.file(report, key)
+    filed = await register.reports.file(new_report(incident_lat=lat, incident_lon=lon), key)
     if tracked:
         await set_report_columns(register.db, filed.reference, **tracked)
     return filed.reference
 
 
-def centre_of_cell(lat: float, lon: float) -> tuple[float, float]:
-    """The centre of the cell holding (LAT, LON): a point well inside it."""
-    row, column = cell_of(lat, lon)
-    return Cell(row, column, 0, 0, 0, None).centre
-
-
-def test_grid_snaps_100_m_together_and_2_km_apart() -> None:
-    lat, lon = centre_of_cell(LAT, LON)
-    assert cell_of(lat, lon) == cell_of(north(lat, 100), east(lat, lon, 100))
-    assert cell_of(lat, lon) == cell_of(north(lat, -100), east(lat, lon, -100))
-    assert cell_of(lat, lon) != cell_of(north(lat, 2000), lon)
-    assert cell_of(lat, lon) != cell_of(lat, east(lat, lon, 2000))
-
-
-def test_cells_are_about_250_m_wide_at_any_latitude() -> None:
-    for lat in (0.5, 51.5, -33.9, 64.1):
-        row, column = cell_of(lat, 10.0)
-        west = Cell(row, column, 0, 0, 0, None).centre
-        next_door = Cell(row, column + 1, 0, 0, 0, None).centre
-        metres = (next_door[1] - west[1]) * METRES_PER_DEGREE * math.cos(math.radians(lat))
-        assert metres == pytest.approx(CELL_METRES, rel=0.01)
-
-
-def test_negative_coordinates_floor_down() -> None:
-    """Just west of Greenwich is not in the same cell as just east of it."""
-    assert cell_of(GREENWICH, -0.00001)[1] == -1
-    assert cell_of(GREENWICH, 0.00001)[1] == 0
-    assert cell_of(-0.00001, 10.0)[0] == -1
-    assert cell_of(-CELL_LAT * 1.5, 10.0)[0] == -2
-
-
-async def test_points_100_m_apart_share_a_cell_2_km_apart_do_not(register: Register) -> None:
-    lat, lon = centre_of_cell(LAT, LON)
-    await file_at(register, "a", lat, lon)
-    await file_at(register, "b", north(lat, 100), east(lat, lon, 100))
-    await file_at(register, "c", north(lat, 2000), lon)
-
-    found = await register.hotspots.find()
-
-    assert [(c.thefts, c.tracked, c.reports) for c in found.cells] == [(2, 0, 2), (1, 0, 1)]
-    first, second = found.cells
-    assert (first.lat_index, first.lon_index) == cell_of(lat, lon)
-    assert (second.lat_index, second.lon_index) == cell_of(north(lat, 2000), lon)
-    assert first.centre == pytest.approx((lat, lon), abs=1e-9)
-    assert not found.clusters
-
-
-async def test_both_sides_of_greenwich(register: Register) -> None:
-    """The database floors negative longitudes and latitudes as Python does."""
-    points = [
-        (GREENWICH, -0.00001),
-        (GREENWICH, 0.00001),
-        (GREENWICH, -0.0050),
-        (GREENWICH, -0.0051),
-        (-33.92490, 18.42410),
-        (-22.90680, -43.17290),
-    ]
-    for n, (lat, lon) in enumerate(points):
-        await file_at(register, f"g-{n}", lat, lon)
-
-    found = await register.hotspots.find()
-
-    got = sorted((c.lat_index, c.lon_index, c.thefts) for c in found.cells)
-    cells = [cell_of(lat, lon) for lat, lon in points]
-    expected = sorted((row, col, cells.count((row, col))) for row, col in set(cells))
-    assert got == expected
-    assert cell_of(GREENWICH, -0.00001) != cell_of(GREENWICH, 0.00001)
-
-
-async def test_tracked_cluster_flagged_at_three(register: Register) -> None:
+async def stash_and_street(register: Register) -> None:
+    """Five thefts along 120 m of Oxford Street, three phones tracked to one stash, strays."""
     now = utcnow()
-    stash = centre_of_cell(LAT, east(LAT, LON, 5000))
+    for n in range(5):
+        await file_at(register, f"street-{n}", LAT, east(LAT, LON, 30 * n))
     for n in range(3):
-        lat = north(LAT, 3000 * n)
-        where = {"tracked_lat": north(stash[0], 20 * n), "tracked_lon": stash[1]}
-        if n < 2:
-            where["tracked_at"] = now - timedelta(hours=n + 1)
-        await file_at(register, f"t-{n}", lat, LON, **where)
-
-    two = await register.hotspots.find(status=Status.SUBMITTED, top=1)
-    assert two.cells[0].tracked == 3 and two.cells[0].thefts == 0
-    assert two.cells[0].is_cluster
-    assert two.clusters == two.cells
-    newest = two.cells[0].newest_tracked_at
-    assert newest is not None and abs(newest - (now - timedelta(hours=1))) < timedelta(seconds=1)
-
-
-async def test_two_tracked_is_not_a_cluster_and_distinct_reports(register: Register) -> None:
-    lat, lon = centre_of_cell(LAT, LON)
-    for n in range(2):
-        await file_at(register, f"t-{n}", lat, lon, tracked_lat=lat, tracked_lon=lon)
-
-    (cell,) = (await register.hotspots.find()).cells
-
-    assert (cell.thefts, cell.tracked, cell.reports, cell.is_cluster) == (2, 2, 2, False)
+        await file_at(
+            register,
+            f"stash-{n}",
+            None,
+            None,
+            tracked_lat=north(STASH[0], 10 * n),
+            tracked_lon=STASH[1],
+            tracked_at=now - timedelta(hours=n + 1),
+        )
+    await file_at(register, "stray-1", north(LAT, 3000), LON)
+    await file_at(register, "stray-2", north(LAT, -4000), LON)
 
 
-async def test_period_and_status_filters(register: Register) -> None:
-    lat, lon = centre_of_cell(LAT, LON)
-    old = await file_at(register, "old", lat, lon)
+async def test_clusters_numbered_tracked_first_with_sizes(register: Register) -> None:
+    await stash_and_street(register)
+
+    found = await register.hotspots.find()
+
+    assert [(c.number, c.kind, c.reports) for c in found.clusters] == [
+        (1, "tracked", 3),
+        (2, "theft", 5),
+    ]
+    stash, street = found.clusters
+    assert haversine_metres(*stash.centre, north(STASH[0], 10), STASH[1]) < 5
+    assert haversine_metres(*street.centre, LAT, east(LAT, LON, 60)) < 10
+    assert 40 < street.radius_metres < 90
+    assert stash.newest is not None
+    assert abs(stash.newest - (utcnow() - timedelta(hours=1))) < timedelta(minutes=1)
+    assert found.points == 10 and found.min_reports == {"tracked": 3, "theft": 3}
+    # The strays are points of the period but belong to no cluster.
+    assert sorted(cell.cluster for cell in found.cells if cell.cluster == 0) == [0, 0]
+    lines = table(found.clusters)
+    assert lines[0].split() == ["#", "kind", "centre", "lat,lon", "reports", "radius", "newest"]
+    assert lines[1].split()[:2] == ["1", "tracked"] and lines[1].split()[3] == "3"
+    assert lines[2].split()[:2] == ["2", "theft"] and lines[2].split()[3] == "5"
+
+
+async def test_two_tracked_phones_are_not_a_cluster(register: Register) -> None:
+    for n in range(CLUSTER_MIN - 1):
+        await file_at(register, f"t-{n}", None, None, tracked_lat=STASH[0], tracked_lon=STASH[1])
+    found = await register.hotspots.find()
+    assert found.clusters == [] and found.points == CLUSTER_MIN - 1
+
+
+async def test_a_cluster_straddling_the_meridian_is_one(register: Register) -> None:
+    """No grid edge splits a hotspot: 60 m across Greenwich, from both sides, is one cluster."""
+    for n, metres in enumerate((-30, -10, 10, 30)):
+        await file_at(register, f"g-{n}", GREENWICH, east(GREENWICH, 0.0, metres))
+    await file_at(register, "south", -33.92490, 18.42410)
+    await file_at(register, "rio", -22.90680, -43.17290)
+
+    (cluster,) = (await register.hotspots.find()).clusters
+
+    assert cluster.reports == 4 and abs(cluster.lon) < 1e-4
+    assert cluster.lat == pytest.approx(GREENWICH, abs=1e-5)
+
+
+async def test_period_status_and_impossible_pins(register: Register) -> None:
+    for n in range(3):
+        await file_at(register, f"new-{n}", LAT, east(LAT, LON, 20 * n))
+    old = await file_at(register, "old", LAT, LON)
     await set_report_columns(register.db, old, created_at=utcnow() - timedelta(days=40))
-    closed = await file_at(register, "closed", lat, lon)
+    closed = await file_at(register, "closed", LAT, LON)
     await set_report_columns(register.db, closed, status=Status.CLOSED.value)
-    await file_at(register, "new", lat, lon)
+    for key, lat, lon in (("off", 91.0, 200.0), ("null", 0.0, 0.0)):
+        await file_at(register, key, lat, lon)
 
-    assert [c.thefts for c in (await register.hotspots.find()).cells] == [2]
-    assert [c.thefts for c in (await register.hotspots.find(days=60)).cells] == [3]
+    assert [c.reports for c in (await register.hotspots.find()).clusters] == [4]
+    assert [c.reports for c in (await register.hotspots.find(days=60)).clusters] == [5]
     submitted = await register.hotspots.find(days=60, status=Status.SUBMITTED)
-    assert [c.thefts for c in submitted.cells] == [2]
+    assert [c.reports for c in submitted.clusters] == [4]
     until = await register.hotspots.find(days=60, until=utcnow() - timedelta(days=1))
-    assert [c.thefts for c in until.cells] == [1]
+    assert until.clusters == [] and until.points == 1
+    assert (await register.hotspots.find()).points == 4
 
 
 async def test_no_located_reports(register: Register) -> None:
     await register.reports.file(new_report(incident_lat=None, incident_lon=None), "none")
-    assert (await register.hotspots.find()).cells == []
+    found = await register.hotspots.find()
+    assert (found.cells, found.clusters, found.extent()) == ([], [], None)
 
 
-# --- the picture --------------------------------------------------------------------------------
-
-
-def decode(png: bytes) -> tuple[int, int, list[bytes]]:
-    """(width, height, RGB rows) of a PNG written by `models.present.png` (filter 0)."""
-    assert png.startswith(SIGNATURE)
-    at, chunks = len(SIGNATURE), {}
-    while at < len(png):
-        (length,) = struct.unpack(">I", png[at : at + 4])
-        kind = png[at + 4 : at + 8]
-        data = png[at + 8 : at + 8 + length]
-        (crc,) = struct.unpack(">I", png[at + 8 + length : at + 12 + length])
-        assert crc == zlib.crc32(kind + data) & 0xFFFFFFFF
-        chunks[kind] = chunks.get(kind, b"") + data
-        at += 12 + length
-    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
-    assert (depth, colour_type) == (8, 2)
-    raw = zlib.decompress(chunks[b"IDAT"])
-    stride = 1 + 3 * width
-    assert len(raw) == stride * height
-    rows = [raw[y * stride : (y + 1) * stride] for y in range(height)]
-    assert all(row[0] == 0 for row in rows)
-    return width, height, [row[1:] for row in rows]
-
-
-def pixel(rows: list[bytes], x: int, y: int) -> tuple[int, int, int]:
-    return rows[y][3 * x], rows[y][3 * x + 1], rows[y][3 * x + 2]
-
-
-def test_png_is_valid_small_deterministic_and_red_where_busy() -> None:
-    busy = Cell(*cell_of(LAT, LON), thefts=9, tracked=3, reports=10, newest_tracked_at=None)
-    quiet = Cell(busy.lat_index + 4, busy.lon_index - 3, 1, 0, 1, None)
-    cells = [quiet, busy]
-
-    png = heatmap.render(cells)
-
-    assert png == heatmap.render(cells)
-    assert len(png) < 200_000
-    width, height, rows = decode(png)
-    assert (width, height) == (heatmap.SIZE, heatmap.SIZE)
-    projection = heatmap.project(cells)
-    r, g, b = pixel(rows, *projection.pixel(*busy.centre))
-    assert r > 200 and g < 60 and b < 60
-    r, g, b = pixel(rows, *projection.pixel(*quiet.centre))
-    assert r == 255 and 60 < g < 255 and g == b
-    x, y = projection.pixel(*busy.centre)
-    edge = projection.cell_px // 2 + heatmap.FRAME
-    assert pixel(rows, x, y - edge) == heatmap.BLUE
-    assert pixel(rows, 5, 5) == (255, 255, 255)
-
-
-def test_png_of_nothing_is_blank() -> None:
-    _, _, rows = decode(heatmap.render([]))
-    assert pixel(rows, 300, 300) == (255, 255, 255)
-
-
-async def test_many_reports_are_counted_by_the_database(register: Register) -> None:
+async def test_many_reports_are_grouped_by_the_database(register: Register) -> None:
     """Bulk reports (all taken at one spot) come back as one cell, not as rows."""
     await bulk_reports(register, 5_000, created_at=utcnow() - timedelta(hours=2))
 
-    (cell,) = (await register.hotspots.find()).cells
+    found = await register.hotspots.find()
 
-    assert (cell.thefts, cell.tracked, cell.reports) == (5_000, 0, 5_000)
-    assert (cell.lat_index, cell.lon_index) == cell_of(51.5, -0.12)
+    (cell,) = found.cells
+    assert (cell.kind, cell.count, cell.cluster) == ("theft", 5_000, 1)
+    assert (cell.lat, cell.lon) == pytest.approx((51.5, -0.12))
+    (cluster,) = found.clusters
+    assert cluster.reports == 5_000 and cluster.radius_metres == pytest.approx(0, abs=1e-6)
+
+
+def test_a_busy_scatter_does_not_chain_into_one_cluster() -> None:
+    """A city-wide scatter of 20,000 thefts with two real hotspots: the hotspots come out as the
+    two biggest clusters, no cluster sprawls, and the scatter stays (almost all) noise."""
+    rng = np.random.default_rng(7)
+    scatter = np.column_stack(
+        [51.5 + rng.uniform(-0.05, 0.05, 20_000), -0.12 + rng.uniform(-0.08, 0.08, 20_000)]
+    )
+    hotspots = [(51.51, -0.14), (51.49, -0.10)]
+    dense = [np.array(centre) + rng.normal(0, 0.0006, (400, 2)) for centre in hotspots]
+    points = np.vstack([scatter, *dense])
+    cells = [(float(lat), float(lon), 1) for lat, lon in points]
+
+    threshold = min_reports_for(cells)
+    labels = cluster_cells(cells, threshold)
+
+    assert threshold > MIN_REPORTS
+    sizes = np.bincount(labels[labels >= 0])
+    biggest = list(np.argsort(sizes)[::-1][:2])
+    for label, centre in zip(
+        sorted(biggest, key=lambda k: -points[labels == k][:, 0].mean()), hotspots, strict=True
+    ):
+        members = points[labels == label]
+        assert haversine_metres(*members.mean(axis=0), *centre) < 60
+        assert max(haversine_metres(*p, *centre) for p in members) < 3 * RADIUS_METRES
+    assert (labels[: len(scatter)] == -1).mean() > 0.95
+    # With the fixed minimum, the same scatter chains into a cluster as wide as the city.
+    chained = cluster_cells(cells, MIN_REPORTS)
+    assert np.bincount(chained[chained >= 0]).max() > 10_000
+
+
+def test_min_reports_stays_at_the_minimum_for_a_quiet_period() -> None:
+    cells = [(LAT + 0.01 * n, LON, 1) for n in range(50)] + [(STASH[0], STASH[1], 3)]
+    assert min_reports_for(cells) == MIN_REPORTS
+    assert min_reports_for([]) == MIN_REPORTS
+
+
+# --- the gazetteer behind the map ------------------------------------------------------------
+
+
+PLACES_TABLE = """
+CREATE TABLE place_name (
+    id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, key VARCHAR(128) NOT NULL,
+    name VARCHAR(128) NOT NULL, lat FLOAT NOT NULL, lon FLOAT NOT NULL,
+    precision VARCHAR(20) NOT NULL, source VARCHAR(16) NOT NULL, rank SMALLINT NOT NULL
+)
+"""
+
+
+async def test_landmarks_come_from_the_newest_gazetteer_when_imported(
+    register: Register,
+) -> None:
+    assert await GazetteerLandmarks(register.db).within(51, -1, 52, 1, 10) == []
+    async with register.db.write() as session:
+        await session.execute(text(PLACES_TABLE))
+        rows = [
+            (1, "Old Name", LAT, LON, 1),
+            (2, "Oxford Circus", LAT, LON, 20),
+            (2, "Regent Street", north(LAT, -300), LON, 10),
+            (2, "Manchester", 53.48, -2.24, 1),
+        ]
+        for number, (generation, name, lat, lon, rank) in enumerate(rows):
+            await session.execute(
+                text(
+                    "INSERT INTO place_name VALUES "
+                    "(:id, :g, :k, :n, :lat, :lon, 'named_place', 'plain', :rank)"
+                ),
+                {
+                    "id": number + 1,
+                    "g": generation,
+                    "k": name.lower(),
+                    "n": name,
+                    "lat": lat,
+                    "lon": lon,
+                    "rank": rank,
+                },
+            )
+    for n in range(3):
+        await file_at(register, f"s-{n}", LAT, east(LAT, LON, 20 * n))
+
+    found = await register.hotspots.find()
+
+    assert [place.name for place in found.landmarks] == ["Regent Street", "Oxford Circus"]
+    svg = ET.fromstring(heatmap.render(found, image_format="svg"))
+    texts = [element.text for element in svg.iter(f"{SVG}text")]
+    assert "Regent Street" in texts and "Oxford Circus" in texts
+    assert "gazetteer place" in texts
+
+
+# --- the map -----------------------------------------------------------------------------
+
+
+class Places:
+    """A fixed gazetteer for the picture."""
+
+    async def within(self, south, west, north_, east_, limit):
+        """Two West End landmarks."""
+        return [Landmark("Oxford Circus", LAT, LON), Landmark("Bond Street", 51.5142, -0.1494)]
+
+
+async def test_map_png_and_svg_carry_numbers_legend_scale_and_period(
+    register: Register,
+) -> None:
+    await stash_and_street(register)
+    register.hotspots.landmarks = Places()
+    found = await register.hotspots.find()
+
+    png = heatmap.render(found)
+    svg = heatmap.render(found, image_format="svg")
+
+    image = imread(io.BytesIO(png))
+    assert image.shape[:2] == (880, 880) and len(png) < 400_000
+    root = ET.fromstring(svg)
+    texts = [element.text for element in root.iter(f"{SVG}text")]
+    assert f"Hotspots: reports filed {heatmap.period(found)}" in texts
+    assert heatmap.period(found).endswith("(30 days)")
+    # The clusters' numbers are drawn, exactly those of the table.
+    numbers = sorted(
+        element.get("id")
+        for element in root.iter(f"{SVG}g")
+        if (element.get("id") or "").startswith("cluster-")
+    )
+    assert numbers == ["cluster-1", "cluster-2"]
+    assert {"1", "2"} <= set(texts)
+    for legend in ("tracked cluster (phones seen there)", "theft cluster", "other reports"):
+        assert legend in texts
+    assert "gazetteer place" in texts and "Oxford Circus" in texts
+    scale = [t for t in texts if t and (t.endswith(" m") or t.endswith(" km"))]
+    assert len(scale) == 1 and scale[0] in {"200 m", "500 m", "1 km", "2 km"}
+    degree_labels = [t for t in texts if t and t.endswith("°")]
+    assert any(t.startswith("51.") for t in degree_labels)
+    assert any(t.startswith("-0.") for t in degree_labels)
+    assert "longitude (WGS84; east positive)" in texts
+
+
+async def test_clusters_are_drawn_where_they_are(register: Register) -> None:
+    """The pixel at the tracked cluster's point is blue, at the street cluster's red."""
+    await stash_and_street(register)
+    found = await register.hotspots.find()
+    fig = heatmap.figure(found)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    (axes,) = fig.axes
+    height = pixels.shape[0]
+    for kind, blue in (("tracked", True), ("theft", False)):
+        cell = max((c for c in found.cells if c.kind == kind and c.cluster), key=lambda c: c.count)
+        x, y = axes.transData.transform(heatmap.mercator(cell.lat, cell.lon))
+        r, g, b, _ = (int(v) for v in pixels[height - round(y), round(x)])
+        assert (b > r + 60) if blue else (r > b + 60), (kind, r, g, b)
+
+
+def test_scale_bar_lengths_and_projection() -> None:
+    assert [heatmap.nice_length(m) for m in (130, 260, 740, 1999, 5100)] == [
+        100,
+        200,
+        500,
+        1000,
+        5000,
+    ]
+    assert heatmap.scale_label(500) == "500 m" and heatmap.scale_label(2000) == "2 km"
+    x, y = heatmap.mercator(LAT, LON)
+    assert heatmap.degrees(x, y) == pytest.approx((LAT, LON))
+    # Web Mercator: 1 degree of longitude is 111,319.49 m at any latitude.
+    assert heatmap.mercator(LAT, LON + 1)[0] - x == pytest.approx(111_319.49, abs=0.01)
+    assert RADIUS_METRES == 200
