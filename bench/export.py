@@ -1,4 +1,4 @@
-"""Export: N reports to CSV and to JSON Lines through `reportbot export`, beside `sqlite3 -csv`.
+"""Export: N reports as CSV, JSON Lines and GeoJSON through `reportbot export`, beside `sqlite3`.
 
 python -m bench.export [--quick] [--size N] [--small N] [--sample N] [--keep PATH]
 
@@ -38,18 +38,20 @@ from bench._backends import SqliteBackend
 from bench._targets import at_most
 from bench.common import PROJECT_ROOT, Result, emit, log, parser, ratio, stage
 from bench.register import ensure_built
+from models.present.jsonlines import JsonLinesWriter
+from models.present.rows import COLUMNS, row_of
+from models.present.spreadsheet import CsvWriter, csv_cell
 from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import KeyRing, Vault
-from models.services.export import COLUMNS, CsvWriter, JsonLinesWriter, csv_cell, row_of
 from models.services.reports import ReportStore, report_context
 from models.storage.database import Database
 from models.storage.tables import Report
 
 RSS_TARGET_MB = 150.0
 FLAT_TARGET = 1.10  # peak memory at N at most 10% above the peak at N/10
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "geojson")
 _ISOLATE = ("DATABASE_URL", "DATABASE_SCHEMA", "DATA_DIR", "DATA_KEYS", "INDEX_KEY", "LOG_LEVEL")
-_EXPORTED = re.compile(r"exported (\d+) reports")
+_EXPORTED = re.compile(r"exported (\d+) (?:reports|points|IMEIs)")
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,21 @@ def export_with_cli(
         size = target.stat().st_size
     finally:
         target.unlink(missing_ok=True)
-    expected = register.reports if since is None else 0
+    expected = expected_items(register, export_format) if since is None else 0
     if measured.rows != expected:
-        raise AssertionError(f"exported {measured.rows} reports, not {expected}")
+        raise AssertionError(f"exported {measured.rows} {export_format} items, not {expected}")
     return Measured(measured.seconds, measured.peak_rss_mb, measured.cpu_s, size, measured.rows)
+
+
+def expected_items(register: Register, export_format: str) -> int:
+    """What an export of every report writes: reports, or (GeoJSON) theft and tracked points."""
+    if export_format != "geojson":
+        return register.reports
+    with sqlite3.connect(register.path) as connection:
+        (points,) = connection.execute(
+            "SELECT count(incident_lat) + count(tracked_lat) FROM report"
+        ).fetchone()
+    return int(points)
 
 
 def export_with_sqlite3(register: Register, scratch: Path) -> tuple[Measured, str]:
@@ -369,6 +382,16 @@ def run_exports(result: Result, register: Register, prefix: str, scratch: Path) 
                 result.figures[f"{prefix}.{export_format}.{key}"],
                 result.baseline[f"{prefix}.sqlite3_csv.{key}"],
             )
+    # GeoJSON against the CSV export of the same reports (same run, same register).
+    points = expected_items(register, "geojson")
+    result.figures[f"{prefix}.geojson.points"] = points
+    result.figures[f"{prefix}.geojson.points_per_s"] = (
+        points / result.figures[f"{prefix}.geojson.seconds"]
+    )
+    for key in ("seconds", "cpu_s", "rows_per_s"):
+        result.ratio[f"{prefix}.geojson_to_csv.{key}"] = ratio(
+            result.figures[f"{prefix}.geojson.{key}"], result.figures[f"{prefix}.csv.{key}"]
+        )
 
 
 async def run(args: argparse.Namespace) -> Result:

@@ -15,15 +15,8 @@ from __future__ import annotations
 import io
 import math
 from datetime import UTC, timedelta
-from typing import Any
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Rectangle
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-from pyproj import Transformer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from models.services.hotspots import (
     MICRO_METRES,
@@ -41,20 +34,33 @@ COLOURS = {TRACKED: "#1f5fd9", "theft": "#d62728"}
 OTHER = "#9a9a9a"
 PLACE = "#5c6b73"
 LABELS = {TRACKED: "tracked cluster (phones seen there)", "theft": "theft cluster"}
-_TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
-_TO_DEGREES = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
 NICE = (1, 2, 5)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@cache
+def _transformers() -> tuple[Any, Any]:
+    # Imported when first drawn: matplotlib and pyproj take a while to import, and only the
+    # hotspot map needs them (every other command and the bot's start do not pay for them).
+    from pyproj import Transformer
+
+    return (
+        Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True),
+        Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True),
+    )
 
 
 def mercator(lat: float, lon: float) -> tuple[float, float]:
     """(x, y) in Web Mercator metres of a WGS84 point."""
-    x, y = _TO_MERCATOR.transform(lon, lat)
+    x, y = _transformers()[0].transform(lon, lat)
     return float(x), float(y)
 
 
 def degrees(x: float, y: float) -> tuple[float, float]:
     """(lat, lon) of a Web Mercator point."""
-    lon, lat = _TO_DEGREES.transform(x, y)
+    lon, lat = _transformers()[1].transform(x, y)
     return float(lat), float(lon)
 
 
@@ -92,6 +98,11 @@ def _frame(found: Hotspots, rows: int) -> tuple[float, float, float, float, floa
 
 def figure(found: Hotspots, rows: int = TABLE_ROWS) -> Figure:
     """The hotspot map as a matplotlib Figure (not yet drawn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle
+
     fig = Figure(figsize=(SIZE_INCHES, SIZE_INCHES), dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.add_subplot()
@@ -198,6 +209,8 @@ def figure(found: Hotspots, rows: int = TABLE_ROWS) -> Figure:
 
 
 def _scale_bar(axes: Any, x0: float, x1: float, y0: float, y1: float, stretch: float) -> None:
+    from matplotlib.patches import Rectangle
+
     ground = nice_length((x1 - x0) / stretch / 5)
     length = ground * stretch
     left = x0 + 0.05 * (x1 - x0)
@@ -228,6 +241,8 @@ def _scale_bar(axes: Any, x0: float, x1: float, y0: float, y1: float, stretch: f
 
 
 def _degree_axes(axes: Any) -> None:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     def longitude(x: float, _: int) -> str:
         return f"{degrees(x, 0.0)[1]:.3f}°"
 
@@ -246,6 +261,8 @@ def _degree_axes(axes: Any) -> None:
 
 def render(found: Hotspots, *, image_format: str = "png", rows: int = TABLE_ROWS) -> bytes:
     """The hotspot map as PNG (or SVG, its text kept as text) bytes."""
+    import matplotlib
+
     fig = figure(found, rows)
     out = io.BytesIO()
     params = {"svg.fonttype": "none", "svg.hashsalt": "hotspots"}

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 from sqlalchemy import (
     Float,
     Integer,
@@ -54,7 +53,6 @@ THEFT, TRACKED = "theft", "tracked"
 KINDS = (TRACKED, THEFT)
 # The database's grid: fine enough that snapping moves a point by at most ~28 m.
 MICRO_METRES = 40.0
-MICRO_LAT = MICRO_METRES / METRES_PER_DEGREE
 # DBSCAN: neighbours within this distance; a core point has at least min_reports of them.
 RADIUS_METRES = 200.0
 MIN_REPORTS = 3
@@ -196,6 +194,10 @@ def cluster_cells(
     """DBSCAN labels of CELLS (lat, lon, weight) on the sphere: -1 for noise."""
     if not cells:
         return np.empty(0, dtype=np.int64)
+    # Imported here: scikit-learn takes about a second to import, and only hotspots need it,
+    # so every other command and the bot's start do not pay for it.
+    from sklearn.cluster import DBSCAN
+
     coordinates = np.radians(np.array([(lat, lon) for lat, lon, _ in cells], dtype=float))
     weights = np.array([count for _, _, count in cells], dtype=float)
     model = DBSCAN(
@@ -302,27 +304,31 @@ class HotspotFinder:
         return union_all(tracked, thefts).subquery("points")
 
     async def cells(
-        self, since: datetime, until: datetime, status: Status | None = None
+        self,
+        since: datetime,
+        until: datetime,
+        status: Status | None = None,
+        *,
+        cell_metres: float = MICRO_METRES,
     ) -> list[Cell]:
-        """The period's points grouped by the database into MICRO_METRES cells, per kind."""
+        """The period's points grouped by the database into cells of CELL_METRES, per kind."""
+        step = cell_metres / METRES_PER_DEGREE
         points = self._points(since, until, status)
         rows = select(
             points.c.kind,
             points.c.lat,
             points.c.lon,
             points.c.at,
-            self._floor(points.c.lat / MICRO_LAT).label("row"),
+            self._floor(points.c.lat / step).label("row"),
         ).subquery("rows")
         # Cells are square at any latitude: a row's longitude step widens by 1/cos(latitude).
-        scale = func.cos(rows.c.row * (MICRO_LAT * math.pi / 180.0) + MICRO_LAT * math.pi / 360.0)
+        scale = func.cos(rows.c.row * (step * math.pi / 180.0) + step * math.pi / 360.0)
         if self.db.is_sqlite:
-            scale = _cos_polynomial(
-                rows.c.row * (MICRO_LAT * math.pi / 180.0) + MICRO_LAT * math.pi / 360.0
-            )
+            scale = _cos_polynomial(rows.c.row * (step * math.pi / 180.0) + step * math.pi / 360.0)
         grouped = select(
             rows.c.kind,
             rows.c.row,
-            self._floor(rows.c.lon * scale / MICRO_LAT).label("col"),
+            self._floor(rows.c.lon * scale / step).label("col"),
             rows.c.lat,
             rows.c.lon,
             rows.c.at,
