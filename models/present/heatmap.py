@@ -29,6 +29,7 @@ from models.services.hotspots import (
 SIZE_INCHES = 8.0
 DPI = 110
 MIN_SPAN_METRES = 1500.0
+MAX_OTHER_CELLS = 20_000
 MARGIN = 0.12
 COLOURS = {TRACKED: "#1f5fd9", "theft": "#d62728"}
 OTHER = "#9a9a9a"
@@ -132,12 +133,18 @@ def figure(found: Hotspots, rows: int = TABLE_ROWS) -> Figure:
         )
 
     numbered = {cluster.number for cluster in found.clusters[:rows]}
+    others = [cell for cell in found.cells if cell.cluster not in numbered]
+    # One call for every cell: pyproj transforms whole sequences at C speed.
+    xs, ys = _transformers()[0].transform(
+        [cell.lon for cell in others], [cell.lat for cell in others]
+    )
     visible = [
-        (cell, *mercator(cell.lat, cell.lon))
-        for cell in found.cells
-        if cell.cluster not in numbered
+        (cell, float(x), float(y))
+        for cell, x, y in zip(others, xs, ys, strict=True)
+        if x0 <= x <= x1 and y0 <= y <= y1
     ]
-    visible = [(cell, x, y) for cell, x, y in visible if x0 <= x <= x1 and y0 <= y <= y1]
+    # A busy period has hundreds of thousands of cells: the busiest are enough for context.
+    visible = sorted(visible, key=lambda item: -item[0].count)[:MAX_OTHER_CELLS]
     if visible:
         axes.scatter(
             [x for _, x, _ in visible],

@@ -11,8 +11,8 @@ cluster is a set of points that lie within RADIUS_METRES of enough others.
 "Enough" is MIN_REPORTS, or more when the period is busy: twice as many as an average disc of
 RADIUS_METRES holds over the ground where reports occur (points per occupied square kilometre,
 times the disc's area), so that a city-wide scatter of a million reports does not chain into one
-cluster. Tracked locations always need only CLUSTER_MIN: three stolen phones tracked to one
-address make a cluster whatever the period. The README justifies the library and
+cluster; in an ordinary period (a city's month of reports) that is 3, so three stolen phones
+tracked to one address make a cluster. The README justifies the library and
 BENCHMARKS.md gives the measured time at a million reports.
 """
 
@@ -51,8 +51,8 @@ from models.values.statuses import Status
 DAYS = 30
 THEFT, TRACKED = "theft", "tracked"
 KINDS = (TRACKED, THEFT)
-# The database's grid: fine enough that snapping moves a point by at most ~28 m.
-MICRO_METRES = 40.0
+# The database's grid: fine enough that snapping moves a point by at most ~35 m.
+MICRO_METRES = 50.0
 # DBSCAN: neighbours within this distance; a core point has at least min_reports of them.
 RADIUS_METRES = 200.0
 MIN_REPORTS = 3
@@ -60,8 +60,8 @@ MIN_REPORTS = 3
 # needs DENSITY_FACTOR times what an average disc of RADIUS_METRES holds there.
 BACKGROUND_METRES = 1000.0
 DENSITY_FACTOR = 2.0
-# Reports' phones tracked to one place from this many on: a likely stash or fence.
-CLUSTER_MIN = 3
+# Reports' phones tracked to one place from this many on (in an ordinary period): a likely stash.
+CLUSTER_MIN = MIN_REPORTS
 TABLE_ROWS = 10
 _NOISE = -1
 
@@ -388,8 +388,7 @@ def _clustered(
     for kind in KINDS:
         mine = [cell for cell in cells if cell.kind == kind]
         weighted = [(cell.lat, cell.lon, cell.count) for cell in mine]
-        # Tracked clusters keep the fixed threshold: three phones at one address matter.
-        threshold = CLUSTER_MIN if kind == TRACKED else min_reports_for(weighted)
+        threshold = min_reports_for(weighted)
         thresholds[kind] = threshold
         labels = cluster_cells(weighted, threshold)
         groups: dict[int, list[Cell]] = {}
