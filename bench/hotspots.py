@@ -7,7 +7,7 @@ their points like a city's: 60% of the thefts around 60 hotspots (spread 80-400 
 scattered over about 45 x 40 km; every fifth report's phone tracked, one in ten of those to one of
 20 addresses. Measured, in this process:
 
-- `HotspotFinder.find` over every report: the database's grouping into 40 m cells, then DBSCAN
+- `HotspotFinder.find` over every report: the database's grouping into 50 m cells, then DBSCAN
   (haversine, weighted) on the cells, each stage timed alone too;
 - the baseline, in the same run: the grid the hotspots used before, the database's GROUP BY of
   the same points into 250 m cells and nothing more (no clusters, a cell edge splits a hotspot);
@@ -206,7 +206,7 @@ async def measure(
     now = datetime.now(UTC)
     with stage("baseline: the 250 m grid's GROUP BY alone") as grid:
         grid_cells = await finder.cells(SINCE, now, cell_metres=250.0)
-    with stage("the database's 40 m cells alone") as grouping:
+    with stage("the database's 50 m cells alone") as grouping:
         cells = await finder.cells(SINCE, now)
     with stage("DBSCAN on the cells alone") as clustering:
         clustered = _clustered(cells, SINCE, now, None)
