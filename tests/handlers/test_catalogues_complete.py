@@ -153,7 +153,7 @@ def pairs() -> list[tuple[str, str]]:
 
 def test_there_are_catalogues_to_check():
     assert {"common", "conversation", "advice", "followup"} <= set(victim_files())
-    assert translations()
+    assert set(OWN_NAMES) <= set(translations())
 
 
 @pytest.mark.parametrize(("language", "name"), pairs())
