@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from models.database import Database
+from models.storage.database import Database
 
 TABLES = ("report", "report_imei", "status_change")
 LOOKUP_SQL = (

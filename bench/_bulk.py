@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from bench.common import Timer, log
-from models.crypto import Vault
-from models.database import Database
-from models.imei import luhn_check_digit
-from models.reference import ALPHABET, PREFIX, check_character
-from models.reports import ReportStore, platform_of, report_context
-from models.statuses import Status
-from models.tables import Report, ReportImei, StatusChange
+from models.sealing.vault import Vault
+from models.services.reports import ReportStore, platform_of, report_context
+from models.storage.database import Database
+from models.storage.tables import Report, ReportImei, StatusChange
+from models.values.imei import luhn_check_digit
+from models.values.reference import ALPHABET, PREFIX, check_character
+from models.values.statuses import Status
 
 PRESENT_PREFIX = "35"  # every IMEI in a built register starts so ...
 UNKNOWN_PREFIX = "86"  # ... and none starts so

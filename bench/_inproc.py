@@ -21,8 +21,8 @@ from bench._backends import PostgresBackend, SqliteBackend
 from bench.common import log
 from bot.app import CONSOLE_TOKEN, build_application
 from bot.settings import Settings
-from models.crypto import KeyRing, Vault
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
 
 
 def isolated_settings(data_dir: Path) -> Settings:

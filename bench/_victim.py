@@ -33,7 +33,7 @@ from bot.local_api import BOT_USER, ChatMessage, LocalUser
 from bot.processing import ChatOrderedProcessor
 from handlers.conversation import keyboards, states
 from handlers.texts import text
-from models.database import Database
+from models.storage.database import Database
 
 REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"

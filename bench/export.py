@@ -38,11 +38,12 @@ from bench._backends import SqliteBackend
 from bench._targets import at_most
 from bench.common import PROJECT_ROOT, Result, emit, log, parser, ratio, stage
 from bench.register import ensure_built
-from models.crypto import KeyRing, Vault, load_or_create_key_file
-from models.database import Database
-from models.export import COLUMNS, CsvWriter, JsonLinesWriter, csv_cell, row_of
-from models.reports import ReportStore, report_context
-from models.tables import Report
+from models.sealing.keyfile import load_or_create_key_file
+from models.sealing.vault import KeyRing, Vault
+from models.services.export import COLUMNS, CsvWriter, JsonLinesWriter, csv_cell, row_of
+from models.services.reports import ReportStore, report_context
+from models.storage.database import Database
+from models.storage.tables import Report
 
 RSS_TARGET_MB = 150.0
 FLAT_TARGET = 1.10  # peak memory at N at most 10% above the peak at N/10

@@ -37,11 +37,11 @@ from bench._targets import at_least, zero
 from bench.common import Result, emit, log, parser, peak_rss_mb
 from bot.app import default_rate_limiter
 from bot.delivery import DeliveryConfig, Dispatcher
-from models.columns import utcnow
-from models.outbox import DELIVERED
 from models.register import Register
-from models.statuses import Status
-from models.tables import Notification, Report, Subscription
+from models.services.outbox import DELIVERED
+from models.storage.columns import utcnow
+from models.storage.tables import Notification, Report, Subscription
+from models.values.statuses import Status
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0

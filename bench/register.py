@@ -43,9 +43,10 @@ from bench.common import (
     ratio,
     stage,
 )
-from models.crypto import KeyRing, Vault, load_or_create_key_file
-from models.imei import Imei
-from models.reports import MATCH_CHUNK, ReportStore, report_context
+from models.sealing.keyfile import load_or_create_key_file
+from models.sealing.vault import KeyRing, Vault
+from models.services.reports import MATCH_CHUNK, ReportStore, report_context
+from models.values.imei import Imei
 
 LOOKUP_TARGET_MS = 2.0
 MATCH_TARGET_S = 2.0

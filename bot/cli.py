@@ -25,8 +25,8 @@ from bot.commands import (
 )
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
-from models.crypto import CryptoError
-from models.database import SchemaOutdated
+from models.sealing.vault import CryptoError
+from models.storage.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
 COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)

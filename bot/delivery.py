@@ -45,9 +45,9 @@ from telegram.ext import Application
 from bot.ratelimit import retry_seconds
 from handlers.context import HandlerConfig
 from handlers.followup.notifications import render_notification
-from models.columns import utcnow
-from models.outbox import Claimed
 from models.register import Register
+from models.services.outbox import Claimed
+from models.storage.columns import utcnow
 
 log = logging.getLogger("reportbot.delivery")
 

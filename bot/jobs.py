@@ -9,7 +9,7 @@ from datetime import timedelta
 from telegram.ext import Application
 
 from handlers.context import BotContext
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 PURGE_INTERVAL = timedelta(days=1)
 # The first purge waits a little, so that starting the bot stays quick.

@@ -17,8 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from models.database import Database
-from models.idempotency import is_processed, processing_update
+from models.storage.database import Database
+from models.storage.processed import processing_update
 
 log = logging.getLogger("reportbot.processing")
 
@@ -100,7 +100,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if self.db is None or not isinstance(update, Update):
             await coroutine
             return
-        if await is_processed(self.db, update.update_id):
+        if await self.db.is_processed(update.update_id):
             log.info(
                 "update already processed; acknowledged without running it again",
                 extra={"update_id": update.update_id},

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.settings import Settings, SettingsError
-from models.crypto import CryptoError, KeyRing, Vault, load_or_create_key_file
-from models.database import Database
-from models.keycheck import KeyMismatch, verify_keys
 from models.register import Register, RegisterConfig
+from models.sealing.keycheck import KeyMismatch, verify_keys
+from models.sealing.keyfile import load_or_create_key_file
+from models.sealing.vault import CryptoError, KeyRing, Vault
+from models.storage.database import Database
 
 
 def key_ring(settings: Settings) -> KeyRing:

@@ -11,7 +11,7 @@ from telegram.ext import Application, ApplicationHandlerStop
 from handlers.context import BotContext
 from handlers.conversation.turn import LIVE
 from handlers.texts import Html, text
-from models.idempotency import UpdateAlreadyProcessed
+from models.storage.processed import UpdateAlreadyProcessed
 
 log = logging.getLogger("reportbot.errors")
 

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on the metadata)
+import models.storage.tables  # noqa: F401  (registers the tables on the metadata)
 
 target_metadata = SQLModel.metadata
 

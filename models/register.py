@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.audit import AuditLog
-from models.crypto import Vault
-from models.database import Database
-from models.drafts import DraftStore
-from models.export import Exporter
-from models.followup import FollowUp
-from models.hotspots import HotspotFinder
-from models.outbox import Outbox
-from models.recovery import Recovery
-from models.reports import ReportStore
-from models.retention import Retention
-from models.staff import StaffStore
-from models.stats import Stats
-from models.subscriptions import SubscriptionStore
+from models.sealing.vault import Vault
+from models.services.audit import AuditLog
+from models.services.drafts import DraftStore
+from models.services.export import Exporter
+from models.services.followup import FollowUp
+from models.services.hotspots import HotspotFinder
+from models.services.outbox import Outbox
+from models.services.recovery import Recovery
+from models.services.reports import ReportStore
+from models.services.retention import Retention
+from models.services.staff import StaffStore
+from models.services.stats import Stats
+from models.services.subscriptions import SubscriptionStore
+from models.storage.database import Database
 
 
 @dataclass(frozen=True, slots=True)

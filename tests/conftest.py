@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from models.crypto import KeyRing, Vault
-from models.database import Database
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
+from models.storage.database import Database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # CI sets this: there, a PostgreSQL run must never quietly fall back to skipping.

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from models.database import Database
-from models.imei import Imei, luhn_check_digit
-from models.phone import PhoneNumber
-from models.reports import NewReport
-from models.tables import AuditEvent, Report, Subscription
+from models.services.reports import NewReport
+from models.storage.database import Database
+from models.storage.tables import AuditEvent, Report, Subscription
+from models.values.imei import Imei, luhn_check_digit
+from models.values.phone import PhoneNumber
 
 _counter = itertools.count(1)
 

@@ -14,11 +14,11 @@ from sqlalchemy import insert, select
 
 from bot.delivery import DeliveryConfig, Dispatcher
 from bot.local_api import ApiCall, ApiError
-from models.reference import Reference
 from models.register import Register
-from models.reports import FiledReport, report_context
-from models.statuses import Status
-from models.tables import Notification, Report, StatusChange, Subscription
+from models.services.reports import FiledReport, report_context
+from models.storage.tables import Notification, Report, StatusChange, Subscription
+from models.values.reference import Reference
+from models.values.statuses import Status
 from tests.factories import new_report
 
 _numbers = itertools.count(1)

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from models.crypto import KeyRing, Vault
-from models.database import Database
-from models.imei import Imei, luhn_check_digit
-from models.reference import ALPHABET, PREFIX, Reference, check_character
 from models.register import Register
-from models.reports import report_context
-from models.staff import Role
-from models.statuses import Status
-from models.tables import Report, ReportImei, StatusChange
+from models.sealing.vault import KeyRing, Vault
+from models.services.reports import report_context
+from models.services.staff import Role
+from models.storage.database import Database
+from models.storage.tables import Report, ReportImei, StatusChange
+from models.values.imei import Imei, luhn_check_digit
+from models.values.reference import ALPHABET, PREFIX, Reference, check_character
+from models.values.statuses import Status
 
 BULK_TAC_PREFIX = "86"
 ADMIN_ID = 5001

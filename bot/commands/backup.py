@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.commands.common import CliError
 from bot.settings import Settings
-from models.database import head_revision
+from models.storage.database import head_revision
 
 SQLITE_BACKUP_PAGES = 4096
 

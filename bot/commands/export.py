@@ -11,8 +11,8 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, parse_when
 from bot.settings import Settings
-from models.export import ExportFilter, ExportFormat
-from models.statuses import Status, parse_status
+from models.services.export import ExportFilter, ExportFormat
+from models.values.statuses import Status, parse_status
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.settings import Settings
-from models import heatmap
-from models.hotspots import CELL_METRES, DAYS, Hotspots, table
+from models.present import heatmap
+from models.services.hotspots import CELL_METRES, DAYS, Hotspots, table
 
 MAX_DAYS = 3660
 TABLE_ROWS = 10

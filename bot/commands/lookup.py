@@ -7,9 +7,9 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
-from models.imei import Imei, InvalidImei
-from models.reference import InvalidReference, Reference
-from models.reports import ReportView
+from models.services.reports import ReportView
+from models.values.imei import Imei, InvalidImei
+from models.values.reference import InvalidReference, Reference
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

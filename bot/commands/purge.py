@@ -8,7 +8,7 @@ from dataclasses import asdict
 from bot import runtime
 from bot.commands.common import cli_actor
 from bot.settings import Settings
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

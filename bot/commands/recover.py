@@ -8,7 +8,7 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.settings import Settings
-from models.recovery import RecoveryFileError, RecoveryOutcome, parse_seized
+from models.services.recovery import RecoveryFileError, RecoveryOutcome, parse_seized
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

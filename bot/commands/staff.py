@@ -7,7 +7,7 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
-from models.staff import Role
+from models.services.staff import Role
 
 MAX_TELEGRAM_ID = 2**63 - 1
 

@@ -6,7 +6,7 @@ import argparse
 
 from bot import runtime
 from bot.settings import Settings
-from models.stats import DAYS, RegisterStats
+from models.services.stats import DAYS, RegisterStats
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

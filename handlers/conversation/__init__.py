@@ -31,7 +31,7 @@ from handlers.conversation import (  # noqa: F401
     when,
     where,
 )
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 EXPIRY_INTERVAL = timedelta(hours=1)
 PRIVATE = filters.ChatType.PRIVATE

@@ -7,7 +7,7 @@ from handlers.conversation.inputs import BadAnswer, clean_email, clean_name
 from handlers.conversation.number import parse_phone
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.phone import PhoneNumber, same_number
+from models.values.phone import PhoneNumber, same_number
 
 MAX_NAME = 100
 CHANNELS = ("call", "sms", "email", "telegram")

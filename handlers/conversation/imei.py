@@ -7,7 +7,7 @@ from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.imei import Imei, InvalidImei
+from models.values.imei import Imei, InvalidImei
 
 
 def parse_imei(answer: str) -> Imei:

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from models.imei import remove_invisible
+from models.values.imei import remove_invisible
 
 # Control, format and surrogate characters: invisible, or unencodable, never meant as text.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})

@@ -6,7 +6,7 @@ from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer, clean_text
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.phone import InvalidPhone, PhoneNumber
+from models.values.phone import InvalidPhone, PhoneNumber
 
 NETWORKS = ("EE", "O2", "Vodafone", "Three", "giffgaff")
 MAX_NETWORK = 40

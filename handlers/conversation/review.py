@@ -11,8 +11,8 @@ from handlers.conversation.contact import channels
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import zone
 from handlers.texts import Html
-from models.imei import Imei
-from models.phone import PhoneNumber
+from models.values.imei import Imei
+from models.values.phone import PhoneNumber
 
 if TYPE_CHECKING:
     from handlers.conversation.turn import Turn

@@ -10,10 +10,10 @@ from handlers.conversation import states
 from handlers.conversation.review import first_gap
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.imei import Imei
-from models.phone import PhoneNumber
-from models.reference import Reference, deep_link_payload
-from models.reports import NewReport
+from models.services.reports import NewReport
+from models.values.imei import Imei
+from models.values.phone import PhoneNumber
+from models.values.reference import Reference, deep_link_payload
 
 # What a filed draft keeps: enough to show the outcome again and to tailor the advice.
 KEPT_AFTER_FILING = ("language", "platform", "own_account")

@@ -13,7 +13,7 @@ from handlers.context import BotContext
 from handlers.conversation import keyboards
 from handlers.conversation.states import EDIT_GROUPS, QUESTIONS, REVIEW
 from handlers.texts import MAX_MESSAGE_LENGTH, languages, text
-from models.drafts import DraftState, Loaded
+from models.services.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
 

@@ -8,7 +8,7 @@ from handlers.conversation import states
 from handlers.conversation.clock import MIDDAY, Moment, parse_moment, zone_for_region
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 QUICK = ("now", "hour", "today", "yesterday", "other")
 WITHIN_THE_HOUR = timedelta(minutes=30)

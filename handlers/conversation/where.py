@@ -10,7 +10,7 @@ from handlers.conversation.inputs import clean_text
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
 from handlers.conversation.when import zone
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 MAX_PLACE = 200
 AN_HOUR = timedelta(hours=1)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from models.columns import utcnow
-from models.reference import (
+from models.storage.columns import utcnow
+from models.values.reference import (
     PREFIX,
     InvalidAccessCode,
     InvalidReference,

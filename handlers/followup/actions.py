@@ -13,11 +13,11 @@ from handlers.context import BotContext
 from handlers.followup import access, views, waiting
 from handlers.followup.status import report_language, user_language, view_parts
 from handlers.texts import text
-from models.columns import utcnow
-from models.followup import Change
-from models.imei import Imei, InvalidImei, remove_invisible
-from models.reports import ReportView
-from models.statuses import OPEN, Status, allowed_next
+from models.services.followup import Change
+from models.services.reports import ReportView
+from models.storage.columns import utcnow
+from models.values.imei import Imei, InvalidImei, remove_invisible
+from models.values.statuses import OPEN, Status, allowed_next
 
 MAX_PLACE = 200
 MIN_PLACE = 2

@@ -15,10 +15,10 @@ from handlers.common import is_private, private_link
 from handlers.context import BotContext
 from handlers.followup import access, views
 from handlers.texts import text
-from models.columns import utcnow
-from models.followup import Denied, Granted, Limited
-from models.reference import Reference, parse_deep_link_payload
-from models.reports import ReportView
+from models.services.followup import Denied, Granted, Limited
+from models.services.reports import ReportView
+from models.storage.columns import utcnow
+from models.values.reference import Reference, parse_deep_link_payload
 
 log = logging.getLogger("reportbot.followup")
 

@@ -9,10 +9,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers.context import HandlerConfig
 from handlers.followup.access import callback
 from handlers.texts import Html, escape, text
-from models.followup import MAX_IMEIS
-from models.imei import Imei
-from models.reports import ReportView
-from models.statuses import OPEN, Status, allowed_next
+from models.services.followup import MAX_IMEIS
+from models.services.reports import ReportView
+from models.values.imei import Imei
+from models.values.statuses import OPEN, Status, allowed_next
 
 MAKES = {"apple": "Apple", "samsung": "Samsung", "google": "Google"}
 MAX_PART = 120

@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler
 
 from handlers.context import BotContext
 from handlers.followup.access import PREFIX_DATA
-from models.columns import utcnow
+from models.storage.columns import utcnow
 
 WAIT = "followup_wait"
 WAIT_TTL = timedelta(minutes=15)

@@ -15,7 +15,7 @@ from handlers.staff import help as staff_help
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, REVEAL, SET_STATUS
 from handlers.texts import text
-from models.staff import Role
+from models.services.staff import Role
 
 COMMANDS = {
     "lookup": lookup.lookup,

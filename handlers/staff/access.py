@@ -14,7 +14,7 @@ from telegram import Update
 
 from handlers.common import answer_unknown_command, is_private
 from handlers.context import BotContext
-from models.staff import Role
+from models.services.staff import Role
 
 ACTOR_PREFIX = "tg:"
 

@@ -13,10 +13,10 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import status_list
 from handlers.texts import text
-from models.columns import utcnow
-from models.export import ExportFilter, ExportFormat
-from models.staff import Role
-from models.statuses import Status, parse_status
+from models.services.export import ExportFilter, ExportFormat
+from models.services.staff import Role
+from models.storage.columns import utcnow
+from models.values.statuses import Status, parse_status
 
 # What the Bot API lets a bot upload.
 MAX_UPLOAD_MB = 50

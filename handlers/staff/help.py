@@ -8,7 +8,7 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import status_list
 from handlers.texts import text
-from models.staff import Role
+from models.services.staff import Role
 
 
 @staff_only(Role.OFFICER)

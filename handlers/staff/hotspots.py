@@ -7,9 +7,9 @@ from telegram import Update
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.texts import Html, escape, text
-from models import heatmap
-from models.hotspots import CELL_METRES, DAYS, Hotspots, table
-from models.staff import Role
+from models.present import heatmap
+from models.services.hotspots import CELL_METRES, DAYS, Hotspots, table
+from models.services.staff import Role
 
 MAX_DAYS = 366
 TABLE_ROWS = 10

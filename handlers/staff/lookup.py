@@ -8,10 +8,10 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import REVEAL, contact_lines, report_card, reveal_button
 from handlers.texts import text
-from models.imei import Imei, InvalidImei
-from models.reference import InvalidReference, Reference
-from models.reports import ReportView
-from models.staff import Role
+from models.services.reports import ReportView
+from models.services.staff import Role
+from models.values.imei import Imei, InvalidImei
+from models.values.reference import InvalidReference, Reference
 
 MAX_CARDS = 5
 

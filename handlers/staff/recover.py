@@ -20,8 +20,8 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, callback
 from handlers.texts import text
-from models.export import BOM, csv_cell
-from models.recovery import (
+from models.services.export import BOM, csv_cell
+from models.services.recovery import (
     RESULT_COLUMNS,
     RecoveryFileError,
     RecoveryOutcome,
@@ -29,7 +29,7 @@ from models.recovery import (
     parse_seized,
     result_rows,
 )
-from models.staff import Role
+from models.services.staff import Role
 
 PENDING = "staff_recovery_pending"
 AWAITING = "staff_recovery_upload_until"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.texts import MAX_MESSAGE_LENGTH, text
-from models.outbox import DeliverySummary
-from models.reports import HistoryEntry, ReportView
-from models.statuses import Status, allowed_next
+from models.services.outbox import DeliverySummary
+from models.services.reports import HistoryEntry, ReportView
+from models.values.statuses import Status, allowed_next
 
 SET_STATUS = "s:st"
 REVEAL = "s:rv"

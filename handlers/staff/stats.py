@@ -7,8 +7,8 @@ from telegram import Update
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.texts import Html, escape, text
-from models.staff import Role
-from models.stats import DAYS, RegisterStats
+from models.services.staff import Role
+from models.services.stats import DAYS, RegisterStats
 
 
 def _table(rows: list[tuple[str, int]]) -> str:

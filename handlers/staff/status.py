@@ -10,10 +10,10 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import SET_STATUS, status_buttons, status_list
 from handlers.texts import text
-from models.reference import InvalidReference, Reference
-from models.reports import InvalidTransition, ReportNotFound
-from models.staff import Role
-from models.statuses import NOTIFY_VICTIM, Status, parse_status
+from models.services.reports import InvalidTransition, ReportNotFound
+from models.services.staff import Role
+from models.values.reference import InvalidReference, Reference
+from models.values.statuses import NOTIFY_VICTIM, Status, parse_status
 
 NOTE_LIMIT = 500
 

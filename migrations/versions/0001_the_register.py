@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import models.columns
+import models.storage.columns
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("target", sa.String(length=64), nullable=True),
@@ -46,7 +46,7 @@ def upgrade() -> None:
         "code_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
-        sa.Column("at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("code_attempt", schema=None) as batch_op:
@@ -55,7 +55,9 @@ def upgrade() -> None:
     op.create_table(
         "processed_update",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("processed_at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "processed_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("update_id"),
     )
     with op.batch_alter_table("processed_update", schema=None) as batch_op:
@@ -69,9 +71,11 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=16), nullable=False),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("created_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("status_changed_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("incident_at", models.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "status_changed_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("incident_at", models.storage.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("make", sa.String(length=16), nullable=False),
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("theft_method", sa.String(length=24), nullable=True),
@@ -81,7 +85,7 @@ def upgrade() -> None:
         sa.Column("incident_lon", sa.Float(), nullable=True),
         sa.Column("tracked_lat", sa.Float(), nullable=True),
         sa.Column("tracked_lon", sa.Float(), nullable=True),
-        sa.Column("tracked_at", models.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tracked_at", models.storage.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("own_account", sa.Boolean(), nullable=False),
         sa.Column("contact_phone_hash", sa.String(length=32), nullable=True),
         sa.Column("stolen_phone_hash", sa.String(length=32), nullable=True),
@@ -108,7 +112,7 @@ def upgrade() -> None:
         "staff_member",
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("added_at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("added_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("user_id"),
     )
@@ -122,9 +126,9 @@ def upgrade() -> None:
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("message_ids", sa.Text(), nullable=False),
         sa.Column("report_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("chat_id"),
@@ -140,12 +144,14 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("event_key", sa.String(length=96), nullable=False),
         sa.Column("state", sa.String(length=12), nullable=False),
-        sa.Column("created_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("not_before", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("not_before", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_until", models.columns.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", models.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "claimed_until", models.storage.columns.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("delivered_at", models.storage.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("telegram_message_id", sa.BigInteger(), nullable=True),
         sa.Column("last_error", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], ondelete="CASCADE"),
@@ -175,7 +181,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("changed_at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=32), nullable=False),
         sa.Column("actor_id", sa.BigInteger(), nullable=True),
         sa.Column("note_sealed", sa.LargeBinary(), nullable=True),
@@ -192,8 +198,10 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("via", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", models.columns.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deactivated_at", models.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "deactivated_at", models.storage.columns.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("deactivated_reason", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["report_id"], ["report.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -207,7 +215,9 @@ def upgrade() -> None:
         "delivery_attempt",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("notification_id", sa.Integer(), nullable=False),
-        sa.Column("attempted_at", models.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "attempted_at", models.storage.columns.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column("detail", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["notification_id"], ["notification.id"], ondelete="CASCADE"),

@@ -11,10 +11,10 @@ import pytest
 
 from bot import cli
 from bot.commands.backup import pg_dump_command, pg_restore_command
-from models.crypto import KeyRing, Vault
-from models.database import Database
 from models.register import Register
-from models.tables import Report
+from models.sealing.vault import KeyRing, Vault
+from models.storage.database import Database
+from models.storage.tables import Report
 from tests.factories import imei, new_report
 
 UNCOMMITTED = {

@@ -19,12 +19,12 @@ from bot.cli import main
 from bot.commands.common import CliError
 from bot.commands.lookup import parse_query
 from bot.settings import Settings, load_settings
-from models.crypto import KeyRing
-from models.database import head_revision
-from models.imei import Imei
-from models.reference import Reference
 from models.register import Register
-from models.statuses import Status
+from models.sealing.vault import KeyRing
+from models.storage.database import head_revision
+from models.values.imei import Imei
+from models.values.reference import Reference
+from models.values.statuses import Status
 from tests.conftest import TEST_DATABASE_URL, DatabaseFactory
 from tests.factories import audit_events, database_environment, imei, new_report
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from models import heatmap
-from models.columns import utcnow
-from models.png import SIGNATURE
+from models.present import heatmap
+from models.present.png import SIGNATURE
 from models.register import Register
+from models.storage.columns import utcnow
 from tests import staff_fixtures
 from tests.factories import audit_events, new_report, set_report_columns
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from models.columns import utcnow
-from models.export import BOM, COLUMNS
 from models.register import Register
-from models.statuses import Status
+from models.services.export import BOM, COLUMNS
+from models.storage.columns import utcnow
+from models.values.statuses import Status
 from tests import staff_fixtures
 from tests.factories import audit_events, imei, new_report, set_report_columns
 

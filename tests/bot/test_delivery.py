@@ -26,10 +26,10 @@ from bot.delivery import (
     stop_delivery,
 )
 from bot.local_api import ApiError, LocalBotApi
-from models.database import Database
 from models.register import Register
-from models.statuses import Status
-from models.tables import DeliveryAttempt, Subscription
+from models.storage.database import Database
+from models.storage.tables import DeliveryAttempt, Subscription
+from models.values.statuses import Status
 from tests.conftest import DatabaseFactory
 from tests.factories import rows
 from tests.followup_fixtures import (

@@ -4,8 +4,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from bot import jobs
-from models.columns import utcnow
-from models.statuses import Status
+from models.storage.columns import utcnow
+from models.values.statuses import Status
 from tests.factories import audit_events, new_report, set_report_columns
 
 

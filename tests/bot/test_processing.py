@@ -21,9 +21,9 @@ from telegram.ext import (
 from bot.app import CONSOLE_TOKEN, build_application
 from bot.local_api import ApiCall, LocalBotApi, LocalUser
 from bot.processing import ChatOrderedProcessor
-from models.idempotency import UpdateAlreadyProcessed
 from models.register import Register
-from models.tables import AuditEvent, ProcessedUpdate
+from models.storage.processed import UpdateAlreadyProcessed
+from models.storage.tables import AuditEvent, ProcessedUpdate
 from tests.factories import rows
 
 SLOW_CALL = 0.2

@@ -23,9 +23,9 @@ from bot.delivery import DELIVERY_KEY
 from bot.logging_setup import QUIET_LOGGERS, WEBHOOK_LOGGER
 from bot.processing import ChatOrderedProcessor
 from bot.settings import load_settings
-from models.database import SchemaOutdated
 from models.register import Register
-from models.tables import AuditEvent
+from models.storage.database import SchemaOutdated
+from models.storage.tables import AuditEvent
 from tests.e2e.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, free_port
 from tests.e2e.victim import Victim

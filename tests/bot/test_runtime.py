@@ -10,9 +10,9 @@ import pytest
 
 from bot import runtime
 from bot.settings import Settings, SettingsError, load_settings
-from models.crypto import KeyRing, Vault
-from models.database import Database, SchemaOutdated
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
+from models.storage.database import Database, SchemaOutdated
 from tests.conftest import DatabaseFactory
 from tests.factories import database_environment, new_report
 

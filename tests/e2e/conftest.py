@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from models.crypto import KeyRing, Vault
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
 from tests.conftest import DatabaseFactory
 from tests.e2e.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.conversation import states
-from models.imei import Imei
 from models.register import Register
-from models.tables import ProcessedUpdate, Report
+from models.storage.tables import ProcessedUpdate, Report
+from models.values.imei import Imei
 from tests.e2e.botapi import FakeTelegram
 from tests.e2e.harness import BotEnvironment, BotProcess
 from tests.e2e.script import ScriptedVictim, Story, step_of

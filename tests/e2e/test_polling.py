@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from models.imei import Imei
 from models.register import Register
+from models.values.imei import Imei
 from tests.e2e.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment
 from tests.e2e.script import ScriptedVictim, Story

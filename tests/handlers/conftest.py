@@ -20,10 +20,10 @@ from sqlalchemy import update
 from bot.local_api import ApiCall, ChatMessage, LocalBotApi, LocalUser
 from handlers.conversation import states
 from handlers.conversation.turn import LIVE
-from models.columns import utcnow
-from models.drafts import DraftState
 from models.register import Register
-from models.tables import Draft
+from models.services.drafts import DraftState
+from models.storage.columns import utcnow
+from models.storage.tables import Draft
 from tests.factories import imei
 
 MAX_TEXT = 4096

@@ -12,7 +12,7 @@ from bot.local_api import ChatMessage
 from handlers.conversation import states
 from handlers.conversation.clock import zone_for_region
 from handlers.conversation.states import QUESTIONS
-from models.columns import utcnow
+from models.storage.columns import utcnow
 from tests.handlers.conftest import FIRST_IMEI, STOLEN_NUMBER, Victim, seed
 
 Send = Callable[[Victim], Awaitable[list[ChatMessage]]]

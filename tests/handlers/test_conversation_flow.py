@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from handlers.conversation import states
 from handlers.conversation.clock import zone_for_region
-from models.columns import utcnow
-from models.reference import Reference, deep_link_payload
-from models.tables import Subscription
+from models.storage.columns import utcnow
+from models.storage.tables import Subscription
+from models.values.reference import Reference, deep_link_payload
 from tests.factories import rows
 from tests.handlers.conftest import (
     FIRST_IMEI,

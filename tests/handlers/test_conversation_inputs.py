@@ -13,7 +13,7 @@ from handlers.conversation import keyboards
 from handlers.conversation.clock import FUTURE_TOLERANCE, MAX_AGE, parse_moment, zone_for_region
 from handlers.conversation.inputs import BadAnswer, clean_email, clean_name, clean_text
 from handlers.conversation.turn import split_message
-from models.imei import INVISIBLE_CHARS
+from models.values.imei import INVISIBLE_CHARS
 
 LONDON = zone_for_region("GB")
 # A Wednesday afternoon in summer time (UTC+1).

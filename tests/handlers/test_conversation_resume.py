@@ -7,7 +7,7 @@ import pytest
 from bot.app import CONSOLE_TOKEN, build_application
 from bot.local_api import LocalUser
 from handlers.conversation import expire_drafts, states
-from models.columns import utcnow
+from models.storage.columns import utcnow
 from tests.handlers.conftest import FIRST_IMEI, Victim, age_draft
 
 

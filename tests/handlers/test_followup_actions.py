@@ -9,9 +9,9 @@ import pytest
 from bot.local_api import LocalBotApi
 from handlers.followup import access, waiting
 from handlers.followup.actions import clean_place, parse_time_today
-from models.imei import Imei
 from models.register import Register
-from models.statuses import Status
+from models.values.imei import Imei
+from models.values.statuses import Status
 from tests.factories import audit_events, imei
 from tests.followup_fixtures import file_report
 

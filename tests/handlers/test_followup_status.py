@@ -8,11 +8,11 @@ from sqlalchemy import update
 
 from bot.local_api import ChatMessage, LocalBotApi
 from handlers.followup import status as status_handlers
-from models.columns import utcnow
-from models.reference import Reference, deep_link_payload
 from models.register import Register
-from models.statuses import Status
-from models.tables import CodeAttempt, Notification, Subscription
+from models.storage.columns import utcnow
+from models.storage.tables import CodeAttempt, Notification, Subscription
+from models.values.reference import Reference, deep_link_payload
+from models.values.statuses import Status
 from tests.factories import rows
 from tests.followup_fixtures import FakeClock, TelegramScript, dispatcher, file_report
 

@@ -8,8 +8,8 @@ import pytest
 from bot.local_api import BOT_USER, ChatMessage
 from handlers.texts import text
 from models.register import Register
-from models.staff import Role
-from models.statuses import Status
+from models.services.staff import Role
+from models.values.statuses import Status
 from tests import staff_fixtures
 from tests.factories import audit_events, imei, new_report
 from tests.staff_fixtures import ADMIN_ID

@@ -7,10 +7,10 @@ import io
 import json
 from datetime import UTC, datetime
 
-from models.export import BOM, COLUMNS
 from models.register import Register
-from models.staff import Role
-from models.statuses import Status
+from models.services.export import BOM, COLUMNS
+from models.services.staff import Role
+from models.values.statuses import Status
 from tests import staff_fixtures
 from tests.factories import audit_events, new_report, set_report_columns
 

@@ -10,10 +10,10 @@ import pytest
 from bot.local_api import BOT_USER, LocalBotApi
 from handlers.staff.hotspots import MAX_DAYS
 from handlers.texts import text
-from models.columns import utcnow
-from models.png import SIGNATURE
+from models.present.png import SIGNATURE
 from models.register import Register
-from models.staff import Role
+from models.services.staff import Role
+from models.storage.columns import utcnow
 from tests import staff_fixtures
 from tests.factories import audit_events, new_report, set_report_columns
 

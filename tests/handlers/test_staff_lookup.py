@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from models.register import Register
-from models.staff import Role
-from models.statuses import Status
+from models.services.staff import Role
+from models.values.statuses import Status
 from tests import staff_fixtures
 from tests.factories import audit_events, imei, new_report
 

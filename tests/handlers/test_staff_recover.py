@@ -9,11 +9,11 @@ import json
 import pytest
 
 import handlers.staff.recover as recover_module
-from models.export import BOM
 from models.register import Register
-from models.staff import Role
-from models.statuses import Status
-from models.tables import Notification
+from models.services.export import BOM
+from models.services.staff import Role
+from models.storage.tables import Notification
+from models.values.statuses import Status
 from tests import staff_fixtures
 from tests.factories import audit_events, imei, new_report, rows, subscribe
 from tests.staff_fixtures import bulk_imei, bulk_reports

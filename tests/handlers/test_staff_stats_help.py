@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.columns import utcnow
 from models.register import Register
-from models.staff import Role
+from models.services.staff import Role
+from models.storage.columns import utcnow
 from tests import staff_fixtures
 from tests.factories import new_report, set_report_columns
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from models.register import Register
-from models.staff import Role
-from models.statuses import NOTIFY_VICTIM, TRANSITIONS, Status
-from models.tables import Notification
+from models.services.staff import Role
+from models.storage.tables import Notification
+from models.values.statuses import NOTIFY_VICTIM, TRANSITIONS, Status
 from tests import staff_fixtures
 from tests.factories import audit_events, new_report, rows, set_report_columns, subscribe
 

@@ -1,0 +1,1 @@
+"""What every face draws the same way: file writers, pictures, shared renderings."""

@@ -1,0 +1,1 @@
+"""Personal data sealed at rest: keys, the vault, blind indexes, the key check."""

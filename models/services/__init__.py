@@ -1,0 +1,1 @@
+"""The register's operations: filing, look-up, status, follow-up, outbox, recovery, export."""

@@ -1,0 +1,59 @@
+"""The audit trail: who looked at, changed, exported or matched what, and when."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from models.storage.database import Database
+from models.storage.tables import AuditEvent
+
+
+def record(session: Any, actor: str, action: str, target: str | None, details: dict) -> None:
+    """Add an audit event to SESSION's transaction (details must hold no personal data)."""
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            target=target,
+            details=json.dumps(details, sort_keys=True, default=str),
+        )
+    )
+
+
+class AuditLog:
+    """Write and read audit events."""
+
+    def __init__(self, db: Database) -> None:
+        """Bind the log to a database."""
+        self.db = db
+
+    async def record(
+        self, actor: str, action: str, target: str | None = None, **details: Any
+    ) -> None:
+        """Record one event in its own transaction."""
+        async with self.db.write() as session:
+            record(session, actor, action, target, details)
+
+    async def events(
+        self, *, since: datetime | None = None, batch: int = 1000
+    ) -> AsyncIterator[AuditEvent]:
+        """Yield events oldest first, from SINCE when given."""
+        last_id = 0
+        while True:
+            query = select(AuditEvent).where(AuditEvent.id > last_id)
+            if since is not None:
+                query = query.where(AuditEvent.at >= since)
+            async with self.db.read() as session:
+                page = list(
+                    (await session.execute(query.order_by(AuditEvent.id).limit(batch))).scalars()
+                )
+            if not page:
+                return
+            for event in page:
+                yield event
+            last_id = page[-1].id  # type: ignore[assignment]

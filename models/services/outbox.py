@@ -1,0 +1,468 @@
+"""The outbox: claiming queued notifications for a worker, and recording what became of them.
+
+A notification is `pending` until a worker claims it (`sending`, with a lease), then ends
+`delivered`, `failed` (never retried) or `cancelled` (no longer wanted), or goes back to
+`pending` with a later `not_before` to be retried. A lease that runs out (the worker died) makes
+the row claimable again. See docs/delivery.md.
+
+Claims respect each chat: a chat's status messages go out one at a time, oldest first, never
+while another worker holds one of the chat's rows, and not within `per_chat_interval` of the last
+delivery to it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, text, update
+
+from models.sealing.vault import Vault
+from models.services.reports import report_context
+from models.services.subscriptions import REMINDER_KIND, deactivate_chat_in
+from models.storage.database import Database
+from models.storage.tables import DeliveryAttempt, Notification, Report, Subscription
+from models.values.statuses import OPEN, Status
+
+PENDING = "pending"
+SENDING = "sending"
+DELIVERED = "delivered"
+FAILED = "failed"
+CANCELLED = "cancelled"
+STATES = (PENDING, SENDING, DELIVERED, FAILED, CANCELLED)
+MAX_DETAIL = 200
+DEFAULT_MAX_ATTEMPTS = 25
+# One lock per schema, so that separate registers on one server do not wait for each other.
+CLAIM_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.outbox:' || current_schema()))"
+
+
+def _clip(detail: str | None) -> str | None:
+    return None if detail is None else detail[:MAX_DETAIL]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification this worker now holds, with what it takes to write the message."""
+
+    id: int
+    report_id: int
+    chat_id: int
+    kind: str
+    reference: str
+    language: str
+    attempts: int
+    claimed_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationState:
+    """Where one notification stands, for staff."""
+
+    id: int
+    kind: str
+    chat_id: int
+    state: str
+    attempts: int
+    created_at: datetime
+    not_before: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """A report's notifications and subscriptions, for staff (/lookup)."""
+
+    report_id: int
+    notifications: list[NotificationState] = field(default_factory=list)
+    active_subscriptions: int = 0
+    ended_subscriptions: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many notifications are in each state (only states that occur)."""
+        return dict(Counter(item.state for item in self.notifications))
+
+
+class Outbox:
+    """Claim, deliver, retry and fail the notifications in the outbox."""
+
+    def __init__(self, db: Database, vault: Vault, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
+        """Bind to a database; the vault opens a report's language for the message."""
+        self.db = db
+        self.vault = vault
+        self.max_attempts = max_attempts
+
+    async def claim(
+        self,
+        worker: str,
+        now: datetime,
+        *,
+        limit: int,
+        lease: timedelta,
+        per_chat_interval: timedelta = timedelta(seconds=1),
+    ) -> list[Claimed]:
+        """Claim up to LIMIT due notifications for WORKER (one per chat at a time) until now+LEASE.
+
+        Rows that are no longer wanted (the chat unsubscribed; a reminder for an ended report)
+        are cancelled instead of returned.
+        """
+        if not await self._anything_due(now):
+            return []  # the usual case: no write lock taken
+        async with self.db.write() as session:
+            if not self.db.is_sqlite:
+                # Serialise claims between workers (SQLite's write lock already does), so two
+                # workers never own the same chat; SKIP LOCKED keeps them from waiting on rows
+                # whose outcome another transaction is still writing.
+                await session.execute(text(CLAIM_LOCK))
+            rows = (await session.execute(self._claimable(now, limit, per_chat_interval))).all()
+            if not rows:
+                return []
+            expired = [row for row in rows if row.state == SENDING]
+            for row in expired:
+                session.add(
+                    DeliveryAttempt(
+                        notification_id=row.id,
+                        attempted_at=now,
+                        outcome="lease_expired",
+                        detail=_clip(f"claimed by {row.claimed_by}; it may have been sent"),
+                    )
+                )
+            if expired:
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.id.in_([row.id for row in expired]))
+                    .values(attempts=Notification.attempts + 1)
+                )
+            details = await self._details(session, [row.id for row in rows])
+            until = now + lease
+            claimed: list[Claimed] = []
+            cancelled: dict[str, list[int]] = {}
+            for row in rows:
+                detail = details[row.id]
+                reason = self._unwanted(row.kind, detail)
+                if reason is not None:
+                    cancelled.setdefault(reason, []).append(row.id)
+                    continue
+                attempts = row.attempts + (1 if row.state == SENDING else 0)
+                claimed.append(
+                    Claimed(
+                        row.id,
+                        detail["report_id"],
+                        row.chat_id,
+                        row.kind,
+                        detail["reference"],
+                        detail["language"],
+                        attempts,
+                        until,
+                    )
+                )
+            for reason, ids in cancelled.items():
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.id.in_(ids))
+                    .values(state=CANCELLED, last_error=_clip(reason), claimed_until=None)
+                )
+            if claimed:
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.id.in_([item.id for item in claimed]))
+                    .values(state=SENDING, claimed_by=worker[:64], claimed_until=until)
+                )
+            return claimed
+
+    async def _anything_due(self, now: datetime) -> bool:
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Notification.id)
+                .where(
+                    or_(
+                        and_(Notification.state == PENDING, Notification.not_before <= now),
+                        and_(Notification.state == SENDING, Notification.claimed_until < now),
+                    )
+                )
+                .limit(1)
+            )
+            return found.first() is not None
+
+    def _claimable(self, now: datetime, limit: int, per_chat_interval: timedelta) -> Any:
+        n = Notification.__table__.alias("n")
+        other = Notification.__table__.alias("other")
+        due = or_(
+            and_(n.c.state == PENDING, n.c.not_before <= now),
+            and_(n.c.state == SENDING, n.c.claimed_until < now),
+        )
+        chat_busy = exists().where(
+            other.c.chat_id == n.c.chat_id,
+            other.c.id != n.c.id,
+            or_(
+                # Another row of the chat is in flight (this worker's or another's).
+                and_(other.c.state == SENDING, other.c.claimed_until >= now),
+                # The chat got a message less than per_chat_interval ago.
+                and_(other.c.state == DELIVERED, other.c.delivered_at > now - per_chat_interval),
+                # An older row of the chat goes first: it is due, retrying, or orphaned.
+                # (Reminders are scheduled on their own and neither wait nor hold others.)
+                and_(
+                    other.c.id < n.c.id,
+                    other.c.kind != REMINDER_KIND,
+                    n.c.kind != REMINDER_KIND,
+                    or_(
+                        and_(
+                            other.c.state == PENDING,
+                            or_(other.c.not_before <= now, other.c.attempts > 0),
+                        ),
+                        other.c.state == SENDING,
+                    ),
+                ),
+            ),
+        )
+        return (
+            select(n.c.id, n.c.chat_id, n.c.kind, n.c.state, n.c.attempts, n.c.claimed_by)
+            .where(due, ~chat_busy)
+            .order_by(n.c.not_before, n.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=n)
+        )
+
+    async def _details(self, session: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+        found = await session.execute(
+            select(
+                Notification.id,
+                Report.id.label("report_id"),
+                Report.reference,
+                Report.status,
+                Report.sealed,
+                Subscription.active,
+                Subscription.deactivated_reason,
+            )
+            .join(Report, Report.id == Notification.report_id)
+            .outerjoin(
+                Subscription,
+                and_(
+                    Subscription.report_id == Notification.report_id,
+                    Subscription.chat_id == Notification.chat_id,
+                ),
+            )
+            .where(Notification.id.in_(ids))
+        )
+        details: dict[int, dict[str, Any]] = {}
+        for row in found:
+            private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+            details[row.id] = {
+                "report_id": row.report_id,
+                "reference": row.reference,
+                "status": Status(row.status),
+                "language": private.get("language") or "en",
+                "subscribed": bool(row.active),
+                "ended_because": row.deactivated_reason,
+            }
+        return details
+
+    @staticmethod
+    def _unwanted(kind: str, detail: dict[str, Any]) -> str | None:
+        if not detail["subscribed"]:
+            return f"not sent: subscription ended ({detail['ended_because'] or 'none'})"
+        if kind == REMINDER_KIND and detail["status"] not in OPEN:
+            return f"not sent: the report is {detail['status'].value}"
+        return None
+
+    async def _finish(
+        self,
+        session: Any,
+        item: Claimed,
+        worker: str,
+        at: datetime,
+        outcome: str,
+        detail: str | None,
+        values: dict[str, Any],
+    ) -> bool:
+        """Store the attempt, then update the row if WORKER still holds it."""
+        session.add(
+            DeliveryAttempt(
+                notification_id=item.id, attempted_at=at, outcome=outcome, detail=_clip(detail)
+            )
+        )
+        result = await session.execute(
+            update(Notification)
+            .where(
+                Notification.id == item.id,
+                Notification.state == SENDING,
+                Notification.claimed_by == worker[:64],
+            )
+            .values(attempts=Notification.attempts + 1, **values)
+        )
+        return bool(result.rowcount)
+
+    async def delivered(
+        self, item: Claimed, worker: str, *, at: datetime, message_id: int | None
+    ) -> bool:
+        """Record that Telegram accepted ITEM; False if WORKER had lost its claim meanwhile."""
+        async with self.db.write() as session:
+            return await self._finish(
+                session,
+                item,
+                worker,
+                at,
+                "delivered",
+                f"message {message_id}",
+                {
+                    "state": DELIVERED,
+                    "delivered_at": at,
+                    "telegram_message_id": message_id,
+                    "claimed_until": None,
+                    "last_error": None,
+                },
+            )
+
+    async def retry(
+        self,
+        item: Claimed,
+        worker: str,
+        *,
+        at: datetime,
+        not_before: datetime,
+        outcome: str,
+        detail: str,
+        counts: bool = True,
+    ) -> str:
+        """Record a failed try and queue ITEM again from NOT_BEFORE; returns its new state.
+
+        After max_attempts tries that COUNT, the notification fails instead (its reason kept).
+        """
+        gave_up = counts and item.attempts + 1 >= self.max_attempts
+        values: dict[str, Any]
+        if gave_up:
+            reason = f"gave up after {item.attempts + 1} attempts: {detail}"
+            values = {"state": FAILED, "last_error": _clip(reason), "claimed_until": None}
+        else:
+            values = {
+                "state": PENDING,
+                "not_before": not_before,
+                "last_error": _clip(detail),
+                "claimed_by": None,
+                "claimed_until": None,
+            }
+        async with self.db.write() as session:
+            await self._finish(session, item, worker, at, outcome, detail, values)
+        return values["state"]
+
+    async def fail(
+        self,
+        item: Claimed,
+        worker: str,
+        *,
+        at: datetime,
+        outcome: str,
+        detail: str,
+        end_chat: str | None = None,
+    ) -> None:
+        """Record that ITEM can never be sent; with END_CHAT, the chat is gone for every report.
+
+        END_CHAT (a reason such as "blocked the bot") ends all the chat's subscriptions and
+        fails its other unsent notifications, so none of them is tried again.
+        """
+        async with self.db.write() as session:
+            await self._finish(
+                session,
+                item,
+                worker,
+                at,
+                outcome,
+                detail,
+                {"state": FAILED, "last_error": _clip(detail), "claimed_until": None},
+            )
+            if end_chat is None:
+                return
+            await deactivate_chat_in(session, item.chat_id, end_chat, at)
+            await session.execute(
+                update(Notification)
+                .where(Notification.chat_id == item.chat_id, Notification.state == PENDING)
+                .values(state=FAILED, last_error=_clip(f"not sent: {end_chat}"))
+            )
+
+    async def release(
+        self, items: Sequence[Claimed], worker: str, *, not_before: datetime | None = None
+    ) -> None:
+        """Give back claimed but unsent ITEMS (no attempt was made), due again at NOT_BEFORE."""
+        if not items:
+            return
+        values: dict[str, Any] = {"state": PENDING, "claimed_by": None, "claimed_until": None}
+        if not_before is not None:
+            values["not_before"] = not_before
+        async with self.db.write() as session:
+            await session.execute(
+                update(Notification)
+                .where(
+                    Notification.id.in_([item.id for item in items]),
+                    Notification.state == SENDING,
+                    Notification.claimed_by == worker[:64],
+                )
+                .values(**values)
+            )
+
+    async def next_times(self) -> tuple[datetime | None, datetime | None]:
+        """(when the next pending row is due, when the first lease runs out): None if none."""
+        async with self.db.read() as session:
+            pending = (
+                await session.execute(
+                    select(func.min(Notification.not_before)).where(Notification.state == PENDING)
+                )
+            ).scalar_one()
+            leased = (
+                await session.execute(
+                    select(func.min(Notification.claimed_until)).where(
+                        Notification.state == SENDING
+                    )
+                )
+            ).scalar_one()
+        return pending, leased
+
+    async def unfinished(self) -> int:
+        """How many notifications are pending or being sent."""
+        async with self.db.read() as session:
+            return (
+                await session.execute(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.state.in_([PENDING, SENDING]))
+                )
+            ).scalar_one()
+
+    async def delivery_summary(self, report_id: int) -> DeliverySummary:
+        """Every notification of a report with its state and reason, oldest first, for staff."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Notification)
+                .where(Notification.report_id == report_id)
+                .order_by(Notification.created_at, Notification.id)
+            )
+            notifications = [
+                NotificationState(
+                    id=row.id,
+                    kind=row.kind,
+                    chat_id=row.chat_id,
+                    state=row.state,
+                    attempts=row.attempts,
+                    created_at=row.created_at,
+                    not_before=row.not_before,
+                    delivered_at=row.delivered_at,
+                    last_error=row.last_error,
+                )
+                for row in found.scalars()
+            ]
+            subscriptions = Counter(
+                (
+                    await session.execute(
+                        select(Subscription.active).where(Subscription.report_id == report_id)
+                    )
+                ).scalars()
+            )
+        return DeliverySummary(
+            report_id,
+            notifications,
+            active_subscriptions=subscriptions[True],
+            ended_subscriptions=subscriptions[False],
+        )

@@ -1,0 +1,544 @@
+"""Filing, finding and moving reports: the register's core operations."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from models.sealing.vault import Vault
+from models.services.audit import record
+from models.storage.columns import utcnow
+from models.storage.database import Database
+from models.storage.tables import (
+    Notification,
+    Report,
+    ReportImei,
+    StatusChange,
+    Subscription,
+)
+from models.values.imei import Imei
+from models.values.phone import PhoneNumber
+from models.values.reference import Reference, generate_access_code, normalise_access_code
+from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
+
+PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
+MATCH_CHUNK = 500
+FILE_ATTEMPTS = 8
+
+
+class InvalidTransition(Exception):
+    """A status change the rules do not allow; `allowed` lists the moves that are."""
+
+    def __init__(self, current: Status, wanted: Status) -> None:
+        """Remember the refused move."""
+        self.current = current
+        self.wanted = wanted
+        self.allowed = allowed_next(current)
+        names = ", ".join(status.value for status in self.allowed) or "none"
+        super().__init__(f"cannot move from {current.value} to {wanted.value}; allowed: {names}")
+
+
+class ReportNotFound(LookupError):
+    """No report has that reference."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """Everything the victim told us, validated, ready to file."""
+
+    make: str
+    contact_name: str
+    contact_phone: PhoneNumber
+    model: str | None = None
+    colour: str | None = None
+    imeis: tuple[Imei, ...] = ()
+    stolen_number: PhoneNumber | None = None
+    network: str | None = None
+    incident_at: datetime | None = None
+    theft_method: str | None = None
+    place: str | None = None
+    incident_lat: float | None = None
+    incident_lon: float | None = None
+    tracked_place: str | None = None
+    tracked_lat: float | None = None
+    tracked_lon: float | None = None
+    tracked_at: datetime | None = None
+    contact_email: str | None = None
+    preferred_channel: str | None = None
+    own_account: bool = False
+    language: str = "en"
+    platform: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse combinations the conversation should never produce."""
+        if len(self.imeis) > 2:
+            raise ValueError("a report holds at most two IMEIs")
+        if len(self.imeis) == 2 and self.imeis[0] == self.imeis[1]:
+            raise ValueError("the second IMEI must differ from the first")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One status change as staff and victims see it."""
+
+    status: Status
+    changed_at: datetime
+    actor: str
+    note: str | None
+
+
+@dataclass(slots=True)
+class ReportView:
+    """A report with its personal data opened, for staff, export and the victim's status."""
+
+    id: int
+    reference: str
+    status: Status
+    created_at: datetime
+    status_changed_at: datetime
+    make: str
+    platform: str
+    imei_tac: str | None
+    incident_at: datetime | None
+    theft_method: str | None
+    incident_lat: float | None
+    incident_lon: float | None
+    tracked_lat: float | None
+    tracked_lon: float | None
+    tracked_at: datetime | None
+    own_account: bool
+    private: dict[str, Any]
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def imeis(self) -> list[str]:
+        """The report's IMEIs as 15-digit text."""
+        return list(self.private.get("imeis", []))
+
+    def get(self, name: str) -> Any:
+        """A personal field (model, colour, place, contact_name, ...), or None."""
+        return self.private.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class FiledReport:
+    """The outcome of filing: what to show the victim."""
+
+    report_id: int
+    reference: str
+    access_code: str
+    created: bool
+    duplicate_imei_references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """The outcome of a status change."""
+
+    reference: str
+    previous: Status
+    status: Status
+    notifications: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A report that holds a given IMEI."""
+
+    report_id: int
+    reference: str
+    status: Status
+
+
+def report_context(reference: str) -> bytes:
+    """The sealing context that binds a report's sealed data to that report."""
+    return f"report:{reference}".encode()
+
+
+def platform_of(make: str, platform: str | None = None) -> str:
+    """The phone's platform (iphone, android, other) from its make."""
+    if platform:
+        return platform
+    return PLATFORM_OF_MAKE.get(make, "other")
+
+
+class ReportStore:
+    """File, look up, move and stream reports."""
+
+    def __init__(self, db: Database, vault: Vault) -> None:
+        """Bind the store to a database and a vault."""
+        self.db = db
+        self.vault = vault
+
+    def imei_hash(self, imei: Imei | str) -> str:
+        """The keyed hash under which an IMEI is found."""
+        return self.vault.blind_index("imei", str(imei))
+
+    def phone_hash(self, phone: PhoneNumber) -> str:
+        """The keyed hash under which a phone number is found."""
+        return self.vault.blind_index("phone", phone.e164)
+
+    def _code_hash(self, reference: str, code: str) -> str:
+        return self.vault.blind_index("access", f"{reference}:{code}")
+
+    async def file(self, new: NewReport, idempotency_key: str) -> FiledReport:
+        """File NEW once per idempotency key, however often (or concurrently) it is called."""
+        existing = await self._filed_with_key(idempotency_key)
+        if existing is not None:
+            return existing
+        for _ in range(FILE_ATTEMPTS):
+            try:
+                return await self._insert(new, idempotency_key)
+            except IntegrityError:
+                # Either a concurrent call filed this key first, or the reference collided.
+                existing = await self._filed_with_key(idempotency_key)
+                if existing is not None:
+                    return existing
+        raise RuntimeError("could not find a free reference")
+
+    async def _filed_with_key(self, idempotency_key: str) -> FiledReport | None:
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(Report.id, Report.reference, Report.sealed).where(
+                        Report.idempotency_key == idempotency_key
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+        return FiledReport(row.id, row.reference, private["access_code"], created=False)
+
+    async def _insert(self, new: NewReport, idempotency_key: str) -> FiledReport:
+        reference = str(Reference.generate())
+        code = generate_access_code()
+        private = {
+            "model": new.model,
+            "colour": new.colour,
+            "imeis": [imei.digits for imei in new.imeis],
+            "stolen_number": new.stolen_number.e164 if new.stolen_number else None,
+            "network": new.network,
+            "place": new.place,
+            "tracked_place": new.tracked_place,
+            "contact_name": new.contact_name,
+            "contact_phone": new.contact_phone.e164,
+            "contact_region": new.contact_phone.region,
+            "contact_email": new.contact_email,
+            "preferred_channel": new.preferred_channel,
+            "language": new.language,
+            "access_code": code,
+        }
+        hashes = [self.imei_hash(imei) for imei in new.imeis]
+        async with self.db.write() as session:
+            report = Report(
+                reference=reference,
+                idempotency_key=idempotency_key,
+                status=Status.SUBMITTED.value,
+                incident_at=new.incident_at,
+                make=new.make,
+                platform=platform_of(new.make, new.platform),
+                theft_method=new.theft_method,
+                imei_tac=new.imeis[0].tac if new.imeis else None,
+                imei_count=len(new.imeis),
+                incident_lat=new.incident_lat,
+                incident_lon=new.incident_lon,
+                tracked_lat=new.tracked_lat,
+                tracked_lon=new.tracked_lon,
+                tracked_at=new.tracked_at,
+                own_account=new.own_account,
+                contact_phone_hash=self.phone_hash(new.contact_phone),
+                stolen_phone_hash=(
+                    self.phone_hash(new.stolen_number) if new.stolen_number else None
+                ),
+                access_code_hash=self._code_hash(reference, code),
+                sealed=self.vault.seal_json(private, context=report_context(reference)),
+            )
+            session.add(report)
+            await session.flush()
+            assert report.id is not None
+            duplicates = await self._open_reports_with(session, hashes, exclude=report.id)
+            for slot, imei_hash in enumerate(hashes, start=1):
+                session.add(ReportImei(report_id=report.id, slot=slot, imei_hash=imei_hash))
+            session.add(
+                StatusChange(report_id=report.id, status=Status.SUBMITTED.value, actor="victim")
+            )
+            if duplicates:
+                record(session, "system", "duplicate_imei", reference, {"open": duplicates})
+        return FiledReport(
+            report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
+        )
+
+    async def _open_reports_with(
+        self, session: Any, hashes: list[str], *, exclude: int
+    ) -> list[str]:
+        if not hashes:
+            return []
+        rows = await session.execute(
+            select(Report.reference)
+            .join(ReportImei, ReportImei.report_id == Report.id)
+            .where(
+                ReportImei.imei_hash.in_(hashes),
+                Report.id != exclude,
+                Report.status.in_([status.value for status in OPEN]),
+            )
+            .distinct()
+        )
+        return sorted(rows.scalars())
+
+    def _view(self, report: Report, history: Iterable[StatusChange] = ()) -> ReportView:
+        private = self.vault.open_json(report.sealed, context=report_context(report.reference))
+        assert report.id is not None
+        return ReportView(
+            id=report.id,
+            reference=report.reference,
+            status=Status(report.status),
+            created_at=report.created_at,
+            status_changed_at=report.status_changed_at,
+            make=report.make,
+            platform=report.platform,
+            imei_tac=report.imei_tac,
+            incident_at=report.incident_at,
+            theft_method=report.theft_method,
+            incident_lat=report.incident_lat,
+            incident_lon=report.incident_lon,
+            tracked_lat=report.tracked_lat,
+            tracked_lon=report.tracked_lon,
+            tracked_at=report.tracked_at,
+            own_account=report.own_account,
+            private=private,
+            history=[self._history_entry(change) for change in history],
+        )
+
+    def _history_entry(self, change: StatusChange) -> HistoryEntry:
+        note = None
+        if change.note_sealed is not None:
+            note = self.vault.open(
+                change.note_sealed, context=f"note:{change.report_id}".encode()
+            ).decode()
+        return HistoryEntry(Status(change.status), change.changed_at, change.actor, note)
+
+    async def _with_history(self, session: Any, reports: list[Report]) -> list[ReportView]:
+        if not reports:
+            return []
+        ids = [report.id for report in reports]
+        changes = (
+            await session.execute(
+                select(StatusChange)
+                .where(StatusChange.report_id.in_(ids))
+                .order_by(StatusChange.changed_at, StatusChange.id)
+            )
+        ).scalars()
+        by_report: dict[int, list[StatusChange]] = {}
+        for change in changes:
+            by_report.setdefault(change.report_id, []).append(change)
+        return [self._view(report, by_report.get(report.id, [])) for report in reports]
+
+    async def get(self, reference: Reference | str) -> ReportView | None:
+        """The report with REFERENCE, with its history, or None."""
+        async with self.db.read() as session:
+            report = (
+                await session.execute(select(Report).where(Report.reference == str(reference)))
+            ).scalar_one_or_none()
+            views = await self._with_history(session, [report] if report else [])
+        return views[0] if views else None
+
+    async def find_by_imei(self, imei: Imei) -> list[ReportView]:
+        """Every report that holds IMEI in either slot, newest first."""
+        async with self.db.read() as session:
+            reports = list(
+                (
+                    await session.execute(
+                        select(Report)
+                        .join(ReportImei, ReportImei.report_id == Report.id)
+                        .where(ReportImei.imei_hash == self.imei_hash(imei))
+                        .order_by(Report.created_at.desc())
+                    )
+                ).scalars()
+            )
+            return await self._with_history(session, reports)
+
+    async def verify_access(self, reference: Reference | str, code: str) -> ReportView | None:
+        """The report if CODE is its access code; None for any mismatch (never says which)."""
+        try:
+            canonical = normalise_access_code(code)
+        except ValueError:
+            return None
+        report = await self.get(reference)
+        if report is None:
+            return None
+        async with self.db.read() as session:
+            stored = (
+                await session.execute(select(Report.access_code_hash).where(Report.id == report.id))
+            ).scalar_one()
+        if not hmac.compare_digest(stored, self._code_hash(report.reference, canonical)):
+            return None
+        return report
+
+    async def change_status(
+        self,
+        reference: Reference | str,
+        status: Status,
+        *,
+        actor: str,
+        actor_id: int | None = None,
+        note: str | None = None,
+    ) -> StatusChanged:
+        """Move a report, keep the history, and queue the victim's notifications, atomically."""
+        async with self.db.write() as session:
+            report = (
+                await session.execute(
+                    select(Report).where(Report.reference == str(reference)).with_for_update()
+                )
+            ).scalar_one_or_none()
+            if report is None:
+                raise ReportNotFound(str(reference))
+            previous = Status(report.status)
+            if status not in allowed_next(previous):
+                raise InvalidTransition(previous, status)
+            queued = await self.apply_status(
+                session, report, status, actor=actor, actor_id=actor_id, note=note
+            )
+            record(
+                session,
+                actor,
+                "status_change",
+                report.reference,
+                {"from": previous.value, "to": status.value},
+            )
+        return StatusChanged(report.reference, previous, status, queued)
+
+    async def apply_status(
+        self,
+        session: Any,
+        report: Report,
+        status: Status,
+        *,
+        actor: str,
+        actor_id: int | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Within SESSION's transaction: set the status, add history, queue notifications."""
+        return await self.apply_status_many(
+            session, [report], status, actor=actor, actor_id=actor_id, note=note
+        )
+
+    async def apply_status_many(
+        self,
+        session: Any,
+        reports: list[Report],
+        status: Status,
+        *,
+        actor: str,
+        actor_id: int | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Like apply_status for many reports at once, in a few batched statements."""
+        if not reports:
+            return 0
+        now = utcnow()
+        changes = []
+        for report in reports:
+            assert report.id is not None
+            report.status = status.value
+            report.status_changed_at = now
+            changes.append(
+                StatusChange(
+                    report_id=report.id,
+                    status=status.value,
+                    changed_at=now,
+                    actor=actor,
+                    actor_id=actor_id,
+                    note_sealed=(
+                        self.vault.seal(note.encode(), context=f"note:{report.id}".encode())
+                        if note
+                        else None
+                    ),
+                )
+            )
+        session.add_all(changes)
+        await session.flush()
+        if status not in NOTIFY_VICTIM:
+            return 0
+        change_of = {change.report_id: change.id for change in changes}
+        subscribers = await session.execute(
+            select(Subscription.report_id, Subscription.chat_id).where(
+                Subscription.report_id.in_(list(change_of)), Subscription.active.is_(True)
+            )
+        )
+        notifications = [
+            Notification(
+                report_id=report_id,
+                chat_id=chat_id,
+                kind=f"status:{status.value}",
+                event_key=f"status:{change_of[report_id]}:{chat_id}",
+            )
+            for report_id, chat_id in subscribers
+        ]
+        session.add_all(notifications)
+        return len(notifications)
+
+    async def stream(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: Status | None = None,
+        batch: int = 500,
+    ) -> AsyncIterator[ReportView]:
+        """Yield matching reports oldest first, in constant memory (keyset pages)."""
+        last_id = 0
+        while True:
+            query = select(Report).where(Report.id > last_id)
+            if since is not None:
+                query = query.where(Report.created_at >= since)
+            if until is not None:
+                query = query.where(Report.created_at < until)
+            if status is not None:
+                query = query.where(Report.status == status.value)
+            async with self.db.read() as session:
+                page = list(
+                    (await session.execute(query.order_by(Report.id).limit(batch))).scalars()
+                )
+            if not page:
+                return
+            for report in page:
+                yield self._view(report)
+            last_id = page[-1].id  # type: ignore[assignment]
+
+    async def match(self, imeis: Iterable[Imei]) -> dict[str, list[Match]]:
+        """For each IMEI (15 digits) the reports that hold it; unknown IMEIs are absent."""
+        by_hash = {self.imei_hash(imei): imei.digits for imei in imeis}
+        found: dict[str, list[Match]] = {}
+        hashes = list(by_hash)
+        async with self.db.read() as session:
+            for start in range(0, len(hashes), MATCH_CHUNK):
+                rows = await session.execute(
+                    select(ReportImei.imei_hash, Report.id, Report.reference, Report.status)
+                    .join(Report, Report.id == ReportImei.report_id)
+                    .where(ReportImei.imei_hash.in_(hashes[start : start + MATCH_CHUNK]))
+                )
+                for imei_hash, report_id, reference, status in rows:
+                    found.setdefault(by_hash[imei_hash], []).append(
+                        Match(report_id, reference, Status(status))
+                    )
+        return found
+
+    async def count(self) -> int:
+        """How many reports the register holds."""
+        async with self.db.read() as session:
+            return (await session.execute(select(func.count()).select_from(Report))).scalar_one()
+
+    async def delete(self, report_ids: list[int]) -> int:
+        """Delete reports (and, by cascade, their IMEIs, history, subscriptions, outbox)."""
+        if not report_ids:
+            return 0
+        async with self.db.write() as session:
+            result = await session.execute(delete(Report).where(Report.id.in_(report_ids)))
+            return result.rowcount or 0

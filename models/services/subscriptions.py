@@ -1,0 +1,215 @@
+"""Which chats receive a report's updates, and the reminder each new subscriber is owed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.storage.columns import utcnow
+from models.storage.database import Database
+from models.storage.tables import Notification, Report, Subscription
+from models.values.statuses import OPEN, Status
+
+VIA = frozenset({"own_account", "code", "deep_link"})
+REMINDER_KIND = "reminder"
+REMINDER_DELAY = timedelta(days=1)
+# Queued rows a subscription's end makes pointless; "sending" rows are in flight and finish.
+_UNSENT = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """The outcome of subscribing a chat."""
+
+    subscription_id: int
+    changed: bool
+    reminder_queued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSubscription:
+    """A chat that currently receives a report's updates."""
+
+    report_id: int
+    chat_id: int
+    via: str
+    created_at: datetime
+
+
+def reminder_key(report_id: int, chat_id: int) -> str:
+    """The outbox key of the one reminder a chat gets for a report."""
+    return f"{REMINDER_KIND}:{report_id}:{chat_id}"
+
+
+async def deactivate_chat_in(session: Any, chat_id: int, reason: str, now: datetime) -> int:
+    """Within SESSION: end every active subscription of CHAT_ID (e.g. it blocked the bot)."""
+    result = await session.execute(
+        update(Subscription)
+        .where(Subscription.chat_id == chat_id, Subscription.active.is_(True))
+        .values(active=False, deactivated_at=now, deactivated_reason=reason[:64])
+    )
+    return result.rowcount or 0
+
+
+async def subscribe_in(
+    session: Any, report_id: int, chat_id: int, *, via: str, now: datetime | None = None
+) -> Subscribed:
+    """Within SESSION's transaction: subscribe CHAT_ID and queue the reminder it is owed.
+
+    For callers that subscribe in the same transaction as another change (e.g. filing).
+    """
+    if via not in VIA:
+        raise ValueError(f"unknown subscription channel {via!r}")
+    now = now or utcnow()
+    report = (
+        await session.execute(
+            select(Report.status, Report.created_at).where(Report.id == report_id)
+        )
+    ).one_or_none()
+    if report is None:
+        raise LookupError(f"no report with id {report_id}")
+    row = (
+        await session.execute(
+            select(Subscription).where(
+                Subscription.report_id == report_id, Subscription.chat_id == chat_id
+            )
+        )
+    ).scalar_one_or_none()
+    changed = row is None or not row.active
+    if row is None:
+        row = Subscription(report_id=report_id, chat_id=chat_id, via=via, created_at=now)
+        session.add(row)
+    elif not row.active:
+        row.active = True
+        row.via = via
+        row.deactivated_at = None
+        row.deactivated_reason = None
+    await session.flush()
+    queued = await _queue_reminder(
+        session, report_id, chat_id, Status(report.status), report.created_at, now
+    )
+    assert row.id is not None
+    return Subscribed(row.id, changed, queued)
+
+
+async def _queue_reminder(
+    session: Any,
+    report_id: int,
+    chat_id: int,
+    status: Status,
+    created_at: datetime,
+    now: datetime,
+) -> bool:
+    due = created_at + REMINDER_DELAY
+    # Subscribing after the reminder's day (or to an ended report) owes no reminder.
+    if status not in OPEN or now >= due:
+        return False
+    key = reminder_key(report_id, chat_id)
+    exists = (
+        await session.execute(select(Notification.id).where(Notification.event_key == key))
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        Notification(
+            report_id=report_id,
+            chat_id=chat_id,
+            kind=REMINDER_KIND,
+            event_key=key,
+            created_at=now,
+            not_before=due,
+        )
+    )
+    return True
+
+
+class SubscriptionStore:
+    """Subscribe and unsubscribe chats; list who hears about a report."""
+
+    def __init__(self, db: Database) -> None:
+        """Bind the store to a database."""
+        self.db = db
+
+    async def subscribe(
+        self, report_id: int, chat_id: int, *, via: str, now: datetime | None = None
+    ) -> Subscribed:
+        """Subscribe CHAT_ID to the report (idempotent; reactivates an ended subscription)."""
+        if via not in VIA:
+            raise ValueError(f"unknown subscription channel {via!r}")
+        now = now or utcnow()
+        try:
+            return await self._subscribe(report_id, chat_id, via, now)
+        except IntegrityError:
+            # A concurrent call inserted the same row first (PostgreSQL): now it exists.
+            return await self._subscribe(report_id, chat_id, via, now)
+
+    async def _subscribe(self, report_id: int, chat_id: int, via: str, now: datetime) -> Subscribed:
+        async with self.db.write() as session:
+            return await subscribe_in(session, report_id, chat_id, via=via, now=now)
+
+    async def unsubscribe(
+        self,
+        report_id: int,
+        chat_id: int,
+        *,
+        reason: str = "unsubscribed",
+        now: datetime | None = None,
+    ) -> bool:
+        """End CHAT_ID's subscription and cancel its unsent messages; False if it had none."""
+        now = now or utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.report_id == report_id,
+                    Subscription.chat_id == chat_id,
+                    Subscription.active.is_(True),
+                )
+                .values(active=False, deactivated_at=now, deactivated_reason=reason[:64])
+            )
+            await session.execute(
+                update(Notification)
+                .where(
+                    Notification.report_id == report_id,
+                    Notification.chat_id == chat_id,
+                    Notification.state == _UNSENT,
+                )
+                .values(state="cancelled", last_error=reason[:200])
+            )
+            return bool(result.rowcount)
+
+    async def is_subscribed(self, report_id: int, chat_id: int) -> bool:
+        """Whether CHAT_ID currently receives the report's updates."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Subscription.id).where(
+                    Subscription.report_id == report_id,
+                    Subscription.chat_id == chat_id,
+                    Subscription.active.is_(True),
+                )
+            )
+            return found.first() is not None
+
+    async def active(self, report_id: int) -> list[ActiveSubscription]:
+        """The chats that receive the report's updates, oldest subscription first."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Subscription)
+                .where(Subscription.report_id == report_id, Subscription.active.is_(True))
+                .order_by(Subscription.id)
+            )
+            return [
+                ActiveSubscription(row.report_id, row.chat_id, row.via, row.created_at)
+                for row in found.scalars()
+            ]
+
+    async def deactivate_chat(
+        self, chat_id: int, reason: str, *, now: datetime | None = None
+    ) -> int:
+        """End every active subscription of CHAT_ID; returns how many there were."""
+        async with self.db.write() as session:
+            return await deactivate_chat_in(session, chat_id, reason, now or utcnow())

@@ -1,0 +1,1 @@
+"""Where the register is stored: engines and sessions, tables, column types, processed updates."""

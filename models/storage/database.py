@@ -1,0 +1,192 @@
+"""Engines and sessions for SQLite (the default) and PostgreSQL, and the schema's version."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from models.storage import processed
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class SchemaOutdated(Exception):
+    """The database is older (or newer) than this code; the message says what to run."""
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, pointing at the project's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def _newer_message(current: str) -> str:
+    return (
+        f"the database schema ({current}) is newer than this version of reportbot: "
+        "upgrade reportbot"
+    )
+
+
+class Database:
+    """The register's database: a write engine that takes the lock up front, and readers."""
+
+    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
+        """Prepare engines for URL (no connection is made yet)."""
+        self.url = make_url(url)
+        self.schema = schema
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self._prepare_sqlite_file()
+            # One writer at a time is SQLite's rule anyway; queueing writers in the pool
+            # instead of in busy_timeout keeps waiting fair and cheap.
+            self.write_engine = self._sqlite_engine("BEGIN IMMEDIATE", pool_size=1)
+            self.read_engine = self._sqlite_engine("BEGIN", pool_size=pool_size)
+        else:
+            connect_args: dict[str, Any] = {}
+            if schema:
+                connect_args["server_settings"] = {"search_path": schema}
+            self.write_engine = create_async_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                connect_args=connect_args,
+            )
+            self.read_engine = self.write_engine
+        self._write_sessions = async_sessionmaker(
+            self.write_engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self._read_sessions = async_sessionmaker(
+            self.read_engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    def _prepare_sqlite_file(self) -> None:
+        database = self.url.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def _sqlite_engine(self, begin: str, *, pool_size: int) -> AsyncEngine:
+        # Every session ends its own transaction, and the driver runs in autocommit mode, so
+        # the pool's extra rollback on return would only cost another trip to the driver thread.
+        engine = create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=120,
+            pool_reset_on_return=None,
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is deferred).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=FULL",
+                "foreign_keys=ON",
+                f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction holds the write lock; commits on success.
+
+        While a Telegram update is processed (`models.storage.processed`), the first write to commit
+        also records that update, in the same transaction.
+        """
+        async with self._write_sessions() as session, session.begin():
+            update = await processed.claim(session)
+            yield session
+        if update is not None:
+            update.recorded = True
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading a consistent snapshot."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def is_processed(self, update_id: int) -> bool:
+        """Whether UPDATE_ID's effect is already stored."""
+        async with self.read() as session:
+            return await processed.is_processed_in(session, update_id)
+
+    async def current_revision(self) -> str | None:
+        """The schema revision stored in the database, or None for an empty one."""
+        async with self.read_engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def upgrade(self) -> tuple[str | None, str]:
+        """Apply every migration; returns the revisions before and after."""
+        before = await self.current_revision()
+        if before is not None and before not in _known_revisions():
+            raise SchemaOutdated(_newer_message(before))
+
+        def _run(sync_connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync_connection
+            command.upgrade(config, "head")
+
+        async with self.write_engine.begin() as connection:
+            await connection.run_sync(_run)
+        return before, head_revision()
+
+    async def check_schema(self) -> None:
+        """Raise SchemaOutdated unless the database is at this code's revision."""
+        current = await self.current_revision()
+        head = head_revision()
+        if current == head:
+            return
+        if current is None:
+            raise SchemaOutdated("the database has no tables yet: run `reportbot db upgrade`")
+        if current in _known_revisions():
+            raise SchemaOutdated(
+                "the database schema is older than this version: run `reportbot db upgrade`"
+            )
+        raise SchemaOutdated(_newer_message(current))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

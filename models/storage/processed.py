@@ -1,0 +1,82 @@
+"""Exactly-once effects of Telegram updates: the update being processed, and its record.
+
+While an update is processed (inside `processing_update`), the first write transaction that
+commits (`Database.write`) also inserts a `ProcessedUpdate` row with the update's id, so the
+update's effect and the record that it happened commit together or not at all. A redelivered
+update whose record exists is skipped before any handler runs (`Database.is_processed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.storage.tables import ProcessedUpdate
+
+
+@dataclass(slots=True)
+class UpdateScope:
+    """The update being processed, and whether its record has been committed yet."""
+
+    update_id: int
+    recorded: bool = False
+
+
+class UpdateAlreadyProcessed(Exception):
+    """Another worker (or an earlier delivery) already committed this update's effect."""
+
+    def __init__(self, update_id: int) -> None:
+        """Remember which update it was."""
+        super().__init__(f"update {update_id} was already processed")
+        self.update_id = update_id
+
+
+_current: ContextVar[UpdateScope | None] = ContextVar("reportbot_update", default=None)
+
+
+def current_update() -> UpdateScope | None:
+    """The update whose processing the running code belongs to, if any."""
+    return _current.get()
+
+
+@contextmanager
+def processing_update(update_id: int) -> Iterator[UpdateScope]:
+    """Run the block as the processing of UPDATE_ID: its first committed write records it."""
+    scope = UpdateScope(update_id)
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+async def claim(session: AsyncSession) -> UpdateScope | None:
+    """Add the current update's record to SESSION's transaction, unless already committed.
+
+    Returns the scope that the caller must mark `recorded` once the transaction commits.
+    Raises UpdateAlreadyProcessed when the record exists (a concurrent duplicate delivery).
+    """
+    scope = _current.get()
+    if scope is None or scope.recorded:
+        return None
+    session.add(ProcessedUpdate(update_id=scope.update_id))
+    try:
+        # Flushed first so a duplicate fails here, before the handler's own statements.
+        await session.flush()
+    except IntegrityError:
+        raise UpdateAlreadyProcessed(scope.update_id) from None
+    return scope
+
+
+async def is_processed_in(session: AsyncSession, update_id: int) -> bool:
+    """Whether UPDATE_ID's effect is already stored (read in SESSION)."""
+    found = await session.execute(
+        select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)
+    )
+    return found.first() is not None

@@ -1,0 +1,1 @@
+"""Value types: IMEI, phone number, reference and access code, statuses."""
