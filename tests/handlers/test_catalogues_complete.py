@@ -30,6 +30,7 @@ TAGS: dict[str, set[str]] = {
     "blockquote": set(),
     "tg-spoiler": set(),
 }
+PLURAL_FORMS = {"zero", "one", "two", "few", "many", "other"}  # CLDR's plural categories
 BUTTON_MAX = 32  # a label that fits a phone's button; Telegram cuts longer ones
 # Values that may equal the English one: only placeholders, product names, numbers or emoji.
 SAME_AS_ENGLISH = {
@@ -68,7 +69,7 @@ OWN_NAMES = {
 _BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 
-def load(language: str, name: str) -> dict[str, str]:
+def load(language: str, name: str) -> dict[str, str | dict[str, str]]:
     """The catalogue LANGUAGE/NAME.toml as a dict (empty when the file is missing)."""
     path = LOCALES_DIR / language / f"{name}.toml"
     if not path.exists():
@@ -90,6 +91,21 @@ def translations() -> list[str]:
         for p in LOCALES_DIR.iterdir()
         if p.is_dir() and p.name != FALLBACK and any(p.glob("*.toml"))
     )
+
+
+def forms(value: str | dict[str, str]) -> dict[str, str]:
+    """A value's texts by plural form (one text, under "", when it has no plural forms)."""
+    return value if isinstance(value, dict) else {"": value}
+
+
+def main_form(value: str | dict[str, str]) -> str:
+    """The text itself, or its "other" plural form."""
+    return value["other"] if isinstance(value, dict) else value
+
+
+def placeholders_of(value: str | dict[str, str]) -> set[str]:
+    """The `$names` any form of VALUE uses."""
+    return set().union(*(placeholders(text) for text in forms(value).values()))
 
 
 def placeholders(value: str) -> set[str]:
@@ -162,30 +178,40 @@ def test_every_english_key_is_translated_and_nothing_else(language, name):
     assert other, f"locales/{language}/{name}.toml is missing or empty"
     assert sorted(set(english) - set(other)) == [], "untranslated"
     assert sorted(set(other) - set(english)) == [], "not in English (stale?)"
-    assert all(isinstance(value, str) for value in other.values())
+    for key, value in english.items():
+        if isinstance(value, str):
+            assert isinstance(other[key], str), key
+        else:  # plural forms: each language has its own, "other" always among them
+            assert isinstance(other[key], dict), key
+            assert "other" in other[key] and set(other[key]) <= PLURAL_FORMS, key
 
 
 @pytest.mark.parametrize(("language", "name"), pairs())
 def test_the_same_placeholders(language, name):
     english, other = load(FALLBACK, name), load(language, name)
-    wrong = {
-        key: (sorted(placeholders(value)), sorted(placeholders(other[key])))
-        for key, value in english.items()
-        if key in other and placeholders(value) != placeholders(other[key])
-    }
+    wrong = {}
+    for key, value in english.items():
+        wanted = placeholders_of(value)
+        found = [placeholders(text) for text in forms(other[key]).values()]
+        if set().union(*found) != wanted or any(not form <= wanted for form in found):
+            wrong[key] = (sorted(wanted), [sorted(form) for form in found])
     assert wrong == {}
 
 
 @pytest.mark.parametrize(("language", "name"), pairs())
 def test_the_same_html_tags_as_valid_telegram_html(language, name):
     english, other = load(FALLBACK, name), load(language, name)
-    problems = {key: parse(value).problems for key, value in other.items()}
-    assert {key: found for key, found in problems.items() if found} == {}
-    different = {
-        key: (dict(parse(value).tags), dict(parse(other[key]).tags))
-        for key, value in english.items()
-        if key in other and parse(value).tags != parse(other[key]).tags
+    problems = {
+        key: [problem for text in forms(value).values() for problem in parse(text).problems]
+        for key, value in other.items()
     }
+    assert {key: found for key, found in problems.items() if found} == {}
+    different = {}
+    for key, value in english.items():
+        wanted = parse(main_form(value)).tags
+        found = [parse(text).tags for text in forms(other[key]).values()]
+        if any(tags != wanted for tags in found):
+            different[key] = (dict(wanted), [dict(tags) for tags in found])
     assert different == {}
 
 
@@ -193,11 +219,7 @@ def test_the_same_html_tags_as_valid_telegram_html(language, name):
 def test_nothing_left_in_english(language, name):
     english, other = load(FALLBACK, name), load(language, name)
     allowed = SAME_AS_ENGLISH.get(name, set())
-    same = [
-        key
-        for key, value in english.items()
-        if key not in allowed and other.get(key) == value and value.strip()
-    ]
+    same = [key for key, value in english.items() if key not in allowed and other.get(key) == value]
     assert same == []
 
 
@@ -206,10 +228,11 @@ def test_buttons_fit_a_phone_and_messages_fit_telegram(language, name):
     other = load(language, name)
     for key, value in other.items():
         if key.startswith("button_"):
-            assert "<" not in value and "\n" not in value, key
+            assert isinstance(value, str) and "<" not in value and "\n" not in value, key
             assert 0 < len(value) <= BUTTON_MAX, (key, value, len(value))
-        # Room for what the placeholders bring (references, links, user text).
-        assert len(value) + 200 * len(placeholders(value)) <= MAX_MESSAGE_LENGTH, key
+        for text in forms(value).values():
+            # Room for what the placeholders bring (references, links, user text).
+            assert len(text) + 200 * len(placeholders(text)) <= MAX_MESSAGE_LENGTH, key
 
 
 @pytest.mark.parametrize("language", translations())
@@ -230,5 +253,9 @@ def test_the_checks_catch_broken_html_and_placeholders():
     assert parse('<a href="https://example.org">a</a> &amp; <code>$x</code>').problems == []
     assert parse("<b>a</b> <b>b</b>").tags != parse("<b>a b</b>").tags
     assert placeholders("$a and ${b}, not $$c") == {"a", "b"}
+    assert placeholders_of({"one": "$count day", "other": "$count days in $month"}) == {
+        "count",
+        "month",
+    }
     with pytest.raises(AssertionError):
         placeholders("costs $ 5")
