@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from models.errors import RegisterError
 from models.sealing.vault import Vault
 from models.services.audit import record
 from models.storage.columns import utcnow
@@ -32,20 +33,29 @@ MATCH_CHUNK = 500
 FILE_ATTEMPTS = 8
 
 
-class InvalidTransition(Exception):
-    """A status change the rules do not allow; `allowed` lists the moves that are."""
+class InvalidTransition(RegisterError):
+    """A status change the rules do not allow; `allowed` lists the moves that are.
+
+    Code `status_not_allowed` (current, wanted, allowed).
+    """
 
     def __init__(self, current: Status, wanted: Status) -> None:
         """Remember the refused move."""
         self.current = current
         self.wanted = wanted
         self.allowed = allowed_next(current)
-        names = ", ".join(status.value for status in self.allowed) or "none"
-        super().__init__(f"cannot move from {current.value} to {wanted.value}; allowed: {names}")
+        names = ", ".join(status.value for status in self.allowed) or "-"
+        super().__init__(
+            "status_not_allowed", current=current.value, wanted=wanted.value, allowed=names
+        )
 
 
-class ReportNotFound(LookupError):
-    """No report has that reference."""
+class ReportNotFound(RegisterError, LookupError):
+    """No report has that reference: code `report_not_found` (reference)."""
+
+    def __init__(self, reference: str) -> None:
+        """Remember which reference was not found."""
+        super().__init__("report_not_found", reference=reference)
 
 
 @dataclass(frozen=True, slots=True)
