@@ -125,6 +125,7 @@ class ReportView:
     own_account: bool
     private: dict[str, Any]
     history: list[HistoryEntry] = field(default_factory=list)
+    language: str = "en"
 
     @property
     def imeis(self) -> list[str]:
@@ -169,6 +170,12 @@ class Match:
 def report_context(reference: str) -> bytes:
     """The sealing context that binds a report's sealed data to that report."""
     return f"report:{reference}".encode()
+
+
+def report_language(column: str | None, private: dict[str, Any]) -> str:
+    """The language a report was filed in: its column, else its sealed answers, else English."""
+    # Reports filed before the column existed hold it only among their sealed answers.
+    return column or private.get("language") or "en"
 
 
 def platform_of(make: str, platform: str | None = None) -> str:
@@ -263,6 +270,7 @@ class ReportStore:
                 tracked_lon=new.tracked_lon,
                 tracked_at=new.tracked_at,
                 own_account=new.own_account,
+                language=new.language,
                 contact_phone_hash=self.phone_hash(new.contact_phone),
                 stolen_phone_hash=(
                     self.phone_hash(new.stolen_number) if new.stolen_number else None
@@ -324,6 +332,7 @@ class ReportStore:
             own_account=report.own_account,
             private=private,
             history=[self._history_entry(change) for change in history],
+            language=report_language(report.language, private),
         )
 
     def _history_entry(self, change: StatusChange) -> HistoryEntry:
