@@ -143,7 +143,8 @@ _TAG = re.compile(r"<[^>]*>")
 # link; goes on over Latin letters, digits, entities and the punctuation inside numbers, codes and
 # URLs (spaces only between two such pieces); never ends in sentence punctuation.
 _LTR_CHAR = r"(?:[A-Za-z0-9\u00C0-\u024F]|&(?:amp|lt|gt|quot|#\d+);)"
-_INNER = r"(?:[-./:@_+*#=?%~()'’,]|\s)"
+# Spaces, never line breaks: an isolate ends with its paragraph.
+_INNER = r"(?:[-./:@_+*#=?%~()'’,]|[ \t\u00a0\u202f])"
 _LTR_RUN = re.compile(
     rf"(?:[+*#/@(]*{_LTR_CHAR})(?:{_INNER}*(?:{_LTR_CHAR}|[*#%/)]))*(?:[*#%/)](?=\s|$))?"
 )

@@ -30,6 +30,7 @@ from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
 
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
+LANGUAGE_LENGTH = 8  # the column's width: codes such as "en", "zh"
 FILE_ATTEMPTS = 8
 
 
@@ -91,6 +92,8 @@ class NewReport:
             raise ValueError("a report holds at most two IMEIs")
         if len(self.imeis) == 2 and self.imeis[0] == self.imeis[1]:
             raise ValueError("the second IMEI must differ from the first")
+        if not 1 <= len(self.language) <= LANGUAGE_LENGTH:
+            raise ValueError("a language is a short code such as 'en'")
 
 
 @dataclass(frozen=True, slots=True)

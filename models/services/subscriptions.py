@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from models.services.reports import LANGUAGE_LENGTH
 from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import Notification, Report, Subscription
@@ -56,6 +57,11 @@ async def deactivate_chat_in(session: Any, chat_id: int, reason: str, now: datet
     return result.rowcount or 0
 
 
+def _check_language(language: str | None) -> None:
+    if language is not None and not 1 <= len(language) <= LANGUAGE_LENGTH:
+        raise ValueError("a language is a short code such as 'en'")
+
+
 async def subscribe_in(
     session: Any,
     report_id: int,
@@ -72,6 +78,7 @@ async def subscribe_in(
     """
     if via not in VIA:
         raise ValueError(f"unknown subscription channel {via!r}")
+    _check_language(language)
     now = now or utcnow()
     report = (
         await session.execute(
@@ -181,6 +188,7 @@ class SubscriptionStore:
 
         False if the chat does not follow the report.
         """
+        _check_language(language)
         async with self.db.write() as session:
             result = await session.execute(
                 update(Subscription)
