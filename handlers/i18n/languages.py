@@ -67,6 +67,7 @@ def supported() -> tuple[str, ...]:
     return tuple(_table())
 
 
+@cache
 def available() -> tuple[str, ...]:
     """The supported languages that have a catalogue, in the order they are offered."""
     return tuple(code for code in _table() if (LOCALES_DIR / code / _MARKER).is_file())
