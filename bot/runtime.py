@@ -13,11 +13,12 @@ from models.storage.database import Database
 def key_ring(settings: Settings) -> KeyRing:
     """The data keys from the environment, or from the generated key file."""
     try:
-        if settings.data_keys or settings.index_key:
-            if not (settings.data_keys and settings.index_key):
-                missing = "INDEX_KEY" if settings.data_keys else "DATA_KEYS"
+        data_keys, index_key = settings.data_keys_value, settings.index_key_value
+        if data_keys or index_key:
+            if not (data_keys and index_key):
+                missing = "INDEX_KEY" if data_keys else "DATA_KEYS"
                 raise SettingsError(f"{missing} must be set together with the other key setting")
-            return KeyRing.parse(settings.data_keys, settings.index_key)
+            return KeyRing.parse(data_keys, index_key)
         return load_or_create_key_file(settings.key_file)
     except CryptoError as exc:
         raise SettingsError(f"bad key setting: {exc}") from None
