@@ -177,6 +177,8 @@ class Dispatcher:
         self.texts = texts or HandlerConfig()
         self.render = render or self._render
         self.pacer = Pacer(self.config.overall_rate, self.config.per_chat_interval)
+        # Notifications this worker set aside because their report could not be opened.
+        self.set_aside = 0
         self._stopping = asyncio.Event()
 
     def _render(self, item: Claimed) -> str:
@@ -234,6 +236,13 @@ class Dispatcher:
             lease=timedelta(seconds=config.lease),
             per_chat_interval=timedelta(seconds=config.per_chat_interval),
         )
+        for aside in getattr(batch, "set_aside", ()):
+            # Ids and the key id only: the reason never holds what the report says.
+            self.set_aside += 1
+            log.error(
+                "notification set aside as unreadable; the others go on",
+                extra={"notification": aside.id, "report": aside.report_id, "reason": aside.reason},
+            )
         for index, item in enumerate(batch):
             if self.stopping or not await self._wait_turn(item.chat_id):
                 await self.register.outbox.release(batch[index:], self.worker_id)

@@ -29,15 +29,21 @@ def database(settings: Settings) -> Database:
     return Database(settings.effective_database_url, schema=settings.database_schema)
 
 
-async def open_register(settings: Settings, *, check_schema: bool = True) -> Register:
-    """A register ready to use; refuses a database whose schema is not this code's."""
+async def open_register(
+    settings: Settings, *, check_schema: bool = True, allow_missing_keys: bool = False
+) -> Register:
+    """A register ready to use; refuses a database whose schema is not this code's.
+
+    Also refuses keys that are not the register's, or that lack a key some sealed value still
+    needs (ALLOW_MISSING_KEYS lets `reportbot keys` report and repair what it can).
+    """
     db = database(settings)
     try:
         if check_schema:
             await db.check_schema()
         vault = Vault(key_ring(settings))
         if check_schema:
-            await verify_keys(db, vault)
+            await verify_keys(db, vault, allow_missing=allow_missing_keys)
     except KeyMismatch as exc:
         await db.dispose()
         raise SettingsError(str(exc)) from None

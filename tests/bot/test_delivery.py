@@ -7,6 +7,7 @@ stamps (at most `overall_rate` in any second, one a second per chat).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import Counter
 from datetime import timedelta
@@ -27,6 +28,8 @@ from bot.delivery import (
 )
 from bot.local_api import ApiError, LocalBotApi
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
+from models.services.rotation import KeyRotation
 from models.storage.database import Database
 from models.storage.tables import DeliveryAttempt, Subscription
 from models.values.statuses import Status
@@ -413,3 +416,46 @@ async def test_notification_texts_fit_and_carry_the_reference(
     reminder = render_notification("reminder", "SPR-7KQ4-M9", "en")
     for must in ("block the SIM and the IMEI", "passwords", "previews"):
         assert must in reminder
+
+
+async def test_a_report_no_key_opens_is_set_aside_and_the_others_go_out(
+    databases: DatabaseFactory, api: LocalBotApi, clock: FakeClock, caplog
+) -> None:
+    ring = KeyRing.generate("k2")
+    lost = KeyRing(keys=KeyRing.generate("k1").keys, index_key=ring.index_key)
+    register = Register(await databases.create(), Vault(ring))
+    script = TelegramScript(clock)
+    bot = await _worker_bot(script)
+    # One report is sealed with a key this process lacks (k1 was dropped too early).
+    unreadable = await many_reports(Register(register.db, Vault(lost)), [666])
+    readable = await many_reports(register, [1, 2, 3, 666])
+    assert await recover_all(register, [*unreadable, *readable]) == 5
+    worker = Dispatcher(register, bot, config=DeliveryConfig(overall_rate=RATE), clock=clock)
+
+    with caplog.at_level(logging.INFO):
+        await worker.drain()
+
+    assert sorted(s.chat_id for s in script.sent) == [1, 2, 3, 666]
+    states = {n.report_id: (n.state, n.last_error) for n in await notifications(register)}
+    assert states[unreadable[0].id] == (
+        "unreadable",
+        "set aside: its report is sealed with key 'k1', not in DATA_KEYS",
+    )
+    assert {states[m.id][0] for m in readable} == {"delivered"}
+    assert worker.set_aside == 1
+    assert await register.outbox.unreadable() == 1
+    [logged] = [r for r in caplog.records if "set aside" in r.getMessage()]
+    assert logged.levelno == logging.ERROR
+    assert (logged.notification, logged.report) == (
+        next(n.id for n in await notifications(register) if n.state == "unreadable"),
+        unreadable[0].id,
+    )
+
+    # With k1 back (after the newest key) and the keys rotated, it is queued and goes out too.
+    both = KeyRing(keys=(*ring.keys, *lost.keys), index_key=ring.index_key)
+    result = await KeyRotation(register.db, Vault(both)).rotate()
+    assert result.requeued_notifications == 1
+    await worker.drain()
+    assert sorted(s.chat_id for s in script.sent) == [1, 2, 3, 666, 666]
+    assert {n.state for n in await notifications(register)} == {"delivered"}
+    await bot.shutdown()
