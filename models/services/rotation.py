@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from models.sealing.keycheck import reseal_check
 from models.sealing.vault import CryptoError, UnknownKey, Vault
@@ -186,13 +186,17 @@ class KeyRotation:
         self, column: SealedColumn, rows: list[Any], outcome: TableRotation
     ) -> list[int]:
         """Re-seal ROWS with compare-and-set; the ids of rows that changed meanwhile."""
+        return await self._write(column, self._reopen(column, rows, outcome), outcome)
+
+    def _reopen(
+        self, column: SealedColumn, rows: list[Any], outcome: TableRotation
+    ) -> list[tuple[int, bytes, bytes]]:
+        """(id, old value, new value) of every row that opens; the others are counted."""
         _, context_of = _CONTEXTS[column.name]
         fresh: list[tuple[int, bytes, bytes]] = []
         for row in rows:
             try:
-                fresh.append(
-                    (row.id, row.sealed, self.vault.reseal(row.sealed, context=context_of(row)))
-                )
+                new = self.vault.reseal(row.sealed, context=context_of(row))
             except CryptoError as error:
                 outcome.unreadable += 1
                 needed = self._needed_key(row.sealed, error)
@@ -203,23 +207,37 @@ class KeyRotation:
                     "cannot open a sealed value",
                     extra={"table": column.name, "row": row.id, "reason": type(error).__name__},
                 )
+                continue
+            fresh.append((row.id, row.sealed, new))
+        return fresh
+
+    async def _write(
+        self, column: SealedColumn, fresh: list[tuple[int, bytes, bytes]], outcome: TableRotation
+    ) -> list[int]:
+        """Store the new values in one short transaction, each only if its row is unchanged."""
         if not fresh:
             return []
-        table = column.table
-        sealed = getattr(table, column.sealed)
-        primary = table.id  # type: ignore[attr-defined]
-        changed: list[int] = []
+        table = column.table.__table__  # type: ignore[attr-defined]
+        sealed = table.c[column.sealed]
+        compare_and_set = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), sealed == bindparam("old"))
+            .values({column.sealed: bindparam("new")})
+        )
         async with self.db.write() as session:
-            for row_id, old, new in fresh:
-                result = await session.execute(
-                    update(table)
-                    .where(primary == row_id, sealed == old)
-                    .values({column.sealed: new})
-                )
-                if result.rowcount:
-                    outcome.resealed += 1
-                else:
-                    changed.append(row_id)
+            await session.execute(
+                compare_and_set, [{"row_id": i, "old": old, "new": new} for i, old, new in fresh]
+            )
+            # Which rows now hold what we wrote: the others changed before our write.
+            stored = dict(
+                (
+                    await session.execute(
+                        select(table.c.id, sealed).where(table.c.id.in_([i for i, _, _ in fresh]))
+                    )
+                ).all()
+            )
+        changed = [i for i, _, new in fresh if stored.get(i) != new]
+        outcome.resealed += len(fresh) - len(changed)
         return changed
 
     def _needed_key(self, value: bytes, error: CryptoError) -> str | None:
