@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    # New messages a second this process sends in all (replies and notifications). Telegram
+    # allows about 30 per bot: with N processes on one database, give each 28 / N.
+    delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
 
     @field_validator("default_region")
     @classmethod

@@ -59,7 +59,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
         application = build_application(
             settings,
             register,
-            rate_limiter=default_rate_limiter(),
+            rate_limiter=default_rate_limiter(settings.delivery_rate_per_second),
             update_processor=processor,
             with_updater=False,
         )
