@@ -203,7 +203,7 @@ class KeyRotation:
                 if needed:
                     outcome.missing_keys.add(needed)
                 # Row ids and key ids only: never what the value holds.
-                log.warning(
+                log.debug(
                     "cannot open a sealed value",
                     extra={"table": column.name, "row": row.id, "reason": type(error).__name__},
                 )
