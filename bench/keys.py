@@ -6,8 +6,9 @@ Builds a register sealed under key k1, then times, with DATA_KEYS=k2,k1:
 - the start-up check (`verify_keys`: which key ids are in use, from the indexed key-id columns);
 - baselines in the same run: reading every report's sealed value to find its key id (what the
   check would cost without the key-id column), and SELECT DISTINCT over the key-id index;
-- the rotation of every report to k2: rows a second, and the longest write transaction (the lock
-  a running bot may wait for).
+- the rotation of every report to k2: rows a second, and the longest write transaction (on
+  SQLite the lock a running bot's writes wait for; on PostgreSQL only the batch's rows are
+  locked), then the check again (after the rotation's VACUUM on PostgreSQL).
 SQLite always; PostgreSQL too with --database-url.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 if not __package__:  # run as `python bench/keys.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from bench._backends import PostgresBackend, SqliteBackend
 from bench._bulk import build_register
@@ -91,7 +92,7 @@ async def scan_sealed(backend: Any) -> set[str]:
 async def select_distinct(backend: Any) -> set[str]:
     """Baseline: SELECT DISTINCT over the key-id index (reads every entry of it)."""
     async with backend.db.read() as session:
-        return set((await session.execute(select(distinct(Report.key_id)))).scalars())
+        return set((await session.execute(select(Report.key_id).distinct())).scalars())
 
 
 async def measure(backend: Any, reports: int, repeats: int, result: Result) -> None:
@@ -134,7 +135,9 @@ async def measure(backend: Any, reports: int, repeats: int, result: Result) -> N
     result.ratio[f"{name}_check_vs_scan"] = ratio(check_ms, scan_ms)
     result.ratio[f"{name}_check_vs_distinct"] = ratio(check_ms, median(distinct_times) * 1000)
     result.below(f"{name}_startup_check_p50_ms", check_ms, CHECK_TARGET_MS, "ms")
-    result.below(f"{name}_rotate_write_max_ms", lock_max_ms, LOCK_TARGET_MS, "ms")
+    if backend.name == "sqlite":
+        # SQLite's write lock is the whole database's; PostgreSQL locks only the batch's rows.
+        result.below(f"{name}_rotate_write_max_ms", lock_max_ms, LOCK_TARGET_MS, "ms")
     log(
         f"{name}: check {check_ms:.1f} ms (scan {scan_ms:.0f} ms); rotation "
         f"{reports / rotated.seconds:,.0f} rows/s, longest write {lock_max_ms:.0f} ms"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from models.sealing.keycheck import reseal_check
 from models.sealing.vault import CryptoError, UnknownKey, Vault
@@ -108,6 +109,8 @@ class KeyRotation:
             outcome = await self._rotate_column(column, batch_size, progress)
             tables.append(outcome)
         await reseal_check(self.db, self.vault)
+        rewritten = zip(SEALED_COLUMNS, tables, strict=True)
+        await self._tidy([column for column, table in rewritten if table.resealed])
         result = RotationResult(self.vault.current_key_id, tables)
         result.requeued_notifications = await self._requeue_set_aside()
         async with self.db.write() as session:
@@ -239,6 +242,19 @@ class KeyRotation:
         changed = [i for i, _, new in fresh if stored.get(i) != new]
         outcome.resealed += len(fresh) - len(changed)
         return changed
+
+    async def _tidy(self, columns: list[SealedColumn]) -> None:
+        """On PostgreSQL, vacuum what was rewritten: until then every old value's dead index
+        entry is still walked by the start-up check (1.3 s after a million, instead of 3 ms)."""
+        if self.db.is_sqlite or not columns:
+            return  # SQLite rewrites its index entries in place
+        async with self.db.write_engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            for column in columns:
+                try:
+                    await connection.exec_driver_sql(f"VACUUM (ANALYZE) {column.name}")
+                except DBAPIError as error:  # e.g. not the table's owner: autovacuum will do it
+                    log.warning("could not vacuum %s after rotation: %s", column.name, error.orig)
 
     def _needed_key(self, value: bytes, error: CryptoError) -> str | None:
         if not isinstance(error, UnknownKey):
