@@ -45,6 +45,10 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # An access code (K7QM-3XDP, or without its dash) and a deep-link token (SPR7KQ4M9_K7QM3XDP).
 _CODE = re.compile(rf"(?<![A-Za-z0-9])[{ALPHABET}]{{4}}-?[{ALPHABET}]{{4}}(?![A-Za-z0-9])")
 _LINK = re.compile(r"(?<=start=)[A-Za-z0-9_-]+|(?<![A-Za-z0-9])SPR[A-Za-z0-9]{6}_[A-Za-z0-9]{8}")
+# A token, code or secret passed in a URL's query (a sign-in link, for example).
+_QUERY_SECRET = re.compile(
+    r"(?<=[?&])(token|code|secret|key|signature|sig|auth)=[^&\s\"']+", re.IGNORECASE
+)
 _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 # A quoted word in an exception message that is a name in the code, not data: field_name.
@@ -84,6 +88,7 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, "[secret]")
     text = _TOKEN.sub("[token]", text)
     text = _LINK.sub("[link]", text)
+    text = _QUERY_SECRET.sub(lambda match: f"{match.group(1)}=[secret]", text)
     text = _CODE.sub("[code]", text)
     text = _EMAIL.sub("[e-mail]", text)
     text = _IMEI.sub(_mask_imei, text)

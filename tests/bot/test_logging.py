@@ -84,6 +84,12 @@ def test_mask_hides_imeis_phone_numbers_and_tokens_but_not_ids(raw: str, masked:
     assert mask(raw) == masked
 
 
+def test_mask_hides_tokens_and_codes_in_links():
+    assert mask("GET /signin?token=Zk3_x-9&next=/r") == "GET /signin?token=[secret]&next=/r"
+    assert mask("open t.me/Bot?start=SPR7KQ4M9_K7QM3XDP") == "open t.me/Bot?start=[link]"
+    assert mask("code K7QM-3XDP, K7QM3XDP") == "code [code], [code]"
+
+
 def test_mask_replaces_the_given_secrets():
     assert mask("secret=s3cr3t-value!", ["s3cr3t-value"]) == "secret=[secret]!"
 
