@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -21,6 +24,8 @@ OLD = KeyRing.generate("k1")
 NEW = OLD.rotated("k2")
 ONLY_NEW = KeyRing(keys=NEW.keys[:1], index_key=OLD.index_key)
 IMEI = imei(77)
+ROOT = Path(__file__).resolve().parents[2]
+VARIABLES = {name.upper() for name in Settings.model_fields}
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +136,28 @@ async def test_bad_batch_size_is_a_usage_error(capsys):
         main(["keys", "rotate", "--batch-size", "0"])
     assert exited.value.code == 2
     assert "between 1 and 100000" in capsys.readouterr().err
+
+
+def run_process(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run `python -m bot ARGS` as a real process, with nothing on its stdin but /start."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input="/start\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+async def test_run_and_console_refuse_to_start_without_a_key_in_use(register, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k.upper() not in VARIABLES}
+    env.update(database_environment(register.db), **ONLY_NEW.to_env())
+    env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN="123456:" + "x" * 35)
+
+    for command in ("run", "console"):
+        started = await asyncio.to_thread(run_process, env, command, cwd=tmp_path)
+        assert started.returncode == 1, (command, started.stderr)
+        [line] = started.stderr.splitlines()
+        assert line.startswith("reportbot: DATA_KEYS lacks key that sealed data still needs: 'k1'")
