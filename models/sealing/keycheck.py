@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.sealing.vault import CryptoError, Vault
 from models.storage.database import Database
@@ -29,7 +30,7 @@ class KeyMismatch(Exception):
     """The keys given cannot open this register; the message names which key is wrong."""
 
 
-async def key_ids_in(session: object, column: SealedColumn) -> set[str]:
+async def key_ids_in(session: AsyncSession, column: SealedColumn) -> set[str]:
     """The distinct key ids in COLUMN, one index seek each (a loose index scan)."""
     key_id = getattr(column.table, column.key_id)
     found: set[str] = set()
@@ -38,7 +39,7 @@ async def key_ids_in(session: object, column: SealedColumn) -> set[str]:
         query = select(key_id).where(key_id.is_not(None))
         if last is not None:
             query = query.where(key_id > last)
-        value = (await session.execute(query.order_by(key_id).limit(1))).scalar()  # type: ignore[attr-defined]
+        value = (await session.execute(query.order_by(key_id).limit(1))).scalar()
         if value is None:
             break
         found.add(value)
