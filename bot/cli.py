@@ -16,6 +16,7 @@ from bot.commands import (
     db,
     export,
     hotspots,
+    keys,
     lookup,
     purge,
     recover,
@@ -31,7 +32,20 @@ from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)
+COMMAND_MODULES = (
+    run,
+    console,
+    db,
+    keys,
+    staff,
+    lookup,
+    export,
+    recover,
+    audit,
+    stats,
+    hotspots,
+    purge,
+)
 
 
 class _Parser(argparse.ArgumentParser):
