@@ -12,8 +12,9 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, parse_when
 from bot.settings import Settings
+from handlers.texts import describe
 from models.services.export import ExportFilter, ExportFormat, ExportOptionError
-from models.values.statuses import Status, parse_status
+from models.values.statuses import Status, UnknownStatus, parse_status
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -69,8 +70,8 @@ def selection(args: argparse.Namespace) -> ExportFilter:
     if args.status:
         try:
             status = parse_status(args.status)
-        except ValueError as exc:
-            raise CliError(f"--status: {exc}", 2) from None
+        except UnknownStatus as exc:
+            raise CliError(f"--status: {describe(exc, html_text=False)}", 2) from None
     delta_since = parse_when(args.delta_since, option="--delta-since") if args.delta_since else None
     chosen = ExportFilter(
         since=since, until=until, status=status, personal=args.personal, delta_since=delta_since

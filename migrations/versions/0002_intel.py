@@ -1,7 +1,7 @@
 """intelligence: duplicate flags, staff alerts, tracked clusters, block-list delta
 
 Revision ID: intel
-Revises: 0001
+Revises: hardening
 Create Date: 2026-11-23 10:00:00.000000
 """
 
@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.storage.columns
+from models.storage.columns import sealed_key_id
 
 revision: str = "intel"
-down_revision: str | None = "0001"
+down_revision: str | None = "hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -42,6 +43,20 @@ def upgrade() -> None:
 
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payload", sa.LargeBinary(), nullable=True))
+    # Like every sealed column: the key id beside it, kept by the database (see 0003_hardening).
+    stored = op.get_bind().dialect.name != "sqlite"
+    op.add_column(
+        "notification",
+        sa.Column(
+            "payload_key_id",
+            sa.String(length=16),
+            sa.Computed(sealed_key_id(sa.literal_column("payload")), persisted=stored),
+            nullable=True,
+        ),
+    )
+    op.create_index(
+        "ix_notification_payload_key_id", "notification", ["payload_key_id"], unique=False
+    )
 
     with op.batch_alter_table("staff_member", schema=None) as batch_op:
         batch_op.add_column(
@@ -78,6 +93,8 @@ def downgrade() -> None:
     op.drop_table("tracked_cluster")
     with op.batch_alter_table("staff_member", schema=None) as batch_op:
         batch_op.drop_column("alerts")
+    op.drop_index("ix_notification_payload_key_id", table_name="notification")
+    op.drop_column("notification", "payload_key_id")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_column("payload")
     with op.batch_alter_table("report_imei", schema=None) as batch_op:
