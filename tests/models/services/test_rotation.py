@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import LargeBinary, select
@@ -14,10 +15,12 @@ from models.sealing.keycheck import KeyMismatch, keys_in_use, verify_keys
 from models.sealing.vault import KeyRing, Vault
 from models.services.drafts import DraftState
 from models.services.rotation import KeyRotation
+from models.services.staff import Role
+from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import SEALED_COLUMNS, Draft, Report, StatusChange
 from models.values.statuses import Status
-from tests.factories import audit_events, new_report
+from tests.factories import audit_events, imei, new_report
 
 OLD = KeyRing.generate("k1")
 NEW = OLD.rotated("k2")
@@ -42,6 +45,15 @@ async def fill(register: Register, reports: int = 5, drafts: int = 3) -> list[st
     return references
 
 
+async def file_duplicate_alert(register: Register) -> None:
+    """Two reports of one IMEI: a staff member with alerts on gets one sealed alert."""
+    await register.staff.add(900, Role.OFFICER, added_by="test")
+    await register.alerts.subscribe(900, True, actor="test")
+    shared = imei()
+    for _ in range(2):
+        await register.reports.file(new_report(imeis=(shared,)), uuid.uuid4().hex)
+
+
 async def key_ids(db: Database) -> dict[str, set[str]]:
     """The key id of every sealed value, read from the values themselves."""
     found: dict[str, set[str]] = {}
@@ -58,24 +70,37 @@ async def test_every_sealed_value_moves_to_the_newest_key_and_opens_without_the_
     database: Database,
 ):
     references = await fill(Register(database, Vault(OLD)))
+    await file_duplicate_alert(Register(database, Vault(OLD)))
     await verify_keys(database, Vault(OLD))
     assert await keys_in_use(database) == {
         "report": {"k1"},
         "status_change": {"k1"},
         "draft": {"k1"},
+        "notification": {"k1"},
     }
 
     result = await KeyRotation(database, Vault(NEW)).rotate(actor="cli:test")
 
     counts = {t.table: (t.resealed, t.already_current, t.unreadable) for t in result.tables}
     # Filing records a first history entry without a note: only the 5 noted changes are sealed.
-    assert counts == {"report": (5, 0, 0), "status_change": (5, 0, 0), "draft": (3, 0, 0)}
+    assert counts == {
+        "report": (7, 0, 0),
+        "status_change": (5, 0, 0),
+        "draft": (3, 0, 0),
+        "notification": (1, 0, 0),
+    }
     assert result.complete
-    assert await key_ids(database) == {"report": {"k2"}, "status_change": {"k2"}, "draft": {"k2"}}
+    assert await key_ids(database) == {
+        "report": {"k2"},
+        "status_change": {"k2"},
+        "draft": {"k2"},
+        "notification": {"k2"},
+    }
     assert await keys_in_use(database) == {
         "report": {"k2"},
         "status_change": {"k2"},
         "draft": {"k2"},
+        "notification": {"k2"},
     }
     # The old key can go: everything opens with the new key alone.
     await verify_keys(database, Vault(ONLY_NEW))
@@ -87,12 +112,19 @@ async def test_every_sealed_value_moves_to_the_newest_key_and_opens_without_the_
         assert [entry.note for entry in view.history if entry.note] == [f"called back {number}"]
     draft = await register.drafts.get(501)
     assert draft is not None and draft.answers == {"n": 1}
+    [alert] = await register.outbox.claim("w", utcnow(), limit=5, lease=timedelta(minutes=1))
+    assert alert.kind == "alert:duplicate_imei" and alert.params["imei"].endswith("******")
     [event] = await audit_events(database, "keys_rotate")
     assert event.actor == "cli:test"
-    assert '"resealed": 5' in event.details and "Victim" not in event.details
+    assert '"resealed": 7' in event.details and "Victim" not in event.details
 
     again = await KeyRotation(database, Vault(NEW)).rotate()
-    assert [(t.resealed, t.already_current) for t in again.tables] == [(0, 5), (0, 5), (0, 3)]
+    assert [(t.resealed, t.already_current) for t in again.tables] == [
+        (0, 7),
+        (0, 5),
+        (0, 3),
+        (0, 1),
+    ]
 
 
 async def test_dropping_a_key_still_in_use_is_refused_naming_it(database: Database):
@@ -157,7 +189,12 @@ async def test_a_row_changed_during_rotation_keeps_the_newer_data(
     assert result.complete
     drafts = result.tables[2]
     assert drafts.resealed == (3 if writer_ring is OLD else 2)
-    assert await key_ids(database) == {"report": set(), "status_change": set(), "draft": {"k2"}}
+    assert await key_ids(database) == {
+        "report": set(),
+        "status_change": set(),
+        "draft": {"k2"},
+        "notification": set(),
+    }
 
 
 async def test_values_no_key_opens_are_counted_and_the_rest_rotated(database: Database, caplog):
