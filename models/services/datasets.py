@@ -83,6 +83,7 @@ class _CappedReader(io.RawIOBase):
     def __init__(self, raw: IO[bytes], max_bytes: int) -> None:
         """Read from RAW, at most MAX_BYTES in all."""
         self._raw = raw
+        self._limit = max_bytes
         self._left = max_bytes
 
     def readable(self) -> bool:
@@ -93,7 +94,7 @@ class _CappedReader(io.RawIOBase):
         """Fill BUFFER from the file; ImportRefused once past the cap."""
         data = self._raw.read(min(len(buffer), self._left + 1))
         if len(data) > self._left:
-            raise ImportRefused("import_too_large")
+            raise ImportRefused("import_too_large", limit=self._limit)
         self._left -= len(data)
         buffer[: len(data)] = data
         return len(data)
@@ -106,7 +107,7 @@ def open_text(path: Path, *, max_bytes: int) -> tuple[IO[str], str]:
         size = raw.seek(0, io.SEEK_END)
         raw.seek(0)
         if size > max_bytes:
-            raise ImportRefused("import_too_large", size=size, limit=max_bytes)
+            raise ImportRefused("import_too_large", limit=max_bytes)
         if size == 0:
             raise ImportRefused("import_empty")
         sample = raw.read(SNIFF_BYTES)
