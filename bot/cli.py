@@ -11,25 +11,48 @@ from typing import NoReturn
 from sqlalchemy.exc import DBAPIError
 
 from bot.commands import (
+    access,
     audit,
     console,
     db,
     export,
     hotspots,
     lookup,
+    places,
+    police,
     purge,
     recover,
+    reindex,
     run,
     staff,
     stats,
+    tac,
 )
-from bot.commands.common import CliError
+from bot.commands.common import CliError, explain
 from bot.settings import SettingsError, load_settings
+from models.errors import RegisterError
 from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)
+COMMAND_MODULES = (
+    run,
+    console,
+    db,
+    staff,
+    lookup,
+    export,
+    recover,
+    audit,
+    stats,
+    hotspots,
+    purge,
+    police,
+    access,
+    reindex,
+    tac,
+    places,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except CliError as exc:
         return _fail(str(exc), exc.code)
+    except RegisterError as exc:
+        return _fail(explain(exc), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except CryptoError as exc:

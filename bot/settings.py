@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.values.coordinates import GREATER_LONDON, Area
+
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    # Register: where reports are expected (south,west,north,east; `none` for anywhere), and an
+    # optional online geocoder for places the imported gazetteer does not know.
+    service_area: str = str(GREATER_LONDON)
+    nominatim_url: str | None = None
+    nominatim_user_agent: str = "stolen-phone-reportbot"
 
     @field_validator("default_region")
     @classmethod
@@ -64,7 +71,19 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("service_area")
+    @classmethod
+    def _area(cls, value: str) -> str:
+        if value.strip().casefold() in {"none", "off", "anywhere"}:
+            return "none"
+        return str(Area.parse(value))
+
+    @property
+    def service_area_box(self) -> Area | None:
+        """The service area as a box, or None when reports may be anywhere."""
+        return None if self.service_area == "none" else Area.parse(self.service_area)
+
+    @field_validator("telegram_api_base_url", "webhook_url", "nominatim_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

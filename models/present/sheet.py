@@ -277,5 +277,5 @@ def render_text(sheet: Sheet, words: Callable[[str], str]) -> str:
             if item.label == "staff.sheet_history_entry":
                 lines.append(f"{mark}{value(item.parts)}")
                 continue
-            lines.append(f"{mark}{words(item.label) + ':':<18} {value(item.parts)}")
+            lines.append(f"{mark}{words(item.label) + ':':<24} {value(item.parts)}")
     return "\n".join(lines)

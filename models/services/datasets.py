@@ -29,6 +29,7 @@ from models.storage.tables import Dataset
 MAX_LINE = 8192
 BATCH = 2000
 SNIFF_BYTES = 64 * 1024
+HEAD_LINES = 3
 MAX_LISTED = 1000
 # A file with more rejected lines than this, and more rejected than accepted, is not that format.
 REJECT_TOLERANCE = 1000
@@ -100,8 +101,11 @@ class _CappedReader(io.RawIOBase):
         return len(data)
 
 
-def open_text(path: Path, *, max_bytes: int) -> tuple[IO[str], str]:
-    """PATH opened as text (UTF-8, else Windows-1252) after the size and binary checks."""
+def open_text(path: Path, *, max_bytes: int) -> tuple[IO[str], list[str]]:
+    """PATH opened as text (UTF-8, else Windows-1252) after the size and binary checks.
+
+    Also returns the file's first lines, for telling its format.
+    """
     raw = Path(path).open("rb")  # noqa: SIM115 - closed with the text wrapper handed back
     try:
         size = raw.seek(0, io.SEEK_END)
@@ -122,7 +126,9 @@ def open_text(path: Path, *, max_bytes: int) -> tuple[IO[str], str]:
             if exc.start < len(sample) - 4:
                 encoding = "cp1252"
         capped = io.BufferedReader(_CappedReader(raw, max_bytes))
-        return io.TextIOWrapper(capped, encoding=encoding, errors="replace", newline=""), encoding
+        text = io.TextIOWrapper(capped, encoding=encoding, errors="replace", newline="")
+        head = sample.decode(encoding, errors="replace").splitlines()[:HEAD_LINES]
+        return text, head
     except BaseException:
         raw.close()
         raise

@@ -263,13 +263,10 @@ _READERS = {
 }
 
 
-def detect_format(text: IO[str]) -> PlacesFormat:
-    """Which gazetteer format a file is, from its first line (then rewound)."""
-    start = text.tell()
-    first = text.readline(8192)
-    text.seek(start)
+def detect_format(head: list[str]) -> PlacesFormat:
+    """Which gazetteer format a file is, from its first line."""
     try:
-        names = [name.casefold() for name in fields_of(first.rstrip("\r\n"))]
+        names = [name.casefold() for name in fields_of(head[0] if head else "")]
     except RowRejected:
         raise BadPlacesFile("places_file_format") from None
     if {"lat"} <= set(names) and {"pcds", "pcd", "pcd2"} & set(names):
@@ -331,9 +328,9 @@ class Gazetteer:
         opened: list[IO[str]] = []
         try:
             for path in paths:
-                text, _ = open_text(path, max_bytes=max_bytes)
+                text, head = open_text(path, max_bytes=max_bytes)
                 opened.append(text)
-                formats.append(file_format or detect_format(text))
+                formats.append(file_format or detect_format(head))
 
             def parsed() -> Iterator[Any]:
                 for path, text, chosen in zip(paths, opened, formats, strict=True):

@@ -88,7 +88,7 @@ def parse_query(text: str, by: SearchBy | None = None, *, region: str = "GB") ->
     text = text.strip()
     if not text:
         raise BadQuery("lookup_empty")
-    chosen = by or _guess(text, region)
+    chosen = by or guess_kind(text, region)
     try:
         if chosen is SearchBy.REFERENCE:
             return Query(chosen, Reference.parse(text))
@@ -110,7 +110,7 @@ def parse_query(text: str, by: SearchBy | None = None, *, region: str = "GB") ->
         raise BadQuery(f"lookup_{chosen.value}_invalid") from None
 
 
-def _guess(text: str, region: str) -> SearchBy:
+def guess_kind(text: str, region: str = "GB") -> SearchBy:
     """How TEXT is most likely meant: see the README's "For staff"."""
     if "@" in text:
         return SearchBy.EMAIL
@@ -211,7 +211,7 @@ class StaffSearch:
                 "lookup",
                 query.audit_target,
                 {
-                    "by": query.by.value,
+                    "kind": query.by.value,
                     "found": len(reports),
                     "channel": channel,
                     "contact_shown": contact_shown and bool(reports),

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -231,12 +231,9 @@ def _gsma_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[tuple[int, A
         raise BadTacFile("tac_file_header", format=TacFormat.GSMA.value)
 
 
-def detect_format(text: IO[str]) -> TacFormat:
-    """Which TAC format a file is, from its first lines (then rewound)."""
-    start = text.tell()
-    head = [text.readline(4096) for _ in range(2)]
-    text.seek(start)
-    if any("|" in line and "tac" in line.casefold() for line in head):
+def detect_format(head: list[str]) -> TacFormat:
+    """Which TAC format a file is, from its first lines."""
+    if any("|" in line and "tac" in line.casefold() for line in head[:2]):
         return TacFormat.GSMA
     return TacFormat.OSMOCOM
 
@@ -258,9 +255,9 @@ class TacTable:
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> ImportResult:
         """Replace the TAC table with PATH's (atomically); audited as `tac_import`."""
-        text, _ = open_text(path, max_bytes=max_bytes)
+        text, head = open_text(path, max_bytes=max_bytes)
         with text:
-            chosen = file_format or detect_format(text)
+            chosen = file_format or detect_format(head)
             rows = _gsma_rows if chosen is TacFormat.GSMA else _osmocom_rows
             return await self.store.replace(
                 rows(lines_of(text)), format_name=chosen.value, actor=actor
