@@ -50,15 +50,14 @@ def normalise_crime_reference(text: str) -> str:
     if not _ALLOWED.fullmatch(cleaned):
         bad = next(ch for ch in cleaned if not _ALLOWED.fullmatch(ch))
         raise BadCrimeReference("crime_reference_character", character=bad)
+    try:
+        Reference.parse(cleaned)
+    except InvalidReference:
+        pass
+    else:
+        raise BadCrimeReference("crime_reference_is_ours")
     if len(cleaned) < MIN_LENGTH or sum(ch.isdigit() for ch in cleaned) < MIN_DIGITS:
         raise BadCrimeReference("crime_reference_too_short")
-    if cleaned.startswith("SPR"):
-        try:
-            Reference.parse(cleaned)
-        except InvalidReference:
-            pass
-        else:
-            raise BadCrimeReference("crime_reference_is_ours")
     return cleaned
 
 

@@ -33,7 +33,8 @@ class LossKind(StrEnum):
     @classmethod
     def parse(cls, text: str) -> LossKind:
         """A kind from its name (any case, dashes or spaces for underscores)."""
-        key = text.strip().casefold().replace("-", "_").replace(" ", "_")
+        words = text.strip().casefold().replace("-", " ").replace("_", " ").split()
+        key = "_".join(word for word in words if word != "the")
         try:
             return cls(key)
         except ValueError:
