@@ -111,7 +111,7 @@ def _window(report: ReportView) -> tuple[Part | None, ...]:
         return (moment(report.incident_at),)
     if start == end or end is None:
         return (moment(start),)
-    return (moment(start), Term("staff.sheet_until"), moment(end))
+    return (moment(start), " ", Term("staff.sheet_until"), " ", moment(end))
 
 
 def _what(report: ReportView) -> Section:

@@ -114,6 +114,8 @@ def guess_kind(text: str, region: str = "GB") -> SearchBy:
     """How TEXT is most likely meant: see the README's "For staff"."""
     if "@" in text:
         return SearchBy.EMAIL
+    if text.strip().upper().startswith("SPR"):
+        return SearchBy.REFERENCE
     letters = any(ch.isalpha() for ch in text)
     if letters:
         try:
