@@ -262,9 +262,7 @@ class ReportKey(SQLModel, table=True):
     """A keyed hash under which staff find a report: e-mail, name, name word (no plain text)."""
 
     __tablename__ = "report_key"
-    __table_args__ = (
-        UniqueConstraint("report_id", "kind", "key_hash", name="uq_report_key"),
-    )
+    __table_args__ = (UniqueConstraint("report_id", "kind", "key_hash", name="uq_report_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(sa_column=_report_fk())

@@ -52,12 +52,12 @@ class IncidentWindow:
 
     @classmethod
     def between(cls, earliest: datetime, latest: datetime) -> IncidentWindow:
-        """"Between 18:00 and 18:30"."""
+        """ "Between 18:00 and 18:30"."""
         return cls(earliest, latest)
 
     @classmethod
     def day(cls, day: date, zone: tzinfo) -> IncidentWindow:
-        """"Some time yesterday": the whole of DAY in ZONE."""
+        """ "Some time yesterday": the whole of DAY in ZONE."""
         start = datetime.combine(day, time(0, 0), tzinfo=zone)
         end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone)
         return cls(start, end - timedelta(seconds=1))
