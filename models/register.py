@@ -67,6 +67,7 @@ class Register:
         self.gazetteer = Gazetteer(db)
         self.geocoder = Geocoder(db, area=self.config.service_area, online=self._online())
         self.reports.enrich = Enrichment(self.tac, self.geocoder).complete
+        self.followup.geocoder = self.geocoder
         self.police = PoliceReferences(db)
         self.access = AccessCodes(db, vault, self.reports)
         self.search = StaffSearch(db, vault, self.reports)

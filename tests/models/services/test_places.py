@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -434,3 +435,28 @@ async def test_an_unreachable_geocoder_is_no_answer(database: Database) -> None:
     )
 
     assert await geocoder.locate("anything") is None
+
+
+async def test_a_tracked_location_added_later_is_put_on_the_map(
+    register: Register, os_open_names
+) -> None:
+    await register.gazetteer.import_files([os_open_names], actor="cli:test")
+    typed = await register.reports.file(new_report(), "k1")
+    pinned = await register.reports.file(new_report(), "k2")
+    seen = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    await register.followup.add_tracked_location(typed.reference, seen_at=seen, place="w1b 3ag")
+    await register.followup.add_tracked_location(
+        pinned.reference, seen_at=seen, latitude=51.53, longitude=-0.12
+    )
+
+    one = await register.reports.get(typed.reference)
+    two = await register.reports.get(pinned.reference)
+    assert one is not None and two is not None
+    assert (one.tracked_point_source, one.tracked_point_precision) == ("os_open_names", "postcode")
+    assert one.tracked_lat == pytest.approx(51.5170, abs=1e-4)
+    assert (two.tracked_lat, two.tracked_point_source, two.tracked_point_precision) == (
+        51.53,
+        "pin",
+        "pin",
+    )
