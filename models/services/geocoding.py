@@ -63,8 +63,8 @@ def plan(text: str) -> _Plan:
     keys.extend(names[:1])
     strict_from = len(keys)
     keys.extend(names[1:])
-    # A district at the end ("Oxford St W1") when nothing else is found.
-    for word in reversed(text.replace(",", " ").split()):
+    # A district near the end ("Oxford St W1", "W1, London") when nothing else is found.
+    for word in reversed(text.replace(",", " ").split()[-2:]):
         district = postcode_district(word)
         if district is not None:
             keys.append(district)

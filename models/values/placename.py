@@ -48,8 +48,11 @@ _STATION = frozenset({"stn", "underground", "tube", "overground", "rail", "dlr"}
 
 
 def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    if text.isascii():
+        plain = text.casefold()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return plain.replace("'", "").replace("\u2019", "").replace("&", " and ")
 
 
