@@ -288,5 +288,6 @@ class DatasetStore:
         if not rows:
             return 0
         async with self.db.write() as session:
-            await session.execute(insert(self.table), rows)
+            # Core, not ORM: one executemany for the batch instead of a statement a row.
+            await session.execute(insert(self.table.__table__), rows)
         return len(rows)
