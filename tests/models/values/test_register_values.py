@@ -320,3 +320,27 @@ def test_every_refusal_has_words_in_each_language(language: str) -> None:
     with (LOCALES_DIR / language / "errors.toml").open("rb") as handle:
         catalogue = tomllib.load(handle)
     assert set(CODES) <= set(catalogue)
+
+
+@given(st.text(max_size=60))
+def test_crime_references_are_kept_tidy_or_refused_with_a_code(text: str) -> None:
+    try:
+        kept = normalise_crime_reference(text)
+    except BadCrimeReference as refused:
+        assert refused.code.startswith("crime_reference_")
+    else:
+        assert kept == " ".join(kept.split()) and kept == kept.upper()
+        assert 4 <= len(kept) <= 30 and sum(ch.isdigit() for ch in kept) >= 3
+
+
+@given(
+    area=st.from_regex(r"[A-Z]{1,2}[0-9][A-Z0-9]?", fullmatch=True),
+    inward=st.from_regex(r"[0-9][A-Z]{2}", fullmatch=True),
+    gap=st.sampled_from(["", " ", "  "]),
+    lower=st.booleans(),
+)
+def test_any_postcode_is_found_with_or_without_its_space(
+    area: str, inward: str, gap: str, lower: bool
+) -> None:
+    typed = f"{area}{gap}{inward}"
+    assert postcode_key(typed.lower() if lower else typed) == area + inward
