@@ -210,3 +210,30 @@ def test_any_value_loads_or_fails_in_one_line_naming_it(name: str, value: str) -
         assert 1 <= loaded.webhook_port <= 65535
     elif name == "DATABASE_URL" and loaded.database_url is not None:
         assert loaded.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://"))
+
+
+def test_the_service_area_and_the_online_geocoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.values.coordinates import GREATER_LONDON, Area
+
+    assert load_settings().service_area_box == GREATER_LONDON
+    assert load_settings().nominatim_url is None
+    monkeypatch.setenv("SERVICE_AREA", " 53.3, -2.4, 53.6, -2.0 ")
+    monkeypatch.setenv("NOMINATIM_URL", "http://127.0.0.1:8080/")
+    loaded = load_settings()
+    assert loaded.service_area_box == Area(53.3, -2.4, 53.6, -2.0)
+    assert loaded.nominatim_url == "http://127.0.0.1:8080"
+    monkeypatch.setenv("SERVICE_AREA", "none")
+    assert load_settings().service_area_box is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("SERVICE_AREA", "51,0,50,1", "south,west,north,east"),
+        ("SERVICE_AREA", "London", "four numbers"),
+        ("NOMINATIM_URL", "ftp://example.org", "http"),
+    ],
+)
+def test_bad_register_settings_are_one_line(name: str, value: str, words: str) -> None:
+    message = one_line_error(**{name: value})
+    assert name in message and words in message
