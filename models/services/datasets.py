@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from models.errors import RegisterError
 from models.services.audit import record
@@ -274,7 +274,15 @@ class DatasetStore:
                 await self._drop_generations(current.generation if current else None)
             raise
         await self._drop_generations(generation)
+        await self._analyze()
         return result
+
+    async def _analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite needs none)."""
+        if self.db.is_sqlite:
+            return
+        async with self.db.write() as session:
+            await session.execute(text(f'ANALYZE "{self.table.__tablename__}"'))
 
     async def _write(
         self,
