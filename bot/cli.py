@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         return _fail(str(exc), exc.code)
     except RegisterError as exc:
+        # A refusal the register explains (a bad IMEI, an unknown report...), in English.
         return _fail(explain(exc), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import getpass
-import html
 import os
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from handlers.texts import text
+from handlers.texts import describe, has, plain, text
 from models.errors import RegisterError
 from models.services.datasets import ImportResult, Rejected
 
@@ -54,8 +53,13 @@ def format_time(moment: datetime | None) -> str:
 
 
 def explain(error: RegisterError) -> str:
-    """A coded refusal in words, as plain text for the terminal."""
-    return html.unescape(text(f"errors.{error.code}", **error.params))
+    """A coded refusal in words, as plain text for the terminal (English).
+
+    Victims' refusals are `errors.<code>`; those only staff see are `staff.error_<code>`.
+    """
+    if has(f"errors.{error.code}"):
+        return describe(error, html_text=False)
+    return plain(text(f"staff.error_{error.code}", **error.params))
 
 
 def write_rejected(path: Path, rejected: list[Rejected]) -> None:

@@ -7,7 +7,7 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
-from handlers.texts import text
+from handlers.texts import describe, text
 from models.present.sheet import render_text, report_sheet
 from models.services.reports import ReportView
 from models.services.search import Query, SearchBy, guess_kind
@@ -57,7 +57,7 @@ def parse_query(text_typed: str) -> Imei | Reference:
         return Reference.parse(text_typed) if letters else Imei.parse(text_typed)
     except (InvalidImei, InvalidReference) as exc:
         kind = "reference" if letters else "IMEI"
-        raise CliError(f"not a valid {kind}: {exc}", 2) from None
+        raise CliError(f"not a valid {kind}: {describe(exc, html_text=False)}", 2) from None
 
 
 def query_of(typed: str, by: str | None, region: str) -> Query:
