@@ -21,6 +21,7 @@ from models.services.recovery import Recovery
 from models.services.reindex import Reindexer
 from models.services.reports import ReportStore
 from models.services.retention import Retention
+from models.services.rotation import KeyRotation
 from models.services.search import StaffSearch
 from models.services.staff import StaffStore
 from models.services.stats import Stats
@@ -63,6 +64,7 @@ class Register:
         self.subscriptions = SubscriptionStore(db)
         self.outbox = Outbox(db, vault)
         self.followup = FollowUp(db, vault, self.reports)
+        self.rotation = KeyRotation(db, vault)
         self.tac = TacTable(db)
         self.gazetteer = Gazetteer(db)
         self.geocoder = Geocoder(db, area=self.config.service_area, online=self._online())

@@ -1,7 +1,7 @@
 """what police record, TAC table, gazetteer, staff search keys
 
 Revision ID: register
-Revises: i18n
+Revises: hardening
 Create Date: 2026-12-04 07:10:23.458509
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.storage.columns
 
 revision: str = "register"
-down_revision: str | None = "i18n"
+down_revision: str | None = "hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
