@@ -63,5 +63,8 @@ async def open_register(
             radius_metres=settings.alert_cluster_radius_metres,
             window=timedelta(hours=settings.alert_cluster_window_hours),
         ),
+        service_area=settings.service_area_box,
+        nominatim_url=settings.nominatim_url,
+        nominatim_user_agent=settings.nominatim_user_agent,
     )
     return Register(db, vault, config)

@@ -1,7 +1,7 @@
 """intelligence: duplicate flags, staff alerts, tracked clusters, block-list delta
 
 Revision ID: intel
-Revises: hardening
+Revises: register
 Create Date: 2026-11-23 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import models.storage.columns
 from models.storage.columns import sealed_key_id
 
 revision: str = "intel"
-down_revision: str | None = "hardening"
+down_revision: str | None = "register"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,7 +34,7 @@ def xml_text(value: Any) -> str:
 def _field_type(name: str) -> str:
     if name in {"incident_lat", "incident_lon", "tracked_lat", "tracked_lon"}:
         return "double"
-    if name in {"own_account", "duplicate_imei"}:
+    if name in {"own_account", "duplicate_imei", "tac_mismatch"}:
         return "bool"
     return "string"
 

@@ -32,11 +32,14 @@ PLAIN_PROPERTIES = (
     "tracked_at",
     "make",
     "tac",
+    "loss_kind",
     "theft_method",
+    "point_source",
+    "point_precision",
     "duplicate_imei",
 )
 # With personal data: the kind, every export column, and the TAC.
-PERSONAL_PROPERTIES = ("kind", *COLUMNS, "tac")
+PERSONAL_PROPERTIES = ("kind", *COLUMNS, "tac", "point_source", "point_precision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +64,19 @@ def property_names(personal: bool) -> tuple[str, ...]:
 
 
 def _properties(report: ReportView, kind: str, personal: bool) -> dict[str, Any]:
+    source, precision = (
+        (report.incident_point_source, report.incident_point_precision)
+        if kind == THEFT
+        else (report.tracked_point_source, report.tracked_point_precision)
+    )
     if personal:
-        return {"kind": kind, **row_of(report), "tac": report.imei_tac}
+        return {
+            "kind": kind,
+            **row_of(report),
+            "tac": report.imei_tac,
+            "point_source": source,
+            "point_precision": precision,
+        }
     return {
         "kind": kind,
         "reference": report.reference,
@@ -73,7 +87,10 @@ def _properties(report: ReportView, kind: str, personal: bool) -> dict[str, Any]
         "tracked_at": iso(report.tracked_at),
         "make": report.make,
         "tac": report.imei_tac,
+        "loss_kind": report.loss_kind,
         "theft_method": report.theft_method,
+        "point_source": source,
+        "point_precision": precision,
         "duplicate_imei": report.duplicate_imei_at is not None,
     }
 

@@ -33,18 +33,17 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    inspect,
     literal,
     not_,
     select,
     union_all,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
 
+from models.services.places import DATASET as PLACES
 from models.storage.columns import utcnow
 from models.storage.database import Database
-from models.storage.tables import Report
+from models.storage.tables import Dataset, PlaceName, Report
+from models.values.coordinates import Precision
 from models.values.earth import EARTH_RADIUS_METRES, METRES_PER_DEGREE, haversine_metres
 from models.values.statuses import Status
 
@@ -210,47 +209,31 @@ def cluster_cells(
 
 
 class GazetteerLandmarks:
-    """Landmarks from the imported gazetteer's table, when the operator has imported one."""
-
-    TABLE = "place_name"
+    """Landmarks from the imported gazetteer (`reportbot places import`): its named places."""
 
     def __init__(self, db: Database) -> None:
         """Read from DB."""
         self.db = db
-        self._present: bool | None = None
-
-    async def _has_table(self) -> bool:
-        if self._present is None:
-            async with self.db.read() as session:
-                connection = await session.connection()
-                self._present = await connection.run_sync(
-                    lambda sync: inspect(sync).has_table(self.TABLE, schema=self.db.schema)
-                )
-        return self._present
 
     async def within(
         self, south: float, west: float, north: float, east: float, limit: int
     ) -> list[Landmark]:
-        """Up to LIMIT named places of the newest import inside the box, best ranked first."""
-        if not await self._has_table():
-            return []
-        places = sql_table(
-            self.TABLE,
-            sql_column("name"),
-            sql_column("lat"),
-            sql_column("lon"),
-            sql_column("rank"),
-            sql_column("generation"),
-        )
-        newest = select(func.max(places.c.generation)).scalar_subquery()
+        """Up to LIMIT named places of the gazetteer in use inside the box, best ranked first.
+
+        Postcodes are left out: they would bury the map in labels.
+        """
         query = (
-            select(places.c.name, places.c.lat, places.c.lon)
-            .where(
-                places.c.generation == newest,
-                places.c.lat.between(south, north),
-                places.c.lon.between(west, east),
+            select(PlaceName.name, PlaceName.lat, PlaceName.lon)
+            .join(
+                Dataset,
+                and_(Dataset.name == PLACES, Dataset.generation == PlaceName.generation),
             )
-            .order_by(places.c.rank, places.c.name)
+            .where(
+                PlaceName.precision == Precision.PLACE.value,
+                PlaceName.lat.between(south, north),
+                PlaceName.lon.between(west, east),
+            )
+            .order_by(PlaceName.rank, PlaceName.name)
             .limit(limit)
         )
         async with self.db.read() as session:

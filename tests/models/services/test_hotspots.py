@@ -10,7 +10,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from matplotlib.image import imread
-from sqlalchemy import text
 
 from models.present import heatmap
 from models.register import Register
@@ -25,6 +24,7 @@ from models.services.hotspots import (
     table,
 )
 from models.storage.columns import utcnow
+from models.storage.tables import Dataset, PlaceName
 from models.values.earth import METRES_PER_DEGREE, haversine_metres
 from models.values.statuses import Status
 from tests.factories import new_report, set_report_columns
@@ -195,42 +195,30 @@ def test_min_reports_stays_at_the_minimum_for_a_quiet_period() -> None:
 # --- the gazetteer behind the map ------------------------------------------------------------
 
 
-PLACES_TABLE = """
-CREATE TABLE place_name (
-    id INTEGER PRIMARY KEY, generation INTEGER NOT NULL, key VARCHAR(128) NOT NULL,
-    name VARCHAR(128) NOT NULL, lat FLOAT NOT NULL, lon FLOAT NOT NULL,
-    precision VARCHAR(20) NOT NULL, source VARCHAR(16) NOT NULL, rank SMALLINT NOT NULL
-)
-"""
-
-
-async def test_landmarks_come_from_the_newest_gazetteer_when_imported(
-    register: Register,
-) -> None:
+async def test_landmarks_come_from_the_gazetteer_in_use(register: Register) -> None:
     assert await GazetteerLandmarks(register.db).within(51, -1, 52, 1, 10) == []
     async with register.db.write() as session:
-        await session.execute(text(PLACES_TABLE))
-        rows = [
-            (1, "Old Name", LAT, LON, 1),
-            (2, "Oxford Circus", LAT, LON, 20),
-            (2, "Regent Street", north(LAT, -300), LON, 10),
-            (2, "Manchester", 53.48, -2.24, 1),
-        ]
-        for number, (generation, name, lat, lon, rank) in enumerate(rows):
-            await session.execute(
-                text(
-                    "INSERT INTO place_name VALUES "
-                    "(:id, :g, :k, :n, :lat, :lon, 'named_place', 'plain', :rank)"
-                ),
-                {
-                    "id": number + 1,
-                    "g": generation,
-                    "k": name.lower(),
-                    "n": name,
-                    "lat": lat,
-                    "lon": lon,
-                    "rank": rank,
-                },
+        session.add(
+            Dataset(name="places", generation=2, rows=4, format="plain", imported_by="test")
+        )
+        for generation, name, lat, lon, precision, rank in (
+            (1, "Old Name", LAT, LON, "place", 1),
+            (2, "Oxford Circus", LAT, LON, "place", 20),
+            (2, "Regent Street", north(LAT, -300), LON, "place", 10),
+            (2, "W1B 3AG", LAT, LON, "postcode", 1),
+            (2, "Manchester", 53.48, -2.24, "place", 1),
+        ):
+            session.add(
+                PlaceName(
+                    generation=generation,
+                    key=name.lower(),
+                    name=name,
+                    lat=lat,
+                    lon=lon,
+                    precision=precision,
+                    source="places_csv",
+                    rank=rank,
+                )
             )
     for n in range(3):
         await file_at(register, f"s-{n}", LAT, east(LAT, LON, 20 * n))
