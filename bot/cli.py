@@ -20,6 +20,7 @@ from bot.commands import (
     purge,
     recover,
     run,
+    setstatus,
     staff,
     stats,
 )
@@ -29,7 +30,20 @@ from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)
+COMMAND_MODULES = (
+    run,
+    console,
+    db,
+    staff,
+    lookup,
+    setstatus,
+    export,
+    recover,
+    audit,
+    stats,
+    hotspots,
+    purge,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -48,5 +48,6 @@ async def open_register(settings: Settings, *, check_schema: bool = True) -> Reg
         default_region=settings.default_region,
         report_retention_days=settings.report_retention_days,
         draft_ttl_hours=settings.draft_ttl_hours,
+        recovery_max_file_mb=settings.recovery_max_file_mb,
     )
     return Register(db, vault, config)

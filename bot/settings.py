@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    recovery_max_file_mb: float = Field(default=20, gt=0, le=1_000)
 
     @field_validator("default_region")
     @classmethod

@@ -14,6 +14,7 @@ from models.services.outbox import Outbox
 from models.services.recovery import Recovery
 from models.services.reports import ReportStore
 from models.services.retention import Retention
+from models.services.seized import DEFAULT_MAX_MB, MB, ReadLimits
 from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
@@ -27,6 +28,7 @@ class RegisterConfig:
     default_region: str = "GB"
     report_retention_days: int = 730
     draft_ttl_hours: int = 24
+    recovery_max_file_mb: float = DEFAULT_MAX_MB
 
 
 class Register:
@@ -42,7 +44,9 @@ class Register:
         self.audit = AuditLog(db)
         self.retention = Retention(db, report_days=self.config.report_retention_days)
         self.export = Exporter(self.reports, self.audit)
-        self.recovery = Recovery(db, self.reports)
+        self.recovery = Recovery(
+            db, self.reports, limits=ReadLimits(int(self.config.recovery_max_file_mb * MB))
+        )
         self.stats = Stats(db)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
