@@ -9,13 +9,17 @@ ambiguous, for a person to choose. Reports returned, closed or withdrawn do not 
 
 Applying commits in chunks of `APPLY_CHUNK` reports, each its own short write transaction (the
 status, the history row and the victims' notifications together), so that a big recovery never
-holds the write lock for long. Each chunk re-reads its reports and their IMEIs' claims under the
-lock, so a recovery that stopped half-way is finished by running the same file again: what it
-already marked now claims its handset, and nothing is marked, recorded or notified twice.
+holds the write lock for long. On SQLite it then leaves the lock free for `SQLITE_GAP_S`: a writer
+in another process waiting for the lock does not queue, it retries every 100 ms at most (SQLite's
+busy handler), so chunks committed back to back would starve it. Each chunk re-reads its reports
+and their IMEIs' claims under the lock, so a recovery that stopped half-way is finished by running
+the same file again: what it already marked now claims its handset, and nothing is marked,
+recorded or notified twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +35,8 @@ from models.values.imei import Imei
 from models.values.statuses import OPEN, Status
 
 APPLY_CHUNK = 250
+# Longer than the longest pause (100 ms) between two tries of SQLite's busy handler.
+SQLITE_GAP_S = 0.15
 # The reports that may claim a seized handset holding their IMEI.
 CLAIMING = frozenset(OPEN | {Status.RECOVERED})
 RECOVERY_NOTE = "Matched in a bulk recovery of seized handsets"
@@ -124,7 +130,7 @@ class ChunkDone:
     number: int
     chunks: int
     recovered: int
-    seconds: float
+    seconds: float  # how long the chunk held the write lock
 
 
 AfterChunk = Callable[[ChunkDone], Awaitable[None]]
@@ -140,12 +146,18 @@ class Recovery:
         *,
         limits: ReadLimits | None = None,
         chunk: int = APPLY_CHUNK,
+        gap: float | None = None,
     ) -> None:
-        """Work on DB through REPORTS' operations; files are read within LIMITS."""
+        """Work on DB through REPORTS' operations; files are read within LIMITS.
+
+        Applying commits CHUNK reports at a time and then leaves the write lock free for GAP
+        seconds (by default `SQLITE_GAP_S` on SQLite, none on PostgreSQL).
+        """
         self.db = db
         self.reports = reports
         self.limits = limits or ReadLimits()
         self.chunk = chunk
+        self.gap = (SQLITE_GAP_S if db.is_sqlite else 0.0) if gap is None else gap
 
     async def plan(self, seized: SeizedFile) -> RecoveryPlan:
         """Which seized IMEIs the register knows (and in which reports), and which it does not."""
@@ -197,8 +209,9 @@ class Recovery:
         for number, start in enumerate(range(0, len(ids), self.chunk), start=1):
             part = ids[start : start + self.chunk]
             hashes = {i: [self.reports.imei_hash(imei) for imei in supports[i]] for i in part}
-            started = time.perf_counter()
             async with self.db.write() as session:
+                await session.connection()  # the write lock is taken here (BEGIN IMMEDIATE)
+                started = time.perf_counter()
                 # Re-read under the write lock: a report may have moved since the plan, and
                 # another report with the same IMEI may have been filed or recovered since.
                 batch = list(
@@ -226,12 +239,14 @@ class Recovery:
                     actor_id=actor_id,
                     note=RECOVERY_NOTE,
                 )
+            seconds = time.perf_counter() - started  # the lock held, up to its commit
             recovered.extend(report.reference for report in alone)
             applied = {report.id for report in alone}
             held_back.extend(report.reference for report in batch if report.id not in applied)
             if after_chunk is not None:
-                seconds = time.perf_counter() - started
                 await after_chunk(ChunkDone(number, chunks, len(recovered), seconds))
+            if self.gap and number < chunks:
+                await asyncio.sleep(self.gap)
         return RecoveryOutcome(
             plan, False, tuple(sorted(recovered)), notifications, tuple(sorted(held_back))
         )
