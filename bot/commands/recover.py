@@ -25,7 +25,7 @@ from models.services.seized import (
 )
 
 CHOOSE_HINT = (
-    "ambiguous: one seized IMEI is in several open reports, so none of them was marked; "
+    "ambiguous: one seized IMEI is in several reports that may claim it, so none was marked; "
     "check them (`reportbot lookup REF`) and mark the right one: "
     "`reportbot setstatus REF recovered`"
 )
@@ -40,8 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "FILE is a CSV with a column headed IMEI, or one IMEI a line (UTF-8, UTF-16 with "
             "BOM or Windows-1252; at most RECOVERY_MAX_FILE_MB megabytes and 100,000 values). "
             "Each seized IMEI held by exactly one open report marks that report recovered and "
-            "queues its victims' notifications; an IMEI held by several open reports marks "
-            "none (ambiguous: choose with `reportbot setstatus REF recovered`). Big recoveries "
+            "queues its victims' notifications; an IMEI held by several open (or already "
+            "recovered) reports marks none of them (ambiguous: choose one with "
+            "`reportbot setstatus REF recovered`). Big recoveries "
             "are applied in short chunks; if one stops half-way, run the same file again to "
             "finish it. Every line of the file is listed with what became of it."
         ),
@@ -94,7 +95,7 @@ def summary(outcome: RecoveryOutcome) -> list[str]:
         f"values read: {seized.values}",
         f"matched: {len(plan.matched)}",
         f"not in the register: {len(plan.unknown)}",
-        f"ambiguous (in several open reports, none marked): {len(plan.ambiguous)}",
+        f"ambiguous (in several reports, none marked): {len(plan.ambiguous)}",
         f"malformed: {len(seized.malformed)}",
         f"repeated in the file: {len(seized.duplicates)}",
     ]

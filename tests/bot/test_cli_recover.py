@@ -104,7 +104,7 @@ async def test_recover_lists_every_line(register: Register, mixed, capsys) -> No
 
     assert (code, err) == (0, "")
     assert "values read: 6" in out
-    assert "ambiguous (in several open reports, none marked): 1" in out
+    assert "ambiguous (in several reports, none marked): 1" in out
     assert f"marked recovered: 1\n  {mixed['filed']}\n" in out
     lines = out.splitlines()
     every = [line for line in lines if line.startswith("line ")]

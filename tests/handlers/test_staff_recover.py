@@ -232,7 +232,7 @@ async def test_ambiguous_handsets_are_listed_and_left_for_a_person(
     )
 
     assert "ambiguous: <b>1</b>" in summary.text
-    assert "Ambiguous (1): one IMEI in several open reports" in summary.text
+    assert "Ambiguous (1): one IMEI in several reports" in summary.text
     assert "<code>/setstatus REF recovered</code>" in summary.text
     day = f"{(await register.reports.get(first.reference)).created_at:%Y-%m-%d}"
     assert f"{first.reference} (submitted, apple, filed {day})" in summary.text
