@@ -143,6 +143,8 @@ def every_line(outcome: RecoveryOutcome) -> list[str]:
 async def recover_command(args: argparse.Namespace, settings: Settings) -> int:
     """Read, match, apply unless --dry-run, print every line, and write --out if asked."""
     target = check_output(args.out) if args.out else None
+    if target is not None and not os.access(target.parent, os.W_OK):
+        raise CliError(f"cannot write {target}: folder {target.parent} is not writable")
     seized = read_file(args.file, limits_of(settings))
     register = await runtime.open_register(settings)
     try:

@@ -214,19 +214,12 @@ class Recovery:
                 started = time.perf_counter()
                 # Re-read under the write lock: a report may have moved since the plan, and
                 # another report with the same IMEI may have been filed or recovered since.
-                batch = list(
-                    (
-                        await session.execute(
-                            select(Report)
-                            .where(
-                                Report.id.in_(part),
-                                Report.status.in_([status.value for status in OPEN]),
-                            )
-                            .order_by(Report.id)
-                            .with_for_update()
-                        )
-                    ).scalars()
+                # By id only: with a status condition too, SQLite's planner walks the status
+                # index (most of the register) instead of the primary key.
+                found = await session.execute(
+                    select(Report).where(Report.id.in_(part)).order_by(Report.id).with_for_update()
                 )
+                batch = [report for report in found.scalars() if Status(report.status) in OPEN]
                 holders = await self.reports.holders_in(
                     session, [h for i in part for h in hashes[i]], CLAIMING
                 )

@@ -543,19 +543,20 @@ class ReportStore:
         self, session: Any, imei_hashes: list[str], statuses: Iterable[Status]
     ) -> dict[str, set[int]]:
         """Within SESSION: for each IMEI hash, the ids of the reports in STATUSES that hold it."""
-        wanted = [status.value for status in statuses]
+        wanted = {status.value for status in statuses}
         holders: dict[str, set[int]] = {}
         for start in range(0, len(imei_hashes), MATCH_CHUNK):
+            # The status is checked here, not in SQL: with a status condition and many hashes,
+            # SQLite's planner walks the status index (most of the register) instead of the
+            # hash index (measured: 2.5 s instead of milliseconds on a million reports).
             rows = await session.execute(
-                select(ReportImei.imei_hash, Report.id)
+                select(ReportImei.imei_hash, Report.id, Report.status)
                 .join(Report, Report.id == ReportImei.report_id)
-                .where(
-                    ReportImei.imei_hash.in_(imei_hashes[start : start + MATCH_CHUNK]),
-                    Report.status.in_(wanted),
-                )
+                .where(ReportImei.imei_hash.in_(imei_hashes[start : start + MATCH_CHUNK]))
             )
-            for imei_hash, report_id in rows:
-                holders.setdefault(imei_hash, set()).add(report_id)
+            for imei_hash, report_id, status in rows:
+                if status in wanted:
+                    holders.setdefault(imei_hash, set()).add(report_id)
         return holders
 
     async def count(self) -> int:
