@@ -51,7 +51,9 @@ from models.values.imei import Imei
 from models.values.statuses import OPEN
 
 PLAN_TARGET_S = 1.0
-LOCK_TARGET_S = 1.0
+# "Well under the busy timeout": a tenth of it for a lock, a fifth for another writer's wait.
+LOCK_TARGET_S = SQLITE_BUSY_TIMEOUT_MS / 1000 / 10
+WAIT_TARGET_S = SQLITE_BUSY_TIMEOUT_MS / 1000 / 5
 VICTIM_EVERY_S = 0.02
 
 
@@ -341,7 +343,8 @@ async def time_apply(
     result.ratio["apply"] = ratio(chunked["apply_s"], whole["apply_s"])
     result.ratio["longest_lock"] = ratio(chunked["longest_lock_s"], whole["longest_lock_s"])
     result.below("apply_longest_lock_s", chunked["longest_lock_s"], LOCK_TARGET_S, "s")
-    result.below("apply_victim_max_wait_s", chunked["victim_max_wait_s"], LOCK_TARGET_S, "s")
+    result.below("apply_victim_max_wait_s", chunked["victim_max_wait_s"], WAIT_TARGET_S, "s")
+    result.below("apply_victim_failures", chunked["victim_failures"], 1, "writes")
 
 
 async def run(args: argparse.Namespace) -> Result:
