@@ -67,7 +67,7 @@ def limits_of(settings: Settings) -> ReadLimits:
 
 def error_line(error: SeizedFileError) -> str:
     """A refused file's reason as one line of plain text."""
-    return html.unescape(text(f"errors.{error.code}", **error.params))
+    return html.unescape(text(f"staff.{error.code}", **error.params))
 
 
 def read_file(path: Path, limits: ReadLimits) -> SeizedFile:

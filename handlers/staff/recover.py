@@ -190,7 +190,7 @@ async def check_file(
     try:
         seized = read_seized(io.BytesIO(content), limits)
     except SeizedFileError as exc:
-        reason = Html(text(f"errors.{exc.code}", **exc.params))
+        reason = Html(text(f"staff.{exc.code}", **exc.params))
         await message.reply_text(text("staff.recover_bad_file", reason=reason))
         return
     outcome = await context.register.recovery.run(

@@ -194,7 +194,7 @@ def test_a_file_without_imeis_is_refused(content: bytes) -> None:
     error = refusal(content)
 
     assert error.code == "seized_file_no_imeis"
-    assert text(f"errors.{error.code}", **error.params) == "the file holds no IMEIs"
+    assert text(f"staff.{error.code}", **error.params) == "the file holds no IMEIs"
 
 
 def test_a_file_with_too_many_values_is_refused() -> None:
@@ -267,7 +267,7 @@ def test_an_endless_text_stream_stops_at_the_size_cap() -> None:
 
     assert (caught.value.code, caught.value.params) == ("seized_file_over_limit", {"limit_mb": "1"})
     assert stream.given < 1_000_000 + 2 * 65_536
-    message = text("errors.seized_file_over_limit", **caught.value.params)
+    message = text("staff.seized_file_over_limit", **caught.value.params)
     assert "larger than the 1 MB" in message and "RECOVERY_MAX_FILE_MB" in message
 
 
@@ -326,7 +326,7 @@ def test_binary_content_without_nul_bytes_is_refused_as_mostly_garbage(tmp_path:
 
     assert error.code == "seized_file_mostly_garbage"
     assert error.params["malformed"] > error.params["values"] / 2
-    message = text(f"errors.{error.code}", **error.params)
+    message = text(f"staff.{error.code}", **error.params)
     assert "Nothing was changed" in message and "\n" not in message
 
 
@@ -361,5 +361,5 @@ def test_files_that_are_not_plain_text_say_what_to_do(content: bytes, code: str)
     error = refusal(content)
 
     assert error.code == code
-    message = text(f"errors.{code}")
+    message = text(f"staff.{code}")
     assert "save it as" in message and "\n" not in message
