@@ -182,17 +182,19 @@ def _lines(stream: BinaryIO, limits: ReadLimits, seized: SeizedFile) -> Iterator
         decoder = codecs.getincrementaldecoder(seized.encoding)(errors="replace")
     pending = ""  # the start of the current line (at most max_line_chars characters)
     overlong = ""  # how the current line starts, once it has gone past the cap (rest skipped)
+    carry = ""  # a CR that ended the last read: the first half of a CRLF, or a line end itself
     number = 1
     chunk = head
     while True:
         final = not chunk
-        text = decoder.decode(chunk, final=final)
+        text = carry + decoder.decode(chunk, final=final)
         if "\x00" in text:
             raise SeizedFileError("seized_file_not_text")
+        carry = ""
+        if not final and text.endswith("\r"):
+            text, carry = text[:-1], "\r"
         start = 0
         for newline in _NEWLINE.finditer(text):
-            if newline.group() == "\r" and newline.end() == len(text) and not final:
-                break  # perhaps the first half of a CRLF split between two chunks
             piece = text[start : newline.start()]
             if not overlong and len(pending) + len(piece) <= limits.max_line_chars:
                 yield _Line(number, pending + piece)

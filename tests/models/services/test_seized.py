@@ -11,6 +11,7 @@ import pytest
 
 from handlers.texts import text
 from models.services.seized import (
+    CHUNK_BYTES,
     MAX_IMEIS,
     ReadLimits,
     SeizedFileError,
@@ -187,6 +188,21 @@ def test_mac_line_endings_and_a_crlf_split_between_reads(tmp_path: Path) -> None
     assert [item.line for item in seized.imeis] == list(range(1, 6001))
     assert seized.malformed == [] and seized.duplicates == []
     assert [item.imei for item in old_mac.imeis] == values[:3]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_a_line_end_on_the_boundary_between_two_reads(ending: str) -> None:
+    values = [imei() for _ in range(5000)]
+    # Lines of 16 bytes (15 digits and CR): the 4,096th CR is the last byte of the first read.
+    first = "".join(f"{value.digits}\r" for value in values[:4096])
+    assert len(first.encode()) == CHUNK_BYTES
+    content = first + "".join(f"{value.digits}{ending}" for value in values[4096:])
+
+    seized = parse_seized(content.encode())
+
+    assert [item.imei for item in seized.imeis] == values
+    assert [item.line for item in seized.imeis] == list(range(1, 5001))
+    assert seized.malformed == []
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"IMEI\n", b"imei,make\n,,\n"])
