@@ -34,7 +34,7 @@ from models.storage.tables import Report
 from models.values.imei import Imei
 from models.values.statuses import OPEN, Status
 
-APPLY_CHUNK = 250
+APPLY_CHUNK = 200
 # Longer than the longest pause (100 ms) between two tries of SQLite's busy handler.
 SQLITE_GAP_S = 0.15
 # The reports that may claim a seized handset holding their IMEI.
