@@ -31,6 +31,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         draft_ttl_hours=settings.draft_ttl_hours,
         emergency_number=settings.emergency_number,
         non_emergency_number=settings.police_non_emergency,
+        timezone=settings.timezone,
     )
 
 

@@ -26,6 +26,8 @@ from bot.commands import (
 )
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
+from handlers.texts import describe
+from models.errors import RegisterError
 from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
 
@@ -76,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except CliError as exc:
         return _fail(str(exc), exc.code)
+    except RegisterError as exc:
+        # A refusal the register explains (a bad IMEI, an unknown report...), in English.
+        return _fail(describe(exc, html_text=False), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except CryptoError as exc:

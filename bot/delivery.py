@@ -180,7 +180,14 @@ class Dispatcher:
         self._stopping = asyncio.Event()
 
     def _render(self, item: Claimed) -> str:
-        return render_notification(item.kind, item.reference, item.language, self.texts)
+        return render_notification(
+            item.kind,
+            item.reference,
+            item.language,
+            self.texts,
+            make=item.make,
+            platform=item.platform,
+        )
 
     def stop(self) -> None:
         """Ask the worker to stop after the message it is sending (unsent claims go back)."""

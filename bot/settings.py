@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - the documented default for webhook mode
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     default_region: str = "GB"
+    # The register's time zone: every day and time a victim reads or types is in it.
+    timezone: str = "Europe/London"
     report_retention_days: int = Field(default=730, ge=1)
     draft_ttl_hours: int = Field(default=24, ge=1)
     data_keys: str | None = None
@@ -56,6 +58,20 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}; use a two-letter code such as GB")
         return region
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {value.strip()[:40]!r}; use a name such as Europe/London"
+            ) from None
+        return name
 
     @field_validator("log_level")
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import stat
 from pathlib import Path
@@ -12,11 +11,12 @@ from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.commands.export import check_output
 from bot.settings import Settings
-from handlers.texts import text
+from handlers.texts import describe, plain, text
 from models.present.recovery import write_results_file
 from models.services.recovery import RecoveryOutcome, describe_candidate
 from models.services.seized import (
     MB,
+    MalformedLine,
     ReadLimits,
     SeizedFile,
     SeizedFileError,
@@ -67,7 +67,12 @@ def limits_of(settings: Settings) -> ReadLimits:
 
 def error_line(error: SeizedFileError) -> str:
     """A refused file's reason as one line of plain text."""
-    return html.unescape(text(f"staff.{error.code}", **error.params))
+    return plain(text(f"staff.{error.code}", **error.params))
+
+
+def reason_of(bad: MalformedLine) -> str:
+    """Why a line is malformed, in words (plain text)."""
+    return describe(bad.error, html_text=False) if bad.error else bad.reason
 
 
 def read_file(path: Path, limits: ReadLimits) -> SeizedFile:
@@ -129,7 +134,7 @@ def every_line(outcome: RecoveryOutcome) -> list[str]:
             entries.append((handset.line, f"matched {references}"))
     entries += [(item.line, f"not in the register: {item.imei.digits}") for item in plan.unknown]
     entries += [
-        (bad.line, f"malformed ({bad.reason}): {bad.text!r}") for bad in plan.seized.malformed
+        (bad.line, f"malformed ({reason_of(bad)}): {bad.text!r}") for bad in plan.seized.malformed
     ]
     entries += [
         (repeat.line, f"repeats line {repeat.first_line}") for repeat in plan.seized.duplicates
@@ -156,7 +161,7 @@ async def recover_command(args: argparse.Namespace, settings: Settings) -> int:
     print("\n".join(summary(outcome) + every_line(outcome)))
     if target is not None:
         try:
-            write_results_file(outcome.plan, target)
+            write_results_file(outcome.plan, target, reason_of)
         except OSError as exc:
             raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
     return 0

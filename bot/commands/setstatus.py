@@ -7,9 +7,10 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.settings import Settings
+from handlers.texts import describe
 from models.services.reports import InvalidTransition, ReportNotFound
 from models.values.reference import InvalidReference, Reference
-from models.values.statuses import parse_status
+from models.values.statuses import UnknownStatus, parse_status
 
 NOTE_LIMIT = 500
 
@@ -35,8 +36,8 @@ async def setstatus_command(args: argparse.Namespace, settings: Settings) -> int
     try:
         reference = Reference.parse(args.reference)
         status = parse_status(args.status)
-    except (InvalidReference, ValueError) as exc:
-        raise CliError(str(exc), 2) from None
+    except (InvalidReference, UnknownStatus) as exc:
+        raise CliError(describe(exc, html_text=False), 2) from None
     note = (args.note or "").strip() or None
     if note is not None and len(note) > NOTE_LIMIT:
         raise CliError(f"--note: at most {NOTE_LIMIT} characters", 2)
@@ -48,7 +49,7 @@ async def setstatus_command(args: argparse.Namespace, settings: Settings) -> int
     except ReportNotFound:
         raise CliError(f"{reference}: not in the register") from None
     except InvalidTransition as exc:
-        raise CliError(f"{reference}: {exc}") from None
+        raise CliError(f"{reference}: {describe(exc, html_text=False)}") from None
     finally:
         await register.close()
     print(

@@ -18,7 +18,7 @@ from telegram.ext import Application, filters
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, callback
-from handlers.texts import Html, text
+from handlers.texts import Html, describe, text
 from models.present.recovery import results_bytes
 from models.services.recovery import RecoveryOutcome, describe_candidate
 from models.services.reports import Match
@@ -133,7 +133,8 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
     if seized.malformed:
         lines.append(text("staff.recover_malformed_title"))
         for bad in seized.malformed[:shown_lines]:
-            lines.append(text("staff.recover_malformed_line", line=bad.line, reason=bad.reason))
+            reason = Html(describe(bad.error)) if bad.error else bad.reason
+            lines.append(text("staff.recover_malformed_line", line=bad.line, reason=reason))
         if len(seized.malformed) > shown_lines:
             extra = len(seized.malformed) - shown_lines
             lines.append(text("staff.recover_more", count=extra))
@@ -153,7 +154,10 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
 
 def results_file(outcome: RecoveryOutcome) -> bytes:
     """Every line of the file and what it matched, as a spreadsheet-safe CSV."""
-    return results_bytes(outcome.plan)
+    return results_bytes(
+        outcome.plan,
+        lambda bad: describe(bad.error, html_text=False) if bad.error else bad.reason,
+    )
 
 
 def _buttons(token: str) -> InlineKeyboardMarkup:

@@ -12,32 +12,39 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from models.services.export import BOM, csv_cell
 from models.services.recovery import RESULT_COLUMNS, RecoveryPlan, result_rows
+from models.services.seized import MalformedLine
+
+ReasonOf = Callable[[MalformedLine], str]
 
 
-def write_results(plan: RecoveryPlan, out: IO[str]) -> int:
-    """Write PLAN's rows to OUT (a text stream opened with newline=''); returns the row count."""
+def write_results(plan: RecoveryPlan, out: IO[str], reason_of: ReasonOf | None = None) -> int:
+    """Write PLAN's rows to OUT (a text stream opened with newline=''); returns the row count.
+
+    REASON_OF puts a malformed line's reason into words (see `result_rows`).
+    """
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(RESULT_COLUMNS)
-    rows = result_rows(plan)
+    rows = result_rows(plan, reason_of)
     for row in rows:
         writer.writerow([csv_cell(cell) for cell in row])
     return len(rows)
 
 
-def results_bytes(plan: RecoveryPlan) -> bytes:
+def results_bytes(plan: RecoveryPlan, reason_of: ReasonOf | None = None) -> bytes:
     """PLAN's rows as the bytes of a CSV file (for a chat: at most 100,000 short rows)."""
     out = io.StringIO(newline="")
-    write_results(plan, out)
+    write_results(plan, out, reason_of)
     return out.getvalue().encode("utf-8")
 
 
-def write_results_file(plan: RecoveryPlan, target: Path) -> int:
+def write_results_file(plan: RecoveryPlan, target: Path, reason_of: ReasonOf | None = None) -> int:
     """Write PLAN's rows to TARGET atomically: complete, or not at all; returns the row count."""
     target = Path(target)
     # In the target's folder, so that os.replace is an atomic rename on one filesystem.
@@ -45,7 +52,7 @@ def write_results_file(plan: RecoveryPlan, target: Path) -> int:
     temporary = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            rows = write_results(plan, out)
+            rows = write_results(plan, out, reason_of)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, target)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, text, update
 
 from models.sealing.vault import Vault
-from models.services.reports import report_context
+from models.services.reports import report_context, report_language
 from models.services.subscriptions import REMINDER_KIND, deactivate_chat_in
 from models.storage.database import Database
 from models.storage.tables import DeliveryAttempt, Notification, Report, Subscription
@@ -55,6 +55,8 @@ class Claimed:
     language: str
     attempts: int
     claimed_until: datetime
+    make: str = "other"
+    platform: str = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class Outbox:
     """Claim, deliver, retry and fail the notifications in the outbox."""
 
     def __init__(self, db: Database, vault: Vault, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
-        """Bind to a database; the vault opens a report's language for the message."""
+        """Bind to a database; the vault opens the language of reports filed before its column."""
         self.db = db
         self.vault = vault
         self.max_attempts = max_attempts
@@ -158,6 +160,8 @@ class Outbox:
                         detail["language"],
                         attempts,
                         until,
+                        make=detail["make"],
+                        platform=detail["platform"],
                     )
                 )
             for reason, ids in cancelled.items():
@@ -235,8 +239,12 @@ class Outbox:
                 Report.reference,
                 Report.status,
                 Report.sealed,
+                Report.make,
+                Report.platform,
+                Report.language,
                 Subscription.active,
                 Subscription.deactivated_reason,
+                Subscription.language.label("chosen_language"),
             )
             .join(Report, Report.id == Notification.report_id)
             .outerjoin(
@@ -250,12 +258,18 @@ class Outbox:
         )
         details: dict[int, dict[str, Any]] = {}
         for row in found:
-            private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+            language = row.chosen_language or row.language
+            if language is None:
+                # Filed before the language column: it is among the sealed answers.
+                private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+                language = report_language(None, private)
             details[row.id] = {
                 "report_id": row.report_id,
                 "reference": row.reference,
                 "status": Status(row.status),
-                "language": private.get("language") or "en",
+                "language": language,
+                "make": row.make,
+                "platform": row.platform,
                 "subscribed": bool(row.active),
                 "ended_because": row.deactivated_reason,
             }

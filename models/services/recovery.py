@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from models.services.audit import record
 from models.services.reports import Match, ReportStore
-from models.services.seized import ReadLimits, SeizedFile, SeizedImei
+from models.services.seized import MalformedLine, ReadLimits, SeizedFile, SeizedImei
 from models.storage.database import Database
 from models.storage.tables import Report
 from models.values.imei import Imei
@@ -286,8 +286,14 @@ def describe_candidate(match: Match) -> str:
     )
 
 
-def result_rows(plan: RecoveryPlan) -> list[tuple[int, str, str, str, str]]:
-    """Every value of the file with what it matched, by line: the full answer to a recovery."""
+def result_rows(
+    plan: RecoveryPlan, reason_of: Callable[[MalformedLine], str] | None = None
+) -> list[tuple[int, str, str, str, str]]:
+    """Every value of the file with what it matched, by line: the full answer to a recovery.
+
+    REASON_OF puts a malformed line's reason into words (by default its `reason` as it is).
+    """
+    reason_of = reason_of or (lambda bad: bad.reason)
     rows: list[tuple[int, str, str, str, str]] = []
     for handset in plan.matched:
         references = " ".join(match.reference for match in handset.reports)
@@ -300,7 +306,7 @@ def result_rows(plan: RecoveryPlan) -> list[tuple[int, str, str, str, str]]:
     for item in plan.unknown:
         rows.append((item.line, item.imei.digits, UNKNOWN, "", ""))
     for line in plan.seized.malformed:
-        rows.append((line.line, line.text, MALFORMED, "", line.reason))
+        rows.append((line.line, line.text, MALFORMED, "", reason_of(line)))
     for repeat in plan.seized.duplicates:
         rows.append(
             (repeat.line, repeat.imei.digits, REPEATED, "", f"first on line {repeat.first_line}")

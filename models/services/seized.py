@@ -112,11 +112,13 @@ class SeizedImei:
 
 @dataclass(frozen=True, slots=True)
 class MalformedLine:
-    """A value that is not an IMEI, and why."""
+    """A value that is not an IMEI, and why (`error`, when the IMEI's own check refused it:
+    then `reason` is its code, and the faces put it into words)."""
 
     line: int
     text: str
     reason: str
+    error: InvalidImei | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +237,7 @@ def _reason(text: str, error: InvalidImei, columns: int) -> str:
         return "a spreadsheet turned this IMEI into a rounded number; save the column as text"
     if columns > 1:
         return "several values on one line: give the file a column headed IMEI"
-    return str(error)
+    return error.code
 
 
 class _Reader:
@@ -291,9 +293,11 @@ class _Reader:
         if self.seized.values >= self.limits.max_values:
             raise SeizedFileError("seized_file_too_many_values", limit=self.limits.max_values)
 
-    def _malformed(self, number: int, text: str, reason: str) -> None:
+    def _malformed(
+        self, number: int, text: str, reason: str, error: InvalidImei | None = None
+    ) -> None:
         self._count()
-        self.seized.malformed.append(MalformedLine(number, text[:MAX_SHOWN_TEXT], reason))
+        self.seized.malformed.append(MalformedLine(number, text[:MAX_SHOWN_TEXT], reason, error))
 
     def _value(self, number: int, raw: str, columns: int) -> None:
         # A leading apostrophe is how spreadsheets mark a cell as text.
@@ -301,7 +305,8 @@ class _Reader:
         try:
             imei = Imei.parse(cell)
         except InvalidImei as exc:
-            self._malformed(number, cell, _reason(cell, exc, columns))
+            reason = _reason(cell, exc, columns)
+            self._malformed(number, cell, reason, exc if reason == exc.code else None)
             return
         self._count()
         if imei.digits in self.first_seen:

@@ -62,6 +62,8 @@ class Report(SQLModel, table=True):
     tracked_lon: float | None = None
     tracked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     own_account: bool = False
+    # The language the report was filed in; NULL (filed before languages were kept) is English.
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
     contact_phone_hash: str | None = Field(
         default=None, sa_column=Column(String(HASH_LENGTH), index=True)
     )
@@ -129,6 +131,8 @@ class Subscription(SQLModel, table=True):
     report_id: int = Field(sa_column=_report_fk())
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     via: str = Field(sa_column=Column(String(16), nullable=False))
+    # The language this chat chose for the report's updates; NULL: the report's own.
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     deactivated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

@@ -120,7 +120,7 @@ async def test_recover_lists_every_line(register: Register, mixed, capsys) -> No
         f"line 3: matched {mixed['closed']}",
         f"line 4: ambiguous, in {', '.join(candidates)}",
         f"line 5: not in the register: {mixed['unknown'].digits}",
-        "line 6: malformed (An IMEI has only digits; remove '=' and type just the number.): "
+        "line 6: malformed (An IMEI has only digits: remove “=” and type just the number.): "
         "'=HYPERLINK(1)'",
         "line 7: repeats line 2",
     ]
@@ -155,7 +155,7 @@ async def test_a_person_chooses_with_setstatus(register: Register, mixed, capsys
     [
         (["SPR-AAAA-AA", "recovered"], "That reference has a typo", 2),
         (["{ref}", "found"], "unknown status 'found'", 2),
-        (["{ref}", "returned"], "cannot move from submitted to returned", 1),
+        (["{ref}", "returned"], "that is submitted cannot move to returned", 1),
     ],
 )
 async def test_setstatus_refusals(register: Register, capsys, argv, message, exit_code) -> None:
@@ -193,6 +193,7 @@ async def test_out_writes_every_line_as_a_safe_csv(
     assert table[2]["references"] == " ".join(sorted([mixed["first"], mixed["second"]]))
     assert "samsung" in table[2]["detail"]
     assert table[4]["value"] == "'=HYPERLINK(1)"  # neutralised for spreadsheets
+    assert table[4]["detail"] == "An IMEI has only digits: remove “=” and type just the number."
     assert not list(tmp_path.glob(".results*"))  # noqa: ASYNC240
     assert oct(target.stat().st_mode & 0o777) == "0o600"
 

@@ -407,9 +407,34 @@ async def test_notification_texts_fit_and_carry_the_reference(
     ):
         body = render_notification(kind, "SPR-7KQ4-M9", "en")
         assert "SPR-7KQ4-M9" in body and len(body) < 4096
-    recovered = render_notification("status:recovered", "SPR-7KQ4-M9", "en")
-    for must in ("photo ID", "Never pay", "passwords", "Apple ID", "we found your iPhone"):
+    recovered = render_notification("status:recovered", "SPR-7KQ4-M9", "en", make="apple")
+    for must in ("photo ID", "Never pay", "passwords", "Apple Account", "we found your iPhone"):
         assert must in recovered
+    samsung = render_notification("status:recovered", "SPR-7KQ4-M9", "en", make="samsung")
+    assert "we found your Samsung phone" in samsung and "Samsung account" in samsung
+    assert "iPhone" not in samsung and "Apple" not in samsung
+    unknown = render_notification("status:located", "SPR-7KQ4-M9", "en")
+    assert "we found your phone" in unknown and "the password of your account" in unknown
     reminder = render_notification("reminder", "SPR-7KQ4-M9", "en")
     for must in ("block the SIM and the IMEI", "passwords", "previews"):
         assert must in reminder
+
+
+async def test_a_notification_goes_out_in_the_report_language_for_its_make(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    spanish = await file_report(register, language="es", make="samsung", platform="android")
+    chosen = await file_report(register, language="es", make="apple", platform="iphone")
+    await register.subscriptions.subscribe(spanish.report_id, 41, via="own_account")
+    await register.subscriptions.subscribe(chosen.report_id, 42, via="code", language="en")
+    for filed in (spanish, chosen):
+        await register.reports.change_status(filed.reference, Status.RECOVERED, actor="o")
+
+    await dispatcher(register, application, clock).drain()
+
+    sent = {item.chat_id: item.text for item in script.sent}
+    assert "Buenas noticias: han recuperado tu teléfono" in sent[41]
+    assert "hemos encontrado tu teléfono Samsung" in sent[41]
+    assert "iPhone" not in sent[41] and "Apple" not in sent[41]
+    assert "Good news: your phone has been recovered" in sent[42]
+    assert "we found your iPhone" in sent[42] and "your Apple Account" in sent[42]
