@@ -73,7 +73,7 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert loaded.require_token() == "123:abc"
     assert loaded.telegram_api_base_url == "http://127.0.0.1:8081"
     assert loaded.webhook_url == "https://bot.example.org/hook"
-    assert (loaded.webhook_secret, loaded.webhook_listen, loaded.webhook_port) == (
+    assert (loaded.webhook_secret_value, loaded.webhook_listen, loaded.webhook_port) == (
         "s3cret_-X",
         "127.0.0.1",
         8080,
@@ -97,7 +97,7 @@ def test_dotenv_is_read_and_the_environment_wins(
     loaded = load_settings()
 
     assert (loaded.default_region, loaded.webhook_port) == ("FR", 9001)
-    assert loaded.telegram_bot_token == "from-dotenv"
+    assert loaded.require_token() == "from-dotenv"
 
 
 def test_empty_values_mean_not_set(clean_environment: Path) -> None:
@@ -228,3 +228,26 @@ def test_the_time_zone_reaches_the_handlers() -> None:
     config = handler_config(load_settings(timezone="America/New_York"))
     assert config.zone == ZoneInfo("America/New_York")
     assert HandlerConfig().zone == ZoneInfo("Europe/London")
+
+
+def test_printing_the_settings_shows_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE",
+        "WEBHOOK_SECRET": "hook-secret-Value_42",
+        "DATA_KEYS": "k2:" + "A" * 43 + ",k1:" + "B" * 43,
+        "INDEX_KEY": "C" * 43,
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://reportbot:db-Passw0rd@db.example.org/register")
+
+    loaded = load_settings()
+    shown = "\n".join((repr(loaded), str(loaded), f"{loaded!r}", f"{loaded}"))
+
+    for value in (*secrets.values(), "A" * 43, "B" * 43, "db-Passw0rd"):
+        assert value not in shown
+    assert "db.example.org" in shown  # the rest is still there to read
+    assert loaded.require_token() == secrets["TELEGRAM_BOT_TOKEN"]
+    assert loaded.webhook_secret_value == secrets["WEBHOOK_SECRET"]
+    assert set(loaded.secret_values()) >= {secrets["INDEX_KEY"], "A" * 43, "B" * 43}
