@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     service_area: str = str(GREATER_LONDON)
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
+    recovery_max_file_mb: float = Field(default=20, gt=0, le=1_000)
     # New messages a second this process sends in all (replies and notifications). Telegram
     # allows about 30 per bot: with N processes on one database, give each 28 / N.
     delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
