@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot import runtime
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
+from bot.delivery import stop_delivery
 from bot.logging_setup import configure_logging
 from bot.polling import POLL_TIMEOUT_SECONDS, Poller, application_processor
 from bot.processing import ChatOrderedProcessor
@@ -79,8 +80,9 @@ async def serve(
 ) -> None:
     """Run APPLICATION until STOP is set (or a stop signal arrives), then stop it cleanly.
 
-    Stopping closes the door first (the webhook server, or the long poll), then lets every
-    update already received finish before the database is closed.
+    Stopping closes the door first (the webhook server, or the long poll), then gives the
+    updates already started and the notification being sent `stop_grace_seconds` to finish;
+    updates not started, or not finished by then, are handed back to Telegram.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -104,6 +106,7 @@ async def serve(
                 )
                 await _until_stopped(stop, source)
                 log.info("stopping: no new updates; finishing the ones in flight")
+                await _finish_work(application, source, settings.stop_grace_seconds)
             finally:
                 # Also after a failed start: what post_init started must stop.
                 if source is not None:
@@ -135,6 +138,39 @@ async def _until_stopped(stop: asyncio.Event, source: Poller | WebhookServer | N
     if not stop.is_set() and source.task.done():
         source.task.result()  # raises what ended it
         raise RuntimeError("polling ended unexpectedly")
+
+
+async def _finish_work(
+    application: Application, source: Poller | WebhookServer, grace: float
+) -> None:
+    """Give the work in flight GRACE seconds, together; hand back what is left then.
+
+    Updates waiting for their turn are handed back at once (they have not started); those
+    running get until the deadline, then are cancelled and not confirmed, so Telegram delivers
+    them again. Notification delivery finishes the message it is sending, or is cancelled at the
+    deadline (its claimed rows go back to the outbox when their claim runs out).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    processor = application.update_processor
+    handed_back = processor.close() if isinstance(processor, ChatOrderedProcessor) else 0
+    delivery = asyncio.ensure_future(stop_delivery(application))
+    jobs = application.job_queue
+    running_jobs = asyncio.ensure_future(jobs.stop(wait=True)) if jobs is not None else None
+    cancelled = await source.stop(deadline)
+    late = [task for task in (delivery, running_jobs) if task is not None]
+    _, unfinished = await asyncio.wait(late, timeout=max(0.0, deadline - loop.time()))
+    for task in unfinished:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    log.info(
+        "work in flight finished",
+        extra={
+            "grace_s": grace,
+            "handed_back": handed_back + cancelled,
+            "cut_short": cancelled + len(unfinished),
+        },
+    )
 
 
 def _on_signal(stop: asyncio.Event, number: int) -> None:
