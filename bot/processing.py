@@ -87,6 +87,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """How many chats have an update running or waiting (idle chats are forgotten)."""
         return len(self._chats)
 
+    @property
+    def waiting_updates(self) -> int:
+        """How many updates wait for their chat's turn or a slot (they have not started)."""
+        return len(self._waiting)
+
     async def initialize(self) -> None:
         """Nothing to allocate: chat lines are made on demand, connections when first used."""
 
