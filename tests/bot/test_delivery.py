@@ -305,8 +305,18 @@ async def test_stopping_gives_unsent_claims_back(
     await assert_all_delivered_once(register, script)
 
 
-async def _worker_bot(script: TelegramScript) -> Bot:
-    bot = Bot(CONSOLE_TOKEN, request=LocalBotApi(on_call=script))
+async def _worker_bot(script: TelegramScript, meet: asyncio.Barrier | None = None) -> Bot:
+    """A worker's own Bot; with MEET, its first send waits until every worker is sending."""
+    waiting = meet is not None
+
+    async def hook(call) -> None:
+        nonlocal waiting
+        if waiting and call.method == "sendMessage":
+            waiting = False
+            await asyncio.wait_for(meet.wait(), 30)
+        script(call)
+
+    bot = Bot(CONSOLE_TOKEN, request=LocalBotApi(on_call=hook))
     await bot.initialize()
     return bot
 
@@ -320,11 +330,13 @@ async def test_two_workers_on_one_database_never_send_twice(
     assert await recover_all(register, made) == 500
     url = db.url.render_as_string(hide_password=False)
     workers, scripts, bots = [], [], []
+    # Each worker's first send waits for the other's: both take part, by construction.
+    both_sending = asyncio.Barrier(2)
     for number in range(2):
         # Each worker has its own engine, connections and Bot, as separate processes would.
         own = Register(Database(url, schema=db.schema), vault)
         script = TelegramScript(clock)
-        bot = await _worker_bot(script)
+        bot = await _worker_bot(script, both_sending)
         config = DeliveryConfig(overall_rate=RATE, lease=3600)
         workers.append(Dispatcher(own, bot, config=config, clock=clock, worker_id=f"w{number}"))
         scripts.append(script)

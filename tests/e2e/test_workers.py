@@ -198,19 +198,22 @@ def overall_rate() -> float:
 
 
 async def kill_one_and_restart(
-    workers: list[BotProcess], telegram: WebhookTelegram, done: asyncio.Event, rng: random.Random
-) -> float:
-    """SIGKILL a worker once the bot is busy, start it again; returns when it was killed."""
+    workers: list[BotProcess],
+    telegram: WebhookTelegram,
+    done: asyncio.Event,
+    rng: random.Random,
+    killed: list[float],
+) -> None:
+    """SIGKILL a worker once the bot is busy and start it again; note when in KILLED."""
     await telegram.wait_until(
         lambda: len(telegram.stamped) >= KILL_AFTER_CALLS or done.is_set(),
         PLAY_SECONDS,
         "the workers to be busy",
     )
     victim = rng.choice(workers)
-    killed_at = time.time()
+    killed.append(time.time())
     await victim.kill()
     await victim.start()
-    return killed_at
 
 
 async def test_three_workers_behind_nginx_lose_nothing_double_nothing_and_keep_order(
@@ -298,15 +301,20 @@ async def _play_and_check(
     done = asyncio.Event()
     plays = asyncio.gather(*(victim.play(cluster, within=PLAY_SECONDS) for victim in victims))
     plays.add_done_callback(lambda _: (done.set(), telegram.notify()))
-    killer = asyncio.create_task(kill_one_and_restart(workers, telegram, done, rng))
+    killed: list[float] = []
+    killer = asyncio.create_task(kill_one_and_restart(workers, telegram, done, rng, killed))
     try:
         await asyncio.wait_for(asyncio.shield(plays), PLAY_SECONDS + 30)
-    except BaseException:
+    except (TimeoutError, AssertionError) as stuck:
+        # Say first whether a chat's order broke: that is what would leave a victim stuck.
         for victim in victims:
             print(victim.chat_id, victim.reference, victim.actions, victim.describe())
-        raise
+        recorded = await _recorded(register)
+        problems = order_problems(victims, telegram, workers, recorded, max(killed, default=0))
+        raise AssertionError(f"{stuck}; order problems: {problems[:10]}") from stuck
     finally:
-        killed_at = await killer
+        await killer
+    assert killed, "a worker was killed"
     await telegram.wait_until(lambda: not telegram.pending, 60, "every update to be answered")
 
     calls = telegram.webhook_calls
@@ -326,7 +334,7 @@ async def _play_and_check(
         assert [report.reference for report in reports] == [victim.reference], summary
     async with register.db.read() as session:
         total = (await session.execute(select(func.count()).select_from(Report))).scalar_one()
-        recorded = set((await session.execute(select(ProcessedUpdate.update_id))).scalars())
+    recorded = await _recorded(register)
     assert total == VICTIMS + FOLLOWERS, summary
 
     # No victim message lost: every update was answered 200 in the end (after it was handled),
@@ -336,30 +344,55 @@ async def _play_and_check(
     unanswered = {update_id for victim in victims for update_id in victim.unanswered}
     assert unanswered <= recorded, summary
 
-    # One at a time across the workers, replies in order: each chat's turns (from the workers'
-    # own log lines) never overlap, the updates that took effect were handled in the order
-    # Telegram sent them, and every call to a chat was made inside one of that chat's turns.
-    by_chat: dict[int, list] = defaultdict(list)
+    assert order_problems(victims, telegram, workers, recorded, killed[0]) == [], summary
+    return victims, summary
+
+
+async def _recorded(register: Register) -> set[int]:
+    """The updates whose effect is stored."""
+    async with register.db.read() as session:
+        return set((await session.execute(select(ProcessedUpdate.update_id))).scalars())
+
+
+def order_problems(
+    victims: list[HurriedVictim],
+    telegram: WebhookTelegram,
+    workers: list[BotProcess],
+    recorded: set[int],
+    killed_at: float,
+) -> list[str]:
+    """Where a chat was not handled one update at a time, in order, its replies inside.
+
+    Each chat's turns (from the workers' own log lines) must never overlap, the updates that
+    took effect must have been handled in the order Telegram sent them, and every call to the
+    chat must have been made inside one of that chat's turns.
+    """
+    by_chat: dict[int, list[Turn]] = defaultdict(list)
     for turn in turns_in([worker.output() for worker in workers]):
         chat = chat_of(telegram.history[turn.update_id])
-        assert chat is not None
-        by_chat[chat].append(turn)
-    replies = defaultdict(list)
+        if chat is not None:
+            by_chat[chat].append(turn)
+    replies: dict[int, list[Stamped]] = defaultdict(list)
     for call in telegram.stamped:
         if call.chat_id is not None and call.method.startswith(("send", "edit", "delete")):
             replies[call.chat_id].append(call)
+    problems = []
     for victim in victims:
         turns = by_chat[victim.chat_id]
-        assert turns, summary
-        assert overlaps(turns) == [], summary
+        if not turns:
+            problems.append(f"chat {victim.chat_id}: no update handled")
+        for before, after in overlaps(turns):
+            problems.append(f"chat {victim.chat_id}: {before} overlaps {after}")
         taking_effect = [
             turn.update_id
             for turn in sorted(turns, key=lambda turn: turn.start)
             if turn.handled and turn.update_id in recorded
         ]
-        assert taking_effect == sorted(set(taking_effect)), summary
-        assert stray_replies(replies[victim.chat_id], turns, killed_at) == [], summary
-    return victims, summary
+        if taking_effect != sorted(set(taking_effect)):
+            problems.append(f"chat {victim.chat_id}: handled out of order: {taking_effect}")
+        for call in stray_replies(replies[victim.chat_id], turns, killed_at):
+            problems.append(f"chat {victim.chat_id}: {call.method} outside its turns at {call.at}")
+    return problems
 
 
 async def _recover_and_check(
