@@ -260,7 +260,7 @@ async def test_three_workers_behind_nginx_lose_nothing_double_nothing_and_keep_o
         await asyncio.gather(*(worker.start() for worker in workers))
         await telegram.wait_until(
             lambda: len(telegram.calls_of("setWebhook", first_call)) >= WORKERS,
-            60,
+            120,
             "every worker to be ready",
         )
         victims, summary = await _play_and_check(telegram, workers, e2e_register, rng, seed)
