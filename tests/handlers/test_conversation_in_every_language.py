@@ -1,0 +1,72 @@
+"""A whole report in every language: the translated keyboards fit a phone and the flow works.
+
+The conftest checks everything sent against Telegram's limits (message length, HTML, keyboard
+rows no wider than a phone), so walking the flow in a language checks its real keyboards.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+
+import pytest
+
+from handlers.conversation import states
+from handlers.texts import LOCALES_DIR, languages, text
+from tests.handlers.conftest import HAPPY, Act, Victim, press
+
+# The buttons pressed on the way, by step (the rest of the walk is typed, the same in every
+# language). The tracked-location path is taken so that its keyboard is shown too.
+PRESSED = {
+    states.CONSENT: "agree",
+    states.ACCOUNT: "account_own",
+    states.MAKE: "make_samsung",
+    states.IMEI_OK: "imei_right",
+    states.IMEI2: "no_second_imei",
+    states.IMEI2_OK: "imei_right",
+    states.WHEN: "when_now",
+    states.WHEN_TIME: "dont_know",
+    states.WHERE_NOTE: "skip",
+    states.HOW: "how_snatched_moped",
+    states.TRACKED: "tracked_yes",
+    states.TRACKED_WHEN: "seen_now",
+    states.CHANNEL: "channel_email",
+}
+
+
+def label(key: str, language: str) -> str:
+    """The conversation's button KEY in LANGUAGE."""
+    return text(f"conversation.button_{key}", language)
+
+
+def walk_in(language: str) -> dict[str, Act]:
+    """The happy path with the buttons pressed by their LANGUAGE labels."""
+    return {**HAPPY, **{step: press(label(key, language)) for step, key in PRESSED.items()}}
+
+
+@pytest.mark.parametrize("language", [code for code in languages() if code != "en"])
+async def test_a_whole_report_in_the_account_s_language(make_user, register, language):
+    victim = Victim(make_user(user_id=7_000_000_001, language_code=language), register)
+    welcome = await victim.send("/start")
+    with (LOCALES_DIR / language / "conversation.toml").open("rb") as handle:
+        welcome_text = tomllib.load(handle)["welcome"]
+    first_line = string.Template(welcome_text.split("\n")[0]).substitute(emergency="999")
+    assert welcome[0].text.split("\n")[0] == first_line
+
+    await victim.walk(states.REVIEW, **walk_in(language))
+    assert text("conversation.review_title", language) in victim.seen[-1].text
+
+    filed = await victim.press(label("submit", language))
+    shown = victim.texts(filed)
+    reference = re.search(r"SPR-\w{4}-\w{2}", shown).group()
+    code = re.findall(r"<code>([^<]+)</code>", shown)[1]
+    assert (await register.reports.get(reference)).get("language") == language
+
+    # The status view and its buttons, in the report's language.
+    view = await victim.send(f"/status {reference} {code}")
+    assert text("followup.view_title", language, reference=reference) in victim.texts(view)
+    labels = [label for message in view for label, _ in message.buttons]
+    assert text("followup.button_refresh", language) in labels
+    help_text = victim.texts(await victim.send("/help"))
+    assert text("conversation.help", language, emergency="999").split("\n")[0] in help_text
