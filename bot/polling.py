@@ -140,21 +140,17 @@ class Poller:
             return
         try:
             # Whatever this returns (limit 1, no waiting) is not processed: Telegram keeps it.
-            await self.bot.get_updates(
-                offset=offset,
-                limit=1,
-                timeout=0,
-                allowed_updates=self.allowed_updates,
-                read_timeout=CONFIRM_TIMEOUT_SECONDS,
-                write_timeout=CONFIRM_TIMEOUT_SECONDS,
-                connect_timeout=CONFIRM_TIMEOUT_SECONDS,
-                pool_timeout=CONFIRM_TIMEOUT_SECONDS,
+            await asyncio.wait_for(
+                self.bot.get_updates(
+                    offset=offset, limit=1, timeout=0, allowed_updates=self.allowed_updates
+                ),
+                CONFIRM_TIMEOUT_SECONDS,
             )
-        except TelegramError as exc:
+        except (TelegramError, TimeoutError) as exc:
             log.warning(
                 "could not confirm the last updates to Telegram; they will be handed over "
                 "again at the next start and skipped: %s",
-                exc,
+                exc or f"no answer within {CONFIRM_TIMEOUT_SECONDS:g} s",
             )
         else:
             log.info("confirmed every processed update", extra={"offset": offset})

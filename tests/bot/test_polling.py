@@ -77,7 +77,6 @@ class FakeBot:
         limit: int | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (the Bot API parameter)
         allowed_updates: Any = None,
-        **timeouts: float,
     ) -> list[Update]:
         self.calls.append(Call(offset, limit, timeout))
         self.notify()
