@@ -113,6 +113,7 @@ async def run_workers(
             lambda: len(telegram.calls_of("setWebhook", first)) >= count, 120, "the workers"
         )
         cpu_before = sum(cpu_seconds(w.process.pid) for w in workers if w.process)
+        own_before = time.process_time()
         people = [
             ScriptedVictim(
                 telegram,
@@ -132,6 +133,7 @@ async def run_workers(
         await asyncio.gather(*(person.play(cluster, within=PLAY_SECONDS) for person in people))
         await telegram.wait_until(lambda: not telegram.pending, 60, "the last answers")
         cpu = sum(cpu_seconds(w.process.pid) for w in workers if w.process) - cpu_before
+        own = time.process_time() - own_before
         calls = telegram.webhook_calls
         answered = [call for call in calls if call.status == 200]
         updates = len({call.update_id for call in answered})
@@ -145,6 +147,8 @@ async def run_workers(
             "updates_per_s": updates / window,
             "seconds": window,
             "workers_cpu_ms_per_update": cpu * 1000 / updates,
+            # Telegram's side and the victims (this process): if near 1 core, it is the limit.
+            "telegram_side_cpu_share": own / window,
             "unanswered_updates": len(set(telegram.history) - {c.update_id for c in answered}),
             "filed": filed,
             "victims_done": done,

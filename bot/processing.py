@@ -162,12 +162,16 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 extra={**timing, "took_ms": _ms(time.monotonic() - started)},
             )
             return
+        outcome = "update handled"
         try:
             with processing_update(update.update_id):
                 await coroutine
+        except asyncio.CancelledError:
+            outcome = "update cut short; Telegram hands it over again"
+            raise
         finally:
             # Logged while the chat's turn is still held: a worker's lines order a chat's updates.
-            log.info("update handled", extra={**timing, "took_ms": _ms(time.monotonic() - started)})
+            log.info(outcome, extra={**timing, "took_ms": _ms(time.monotonic() - started)})
 
 
 class _Waiting:

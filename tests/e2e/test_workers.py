@@ -60,7 +60,7 @@ PATH = "/telegram/hook"
 RECOVERED = "has been recovered"
 TOLERANCE = 0.001  # the log's times are whole milliseconds
 _LINE = re.compile(
-    r'^time=(?P<time>\S+) .*?msg="(?P<msg>update handled|update already processed[^"]*)" '
+    r'^time=(?P<time>\S+) .*?msg="(?P<msg>update handled|update (?:already|cut)[^"]*)" '
     r"update_id=(?P<update_id>\d+) waited_ms=\S+ took_ms=(?P<took>[\d.]+)"
 )
 
