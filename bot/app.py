@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -16,7 +18,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot import jobs
 from bot.delivery import start_delivery, stop_delivery
-from bot.ratelimit import PacedRateLimiter
+from bot.ratelimit import DEFAULT_OVERALL_RATE, PacedRateLimiter
 from bot.settings import Settings
 from handlers.context import BotContext, HandlerConfig, install
 from models.register import Register
@@ -31,17 +33,21 @@ def handler_config(settings: Settings) -> HandlerConfig:
         draft_ttl_hours=settings.draft_ttl_hours,
         emergency_number=settings.emergency_number,
         non_emergency_number=settings.police_non_emergency,
+        timezone=settings.timezone,
     )
 
 
-def default_rate_limiter() -> PacedRateLimiter:
-    """Telegram's limits: about 30 new messages a second overall and one a second per chat."""
-    return PacedRateLimiter()
+DELIVERY_RATE_KEY = "delivery_rate"
+
+
+def default_rate_limiter(rate: float = DEFAULT_OVERALL_RATE, **options: Any) -> PacedRateLimiter:
+    """RATE new messages a second in all (DELIVERY_RATE_PER_SECOND), and one a second a chat."""
+    return PacedRateLimiter(overall_rate=rate, **options)
 
 
 async def _post_init(application: Application) -> None:
-    """Start the background work: delivering the outbox."""
-    await start_delivery(application)
+    """Start the background work: delivering the outbox, within the process's rate."""
+    await start_delivery(application, rate=application.bot_data.get(DELIVERY_RATE_KEY))
 
 
 async def _post_stop(application: Application) -> None:
@@ -81,6 +87,7 @@ def build_application(
         builder = builder.updater(None)
     application = builder.build()
     install(application, register, handler_config(settings))
+    application.bot_data[DELIVERY_RATE_KEY] = settings.delivery_rate_per_second
     handlers.add_handlers(application)
     jobs.schedule(application)
     return application

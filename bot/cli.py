@@ -16,6 +16,7 @@ from bot.commands import (
     db,
     export,
     hotspots,
+    keys,
     lookup,
     purge,
     recover,
@@ -25,11 +26,26 @@ from bot.commands import (
 )
 from bot.commands.common import CliError
 from bot.settings import SettingsError, load_settings
+from handlers.texts import describe
+from models.errors import RegisterError
 from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
 
 # Each module adds its own subcommands; the order here is the order of `--help`.
-COMMAND_MODULES = (run, console, db, staff, lookup, export, recover, audit, stats, hotspots, purge)
+COMMAND_MODULES = (
+    run,
+    console,
+    db,
+    keys,
+    staff,
+    lookup,
+    export,
+    recover,
+    audit,
+    stats,
+    hotspots,
+    purge,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except CliError as exc:
         return _fail(str(exc), exc.code)
+    except RegisterError as exc:
+        # A refusal the register explains (a bad IMEI, an unknown report...), in English.
+        return _fail(describe(exc, html_text=False), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except CryptoError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import re
 import secrets
 import unicodedata
@@ -23,6 +24,14 @@ from bot.runtime import open_register
 from bot.settings import Settings
 
 PROMPT = "> "
+# Telegram takes at most this many characters in one message; a longer line is cut here.
+MAX_MESSAGE = 4096
+# An input line is read at most this much at a time, so endless input never fills memory.
+READ_CHUNK = 65_536
+# Button numbers are short: a long run of digits is text (and int() refuses 4,300+ digits).
+MAX_BUTTON_DIGITS = 3
+
+log = logging.getLogger("reportbot.console")
 _LOCATION = re.compile(r"location:\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", re.IGNORECASE)
 
 
@@ -120,8 +129,11 @@ class Console:
         if not keyboards:
             return None
         newest = keyboards[0]
-        if typed.isdigit() and 1 <= int(typed) <= len(newest.buttons):
-            return newest.buttons[int(typed) - 1][1], newest
+        # isdecimal(), not isdigit(): "²" is a digit that int() refuses.
+        if typed.isdecimal() and len(typed) <= MAX_BUTTON_DIGITS:
+            number = int(typed)
+            if 1 <= number <= len(newest.buttons):
+                return newest.buttons[number - 1][1], newest
         for message in keyboards:
             for label, data in message.buttons:
                 if _same(label, typed):
@@ -201,14 +213,39 @@ async def _session(console: Console, stdin: TextIO, *, echo: bool) -> None:
     while True:
         console.out.write(PROMPT)
         console.out.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
+        line, cut = await asyncio.to_thread(read_line, stdin)
+        if line is None:
             console.out.write("\n")
             console.out.flush()
             return
         text = line.strip()
         if echo:
             console.out.write(text + "\n")
+        if cut:
+            console.print(f"(console: a message holds at most {MAX_MESSAGE} characters; cut)")
         if not text or text.startswith("#"):
             continue
-        await console.handle(text)
+        try:
+            await console.handle(text)
+        except Exception:
+            # Whatever was typed, the session goes on; the traceback goes to the log.
+            log.exception("console input could not be handled")
+            console.print("(console: that input could not be handled; see the log)")
+
+
+def read_line(stdin: TextIO) -> tuple[str | None, bool]:
+    """The next input line (None at the end) and whether it was cut to MAX_MESSAGE characters.
+
+    Reads in bounded chunks: a line without end (a binary file, /dev/zero) costs no more memory
+    than one chunk.
+    """
+    line = stdin.readline(READ_CHUNK)
+    if not line:
+        return None, False
+    rest = line
+    while not rest.endswith("\n") and len(rest) == READ_CHUNK:
+        rest = stdin.readline(READ_CHUNK)
+    text = line.rstrip("\n")
+    if len(text) > MAX_MESSAGE or rest is not line:
+        return text[:MAX_MESSAGE], True
+    return text, False

@@ -5,7 +5,9 @@ from `register.outbox`, paces them (at most `overall_rate` a second, one a secon
 sends them and records every attempt. Telegram's answers decide what happens next:
 
 - accepted: delivered;
-- `RetryAfter`: every send of this worker pauses as long as Telegram asks, then it is retried;
+- `RetryAfter`: the row goes back to the outbox until then, and every send of this worker
+  pauses as long as Telegram asks (the bot's rate limiter never waits it out while the row is
+  held: a claim must outlive every wait it makes, or another worker sends the row too);
 - `Forbidden` (bot blocked, user deactivated) or "chat not found": failed, the chat's
   subscriptions end, nothing more is tried for that chat;
 - other `BadRequest`: failed with the reason;
@@ -24,9 +26,9 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -40,9 +42,9 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
 
-from bot.ratelimit import retry_seconds
+from bot.ratelimit import NoSlotSoon, retry_seconds
 from handlers.context import HandlerConfig
 from handlers.followup.notifications import render_notification
 from models.register import Register
@@ -99,13 +101,27 @@ class DeliveryConfig:
     per_chat_interval: float = 1.0
     batch_size: int | None = None  # default: overall_rate, about a second's worth
     lease: float = 120.0
-    # A row is only sent while its lease has this long left: longer than any one send takes.
+    # A row is only sent while its lease has this long left: longer than any one send takes
+    # (max_send_wait in the rate limiter, then the HTTP call's own timeouts, about 16 s).
     lease_margin: float = 60.0
+    # The longest a send may wait for its slot in the bot's rate limiter; beyond that the row
+    # goes back to the outbox instead. Must stay well under lease_margin (default: half of it).
+    max_send_wait: float | None = None
     poll_interval: float = 1.0
     backoff_base: float = 2.0
     backoff_max: float = 900.0
     # After a network error, every send of this worker waits at most this long.
     network_pause_max: float = 30.0
+
+    def __post_init__(self) -> None:
+        """Refuse timings under which a claim could run out during a send."""
+        if not 0 <= self.send_wait < self.lease_margin < self.lease:
+            raise ValueError("need 0 <= max_send_wait < lease_margin < lease")
+
+    @property
+    def send_wait(self) -> float:
+        """The longest a send may wait in the rate limiter (seconds)."""
+        return self.lease_margin / 2 if self.max_send_wait is None else self.max_send_wait
 
     @property
     def claim_size(self) -> int:
@@ -114,6 +130,15 @@ class DeliveryConfig:
 
 
 DEFAULT_WORKERS = 4
+DEFAULT_RATE = 28
+
+
+def split_rate(rate: int, workers: int = DEFAULT_WORKERS) -> list[int]:
+    """Per-worker rates that add up to RATE a second: at most WORKERS workers, each at least 1."""
+    if rate < 1:
+        raise ValueError("the overall rate must be at least 1 a second")
+    count = min(workers, rate)
+    return [rate // count + (1 if number < rate % count else 0) for number in range(count)]
 
 
 def default_worker_id() -> str:
@@ -177,10 +202,19 @@ class Dispatcher:
         self.texts = texts or HandlerConfig()
         self.render = render or self._render
         self.pacer = Pacer(self.config.overall_rate, self.config.per_chat_interval)
+        # Notifications this worker set aside because their report could not be opened.
+        self.set_aside = 0
         self._stopping = asyncio.Event()
 
     def _render(self, item: Claimed) -> str:
-        return render_notification(item.kind, item.reference, item.language, self.texts)
+        return render_notification(
+            item.kind,
+            item.reference,
+            item.language,
+            self.texts,
+            make=item.make,
+            platform=item.platform,
+        )
 
     def stop(self) -> None:
         """Ask the worker to stop after the message it is sending (unsent claims go back)."""
@@ -234,6 +268,13 @@ class Dispatcher:
             lease=timedelta(seconds=config.lease),
             per_chat_interval=timedelta(seconds=config.per_chat_interval),
         )
+        for aside in getattr(batch, "set_aside", ()):
+            # Ids and the key id only: the reason never holds what the report says.
+            self.set_aside += 1
+            log.error(
+                "notification set aside as unreadable; the others go on",
+                extra={"notification": aside.id, "report": aside.report_id, "reason": aside.reason},
+            )
         for index, item in enumerate(batch):
             if self.stopping or not await self._wait_turn(item.chat_id):
                 await self.register.outbox.release(batch[index:], self.worker_id)
@@ -255,8 +296,14 @@ class Dispatcher:
         worker = self.worker_id
         try:
             message = await self.bot.send_message(
-                item.chat_id, self.render(item), parse_mode=ParseMode.HTML
+                item.chat_id, self.render(item), parse_mode=ParseMode.HTML, **self._limits()
             )
+        except NoSlotSoon as error:
+            # Nothing was sent: give the row back rather than hold it through the wait.
+            self.pacer.pause(self.clock.monotonic() + error.wait)
+            resume = self.clock.now() + timedelta(seconds=error.wait)
+            await outbox.release([item], worker, not_before=resume)
+            return resume
         except RetryAfter as error:
             seconds = retry_seconds(error)
             self.pacer.pause(self.clock.monotonic() + seconds)
@@ -320,6 +367,14 @@ class Dispatcher:
                 log.warning("notification %s was sent after its claim ran out", item.id)
         return None
 
+    def _limits(self) -> dict[str, Any]:
+        """What the bot's rate limiter may do with a send while this worker holds its claim."""
+        if not isinstance(self.bot, ExtBot) or self.bot.rate_limiter is None:
+            return {}
+        # Never wait out a RetryAfter inside the send (the claim could run out meanwhile):
+        # _deliver gives the row back instead.
+        return {"rate_limit_args": {"max_wait": self.config.send_wait, "max_retries": 0}}
+
     async def _end_chat(
         self, item: Claimed, outcome: str, error: TelegramError, reason: str
     ) -> None:
@@ -378,15 +433,25 @@ async def start_delivery(
     *,
     clock: Clock | None = None,
     workers: int = DEFAULT_WORKERS,
+    rate: int | None = None,
 ) -> list[Dispatcher]:
-    """Start WORKERS outbox workers in the background (from post_init); stop_delivery ends them."""
+    """Start outbox workers in the background (from post_init); stop_delivery ends them.
+
+    With RATE (DELIVERY_RATE_PER_SECOND), up to WORKERS workers share it; otherwise WORKERS
+    workers each at CONFIG's rate.
+    """
     texts = application.bot_data.get("config")
+    base = config or DeliveryConfig()
+    if rate is not None:
+        configs = [replace(base, overall_rate=share) for share in split_rate(rate, workers)]
+    else:
+        configs = [base] * workers
     running = []
-    for number in range(workers):
+    for number, worker_config in enumerate(configs):
         dispatcher = Dispatcher(
             application.bot_data["register"],
             application.bot,
-            config=config,
+            config=worker_config,
             clock=clock,
             texts=texts if isinstance(texts, HandlerConfig) else None,
         )

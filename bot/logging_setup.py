@@ -1,9 +1,21 @@
-"""Logging: one key=value line per event, personal numbers and secrets masked in every record.
+"""Logging: one key=value line per event, with no personal data and nothing that proves access.
 
 Every line reads `time=... level=... logger=... msg="..."`, then any `extra` fields, then
-`exc="..."` with the traceback (newlines escaped, so an event stays one line). Before a record
-is written, IMEIs become their TAC and `******`, phone numbers lose their last six digits, and
-the bot token and webhook secret are replaced, in the message, the extras and the traceback.
+`exc="..."` with the traceback (newlines escaped, so an event stays one line).
+
+Privacy is applied to every record, whichever logger made it and whichever handler writes it:
+a log-record factory cleans each record as it is made, and a filter on every handler cleans
+what is added later (`extra` fields). At every level:
+
+* records of other libraries (python-telegram-bot, httpx, SQLAlchemy, aiosqlite, ...) keep
+  their message but their arguments become shapes (`<str 312>`, `{chat_id: int, text: str[40]}`):
+  a Bot API call's parameters, an update, a query's parameters are never written, only what
+  kind and how long they were;
+* in every message, extra field and traceback, the configured secrets (bot token, webhook
+  secret, keys) and anything shaped like a bot token, an access code, a deep-link token or an
+  e-mail address are replaced, IMEIs become their TAC and `******`, phone numbers lose their
+  last six digits, SQL parameters are dropped, and quoted text in an exception's message
+  becomes its shape.
 """
 
 from __future__ import annotations
@@ -12,12 +24,16 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from models.values.reference import ALPHABET
+
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# What clean_record adds: not shown as fields, nor masked again.
+_PRIVATE_FIELDS = _STANDARD | {"private", "template"}
 
 # A 15-16 digit run (an IMEI or IMEISV), also written in groups with spaces or dashes.
 _IMEI = re.compile(r"(?<![\d+])\d(?:[ -]?\d){14,15}(?!\d)")
@@ -25,7 +41,22 @@ _IMEI = re.compile(r"(?<![\d+])\d(?:[ -]?\d){14,15}(?!\d)")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d(?:[ -]?\d){9,14}|0\d(?:[ -]?\d){8,9})(?!\d)")
 # A bot token anywhere, e.g. in a Bot API URL that httpx logs.
 _TOKEN = re.compile(r"(?<!\d)\d{3,15}:[A-Za-z0-9_-]{30,}")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An access code (K7QM-3XDP, or without its dash) and a deep-link token (SPR7KQ4M9_K7QM3XDP).
+_CODE = re.compile(rf"(?<![A-Za-z0-9])[{ALPHABET}]{{4}}-?[{ALPHABET}]{{4}}(?![A-Za-z0-9])")
+_LINK = re.compile(r"(?<=start=)[A-Za-z0-9_-]+|(?<![A-Za-z0-9])SPR[A-Za-z0-9]{6}_[A-Za-z0-9]{8}")
+# A token, code or secret passed in a URL's query (a sign-in link, for example).
+_QUERY_SECRET = re.compile(
+    r"(?<=[?&])(token|code|secret|key|signature|sig|auth)=[^&\s\"']+", re.IGNORECASE
+)
+_SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+# A quoted word in an exception message that is a name in the code, not data: field_name.
+_CODE_NAME = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")
+# Arguments of other libraries' records that are kept: a method or endpoint name, HTTP bits.
+_SAFE_ARGUMENT = re.compile(r"[A-Za-z]{1,40}|HTTP/[0-9.]{1,5}")
 _NEEDS_QUOTES = re.compile(r'[\s"=\\]')
+OWN_LOGGER = "reportbot"
 
 WEBHOOK_LOGGER = "telegram.ext.Updater"
 _REFUSALS = (
@@ -51,17 +82,117 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
-    """TEXT with IMEIs, phone numbers, bot tokens and the given SECRETS masked."""
+    """TEXT with secrets, tokens, codes, e-mail addresses, IMEIs and phone numbers masked."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[secret]")
     text = _TOKEN.sub("[token]", text)
+    text = _LINK.sub("[link]", text)
+    text = _QUERY_SECRET.sub(lambda match: f"{match.group(1)}=[secret]", text)
+    text = _CODE.sub("[code]", text)
+    text = _EMAIL.sub("[e-mail]", text)
     text = _IMEI.sub(_mask_imei, text)
     return _PHONE.sub(_mask_phone, text)
 
 
+def shape(value: object) -> str:
+    """What VALUE is and how big, never what it holds: `<str 12>`, `{chat_id: int, ...}`."""
+    if isinstance(value, Mapping):
+        fields = ", ".join(f"{key}: {_kind(item)}" for key, item in list(value.items())[:30])
+        return "{" + fields + ("" if len(value) <= 30 else ", ...") + "}"
+    return f"<{_kind(value)}>"
+
+
+def _kind(value: object) -> str:
+    if value is None or isinstance(value, bool | int | float):
+        return type(value).__name__
+    if isinstance(value, str | bytes | bytearray | list | tuple | set | frozenset | Mapping):
+        return f"{type(value).__name__} {len(value)}"
+    return type(value).__name__
+
+
+def _keep_argument(value: object) -> object:
+    """An argument of another library's record as it may be logged: itself, or its shape."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if type(value).__name__ == "URL" or (isinstance(value, str) and value.startswith("http")):
+        return str(value).split("?", 1)[0]  # the address without its query; masked later
+    if isinstance(value, str) and _SAFE_ARGUMENT.fullmatch(value):
+        return value
+    return shape(value)
+
+
+def _quoted(match: re.Match[str]) -> str:
+    inner = match.group()[1:-1]
+    return match.group() if _CODE_NAME.fullmatch(inner) else f"<str {len(inner)}>"
+
+
+def mask_traceback(text: str, secrets: Iterable[str] = ()) -> str:
+    """A formatted traceback with its messages' data removed; the frames stay as they are."""
+    lines = []
+    for line in _SQL_PARAMETERS.sub("[parameters: hidden]", text).split("\n"):
+        # Frames are indented, and the chaining sentences are fixed; the rest are messages.
+        if line and not line[0].isspace() and not line.startswith(_TRACEBACK_TEXT):
+            line = _QUOTED.sub(_quoted, line)
+        lines.append(line)
+    return mask("\n".join(lines), secrets)
+
+
+_TRACEBACK_TEXT = (
+    "Traceback (most recent call last)",
+    "During handling of the above exception",
+    "The above exception was the direct cause",
+)
+
+
+def clean_record(record: logging.LogRecord, secrets: Iterable[str] = ()) -> None:
+    """Make RECORD private in place (once): message, arguments, traceback and stack."""
+    if getattr(record, "private", False):
+        return
+    record.private = True
+    template, args = record.msg, record.args
+    name = record.name or ""
+    if not (name == OWN_LOGGER or name.startswith(OWN_LOGGER + ".")):
+        if isinstance(args, Mapping):
+            args = {key: _keep_argument(value) for key, value in args.items()}
+        elif args:
+            args = tuple(_keep_argument(value) for value in args)
+        if not isinstance(template, str):
+            template = shape(template)
+    try:
+        message = str(template) % args if args else str(template)
+    except Exception:  # a malformed record still gets logged, cleaned
+        message = f"{template!r} {shape(args)}"
+    # Filters that recognise a record by its format string still can (WebhookRefusalFilter).
+    record.template = record.msg if isinstance(record.msg, str) else None
+    record.msg = mask(message, secrets)
+    record.args = None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_traceback(record.exc_text, secrets)
+    if record.stack_info:
+        record.stack_info = mask(record.stack_info, secrets)
+
+
+class PrivateRecords:
+    """A log-record factory that cleans every record as it is made, whoever logs it."""
+
+    def __init__(self, base: Callable[..., logging.LogRecord], secrets: Iterable[str]) -> None:
+        """Wrap BASE (the factory in place before); SECRETS are replaced wherever they show."""
+        self.base = base
+        self.secrets = tuple(secret for secret in secrets if secret)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        """Make the record with BASE, then clean it."""
+        record = self.base(*args, **kwargs)
+        if record.name is not None:  # makeLogRecord() fills a blank record in afterwards
+            clean_record(record, self.secrets)
+        return record
+
+
 class MaskingFilter(logging.Filter):
-    """Masks personal numbers and secrets in a record's message, extras and traceback."""
+    """On every handler: cleans a record not yet cleaned, and the `extra` fields added to it."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         """Also replace each of SECRETS (the bot token, the webhook secret) wherever it shows."""
@@ -70,20 +201,9 @@ class MaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite RECORD in place; never drops it."""
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record still gets logged, masked
-            message = f"{record.msg!r} {record.args!r}"
-        record.msg = mask(message, self.secrets)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask(record.exc_text, self.secrets)
-        if record.stack_info:
-            record.stack_info = mask(record.stack_info, self.secrets)
+        clean_record(record, self.secrets)
         for name, value in list(vars(record).items()):
-            if name in _STANDARD or value is None or isinstance(value, bool):
+            if name in _PRIVATE_FIELDS or value is None or isinstance(value, bool):
                 continue
             shown = str(value)
             masked = mask(shown, self.secrets)
@@ -109,7 +229,9 @@ class KeyValueFormatter(logging.Formatter):
             ("logger", record.name),
             ("msg", record.getMessage()),
         ]
-        pairs += [(name, value) for name, value in vars(record).items() if name not in _STANDARD]
+        pairs += [
+            (name, value) for name, value in vars(record).items() if name not in _PRIVATE_FIELDS
+        ]
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -138,7 +260,7 @@ class WebhookRefusalFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite a refusal into the warning, or drop it; filter the rest by level."""
-        if record.msg not in _REFUSALS:
+        if getattr(record, "template", record.msg) not in _REFUSALS:
             return record.levelno >= self.level
         now = time.monotonic()
         if self._last is not None and now - self._last < self.period:
@@ -165,15 +287,20 @@ def configure_logging(
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
+    secrets = tuple(secret for secret in secrets if secret)
+    factory = logging.getLogRecordFactory()
+    while isinstance(factory, PrivateRecords):  # configured again: replace ours, keep the base
+        factory = factory.base
+    logging.setLogRecordFactory(PrivateRecords(factory, secrets))
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())
-    handler.addFilter(MaskingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "reportbot", False):
             root.removeHandler(old)
     handler.reportbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    _filter_every_handler(MaskingFilter(secrets))
     root.setLevel(numeric)
     # httpx logs every request (the long poll included) at INFO; the others chatter at INFO.
     quiet = logging.WARNING if numeric > logging.DEBUG else logging.INFO
@@ -186,3 +313,18 @@ def configure_logging(
             updater.removeFilter(old_filter)
     updater.addFilter(WebhookRefusalFilter(numeric))
     return handler
+
+
+def _filter_every_handler(privacy: MaskingFilter) -> None:
+    """Put PRIVACY on every handler there is: the root's and any library's own."""
+    loggers = [logging.getLogger()]
+    loggers += [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            for old in [f for f in handler.filters if isinstance(f, MaskingFilter)]:
+                handler.removeFilter(old)
+            handler.addFilter(privacy)

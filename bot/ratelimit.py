@@ -4,7 +4,14 @@ Telegram answers 429 (RetryAfter) beyond those limits, and a refused reply is a 
 waiting. So each new message gets a time slot before it is sent: no sooner than 1/rate after the
 previous message overall, and no sooner than a second after the previous one to the same chat.
 Edits, deletions and callback answers are not new messages and are not delayed. Should Telegram
-still answer RetryAfter, the call waits as asked and is tried again.
+still answer RetryAfter, every new message of the process waits as asked, and the call is tried
+again.
+
+A caller that holds something while it waits (the outbox's dispatcher holds a claim with a
+lease) says how long it may wait, through python-telegram-bot's `rate_limit_args`:
+`{"max_wait": seconds, "max_retries": 0}`. A slot further away than that raises `NoSlotSoon`
+(nothing booked, nothing sent), and RetryAfter is raised at once instead of waited out, so the
+caller can give back what it holds first. See docs/delivery.md.
 """
 
 from __future__ import annotations
@@ -54,6 +61,15 @@ FORGET_AFTER = 60.0
 log = logging.getLogger("reportbot.ratelimit")
 
 
+class NoSlotSoon(Exception):
+    """No slot for this message within the caller's `max_wait`; nothing was sent."""
+
+    def __init__(self, wait: float) -> None:
+        """Remember how long until a slot (seconds)."""
+        super().__init__(f"no slot within the wait allowed; the next is in {wait:.1f} s")
+        self.wait = wait
+
+
 def retry_seconds(error: RetryAfter) -> float:
     """How long Telegram asks us to wait, in seconds (PTB gives an int or a timedelta)."""
     with warnings.catch_warnings():
@@ -98,11 +114,19 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def reserve(self, chat_id: int | str | None, now: float) -> float:
-        """The time at which a new message to CHAT_ID may go, and book it."""
+    def reserve(
+        self, chat_id: int | str | None, now: float, max_wait: float | None = None
+    ) -> float:
+        """The time at which a new message to CHAT_ID may go, and book it.
+
+        NoSlotSoon (and nothing booked) if that is more than MAX_WAIT seconds from NOW.
+        """
         slot = max(now, self._next_overall, self._paused_until)
         if chat_id is not None:
             slot = max(slot, self._next_for_chat.get(chat_id, 0.0))
+        if max_wait is not None and slot - now > max_wait:
+            raise NoSlotSoon(slot - now)
+        if chat_id is not None:
             self._next_for_chat[chat_id] = slot + self.chat_interval
         self._next_overall = slot + self.overall_interval
         if now - self._pruned_at > FORGET_AFTER:
@@ -138,11 +162,14 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         """Wait for the message's slot, send it, and honour RetryAfter."""
         paced = endpoint in NEW_MESSAGE_METHODS
         chat_id = data.get("chat_id")
+        limits = rate_limit_args or {}
+        max_wait = limits.get("max_wait")
+        max_retries = limits.get("max_retries", self.max_retries)
         attempt = 0
         while True:
             if paced:
                 now = self._now()
-                delay = self.reserve(chat_id, now) - now
+                delay = self.reserve(chat_id, now, max_wait) - now
                 if delay > 0:
                     await self._sleep(delay)
                 sent_at = await self._within_window()
@@ -154,11 +181,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                attempt += 1
-                if attempt > self.max_retries:
-                    raise
                 seconds = retry_seconds(exc)
-                log.warning("telegram asked to wait %.0f s (%s); waiting", seconds, endpoint)
                 # Everyone waits: Telegram's answer is about this bot, not this chat alone.
                 self._paused_until = max(self._paused_until, self._now() + seconds)
+                attempt += 1
+                if attempt > max_retries:
+                    raise
+                log.warning("telegram asked to wait %.0f s (%s); waiting", seconds, endpoint)
                 await self._sleep(seconds)

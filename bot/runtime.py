@@ -13,11 +13,12 @@ from models.storage.database import Database
 def key_ring(settings: Settings) -> KeyRing:
     """The data keys from the environment, or from the generated key file."""
     try:
-        if settings.data_keys or settings.index_key:
-            if not (settings.data_keys and settings.index_key):
-                missing = "INDEX_KEY" if settings.data_keys else "DATA_KEYS"
+        data_keys, index_key = settings.data_keys_value, settings.index_key_value
+        if data_keys or index_key:
+            if not (data_keys and index_key):
+                missing = "INDEX_KEY" if data_keys else "DATA_KEYS"
                 raise SettingsError(f"{missing} must be set together with the other key setting")
-            return KeyRing.parse(settings.data_keys, settings.index_key)
+            return KeyRing.parse(data_keys, index_key)
         return load_or_create_key_file(settings.key_file)
     except CryptoError as exc:
         raise SettingsError(f"bad key setting: {exc}") from None
@@ -28,15 +29,21 @@ def database(settings: Settings) -> Database:
     return Database(settings.effective_database_url, schema=settings.database_schema)
 
 
-async def open_register(settings: Settings, *, check_schema: bool = True) -> Register:
-    """A register ready to use; refuses a database whose schema is not this code's."""
+async def open_register(
+    settings: Settings, *, check_schema: bool = True, allow_missing_keys: bool = False
+) -> Register:
+    """A register ready to use; refuses a database whose schema is not this code's.
+
+    Also refuses keys that are not the register's, or that lack a key some sealed value still
+    needs (ALLOW_MISSING_KEYS lets `reportbot keys` report and repair what it can).
+    """
     db = database(settings)
     try:
         if check_schema:
             await db.check_schema()
         vault = Vault(key_ring(settings))
         if check_schema:
-            await verify_keys(db, vault)
+            await verify_keys(db, vault, allow_missing=allow_missing_keys)
     except KeyMismatch as exc:
         await db.dispose()
         raise SettingsError(str(exc)) from None

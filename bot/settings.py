@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -27,20 +30,22 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    telegram_bot_token: str | None = None
+    telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
     database_url: str | None = None
     database_schema: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - the documented default for webhook mode
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     default_region: str = "GB"
+    # The register's time zone: every day and time a victim reads or types is in it.
+    timezone: str = "Europe/London"
     report_retention_days: int = Field(default=730, ge=1)
     draft_ttl_hours: int = Field(default=24, ge=1)
-    data_keys: str | None = None
-    index_key: str | None = None
+    data_keys: SecretStr | None = None
+    index_key: SecretStr | None = None
     log_level: str = "INFO"
     police_non_emergency: str = "101"
     emergency_number: str = "999"
@@ -48,6 +53,9 @@ class Settings(BaseSettings):
     # On SIGTERM, the updates and notifications in flight get this long to finish; what is
     # left then is handed back to Telegram (updates) or to the outbox (notifications).
     stop_grace_seconds: float = Field(default=7.0, gt=0, le=600)
+    # New messages a second this process sends in all (replies and notifications). Telegram
+    # allows about 30 per bot: with N processes on one database, give each 28 / N.
+    delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
 
     @field_validator("default_region")
     @classmethod
@@ -58,6 +66,20 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}; use a two-letter code such as GB")
         return region
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {value.strip()[:40]!r}; use a name such as Europe/London"
+            ) from None
+        return name
 
     @field_validator("log_level")
     @classmethod
@@ -97,16 +119,27 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
-        if self.webhook_url and not self.webhook_secret:
+        secret = self.webhook_secret_value
+        if self.webhook_url and not secret:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
-        if self.webhook_secret is not None:
+        if secret is not None:
             import re
 
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
                 raise ValueError(
                     "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
                 )
         return self
+
+    def __repr_args__(self) -> Any:
+        """What repr() and str() show: secrets are SecretStr, and a database password is hidden."""
+        for name, value in super().__repr_args__():
+            if name == "database_url" and value:
+                try:
+                    value = make_url(value).render_as_string(hide_password=True)
+                except ArgumentError:
+                    value = "<unreadable URL>"
+            yield name, value
 
     @property
     def effective_database_url(self) -> str:
@@ -122,12 +155,46 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming TELEGRAM_BOT_TOKEN."""
-        if not self.telegram_bot_token:
+        token = _reveal(self.telegram_bot_token)
+        if not token:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, "
                 "or try the bot offline with `reportbot console`"
             )
-        return self.telegram_bot_token
+        return token
+
+    @property
+    def webhook_secret_value(self) -> str | None:
+        """The webhook secret in clear, for the webhook server and setWebhook only."""
+        return _reveal(self.webhook_secret)
+
+    @property
+    def data_keys_value(self) -> str | None:
+        """DATA_KEYS in clear, for building the key ring only."""
+        return _reveal(self.data_keys)
+
+    @property
+    def index_key_value(self) -> str | None:
+        """INDEX_KEY in clear, for building the key ring only."""
+        return _reveal(self.index_key)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret in clear, for the log filter to blank out wherever it shows."""
+        values = [
+            _reveal(self.telegram_bot_token),
+            self.webhook_secret_value,
+            self.index_key_value,
+        ]
+        for entry in (self.data_keys_value or "").split(","):
+            values.append(entry.partition(":")[2].strip())
+        return tuple(value for value in values if value)
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    """A secret's value (None when unset or empty)."""
+    if secret is None:
+        return None
+    return secret.get_secret_value() or None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -18,6 +20,12 @@ class HandlerConfig:
     draft_ttl_hours: int = 24
     emergency_number: str = "999"
     non_emergency_number: str = "101"
+    timezone: str = "Europe/London"
+
+    @property
+    def zone(self) -> tzinfo:
+        """The register's time zone, in which victims read and type days and times."""
+        return ZoneInfo(self.timezone)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

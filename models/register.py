@@ -14,6 +14,7 @@ from models.services.outbox import Outbox
 from models.services.recovery import Recovery
 from models.services.reports import ReportStore
 from models.services.retention import Retention
+from models.services.rotation import KeyRotation
 from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
@@ -49,6 +50,7 @@ class Register:
         self.subscriptions = SubscriptionStore(db)
         self.outbox = Outbox(db, vault)
         self.followup = FollowUp(db, vault, self.reports)
+        self.rotation = KeyRotation(db, vault)
 
     async def close(self) -> None:
         """Release the database's connections."""

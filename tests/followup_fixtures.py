@@ -4,6 +4,7 @@ reports made in bulk, and a dispatcher wired to the local Bot API."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 import uuid
 from collections.abc import Callable
@@ -50,6 +51,47 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Move time on without sleeping."""
         self.elapsed += seconds
+
+
+class LockstepClock(FakeClock):
+    """Virtual time for WORKERS concurrent tasks: each sleeper wakes exactly at its deadline,
+    earliest first, and time moves only while every worker sleeps (none is mid-way through
+    something, such as a database write). So what happens during another worker's long wait
+    happens in order, by construction, whatever the machine's load."""
+
+    def __init__(self, workers: int, start: datetime | None = None) -> None:
+        """Expect WORKERS tasks to share this clock; call leave() as each one ends."""
+        super().__init__(start)
+        self.workers = workers
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until the clock reaches now + SECONDS."""
+        self.sleeps.append(seconds)
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        deadline = self.elapsed + max(0.0, seconds)
+        heapq.heappush(self._sleepers, (deadline, next(self._order), woken))
+        self._advance()
+        try:
+            await woken
+        finally:
+            if not woken.done():  # cancelled: this task runs on without us
+                woken.cancel()
+                self._advance()
+
+    def leave(self) -> None:
+        """One worker has finished: the others no longer wait for it."""
+        self.workers -= 1
+        self._advance()
+
+    def _advance(self) -> None:
+        self._sleepers = [entry for entry in self._sleepers if not entry[2].done()]
+        heapq.heapify(self._sleepers)
+        if self._sleepers and len(self._sleepers) >= self.workers:
+            deadline, _, woken = heapq.heappop(self._sleepers)
+            self.elapsed = max(self.elapsed, deadline)
+            woken.set_result(None)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.commands.common import CliError
 from bot.settings import Settings
-from models.storage.database import head_revision
+from models.storage.database import create_private_file, head_revision
 
 SQLITE_BACKUP_PAGES = 4096
 
@@ -107,7 +107,7 @@ def restore_sqlite(backup: Path, target: Path) -> None:
             f"{backup} is not a backup of this version's register ({found}; this version "
             f"expects {head_revision()})"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(target)
     _copy(backup, target, journal_mode="WAL")
 
 

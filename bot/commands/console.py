@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
 from bot.console import run_console
+from bot.logging_setup import configure_logging
 from bot.settings import Settings
 
 
@@ -26,7 +28,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 async def console_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the console on stdin and stdout."""
+    """Run the console on stdin and stdout; bytes that are not text never stop it."""
+    # Whatever the bot logs (stderr) goes through the same privacy filter as in `run`.
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            # Undecodable input becomes U+FFFD (a typo, not a crash); so does unprintable output.
+            stream.reconfigure(errors="replace")
     return await run_console(
         settings, sys.stdin, sys.stdout, user_id=args.user_id, first_name=args.first_name
     )

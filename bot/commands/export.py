@@ -11,8 +11,9 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, parse_when
 from bot.settings import Settings
+from handlers.texts import describe
 from models.services.export import ExportFilter, ExportFormat
-from models.values.statuses import Status, parse_status
+from models.values.statuses import Status, UnknownStatus, parse_status
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,8 +52,8 @@ def selection(args: argparse.Namespace) -> ExportFilter:
     if args.status:
         try:
             status = parse_status(args.status)
-        except ValueError as exc:
-            raise CliError(f"--status: {exc}", 2) from None
+        except UnknownStatus as exc:
+            raise CliError(f"--status: {describe(exc, html_text=False)}", 2) from None
     return ExportFilter(since=since, until=until, status=status)
 
 

@@ -7,6 +7,7 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
+from handlers.texts import describe
 from models.services.reports import ReportView
 from models.values.imei import Imei, InvalidImei
 from models.values.reference import InvalidReference, Reference
@@ -28,7 +29,7 @@ def parse_query(text: str) -> Imei | Reference:
         return Reference.parse(text) if letters else Imei.parse(text)
     except (InvalidImei, InvalidReference) as exc:
         kind = "reference" if letters else "IMEI"
-        raise CliError(f"not a valid {kind}: {exc}", 2) from None
+        raise CliError(f"not a valid {kind}: {describe(exc, html_text=False)}", 2) from None
 
 
 def describe_device(report: ReportView) -> str:

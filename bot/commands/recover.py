@@ -8,6 +8,7 @@ from pathlib import Path
 from bot import runtime
 from bot.commands.common import CliError, cli_actor
 from bot.settings import Settings
+from handlers.texts import describe
 from models.services.recovery import RecoveryFileError, RecoveryOutcome, parse_seized
 
 
@@ -57,7 +58,8 @@ def report(outcome: RecoveryOutcome) -> list[str]:
         references = ", ".join(match.reference for match in handset.reports)
         lines.append(f"line {handset.line}: matched {references}")
     for bad in seized.malformed:
-        lines.append(f"line {bad.line}: malformed ({bad.reason}): {bad.text!r}")
+        reason = describe(bad.error, html_text=False) if bad.error else bad.reason
+        lines.append(f"line {bad.line}: malformed ({reason}): {bad.text!r}")
     for repeat in seized.duplicates:
         lines.append(f"line {repeat.line}: repeats line {repeat.first_line}")
     if not outcome.dry_run:

@@ -52,15 +52,15 @@ def describe_api(settings: Settings) -> str:
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Open the register, build the bot and serve until SIGTERM or SIGINT."""
-    token = settings.require_token()
-    configure_logging(settings.log_level, secrets=(token, settings.webhook_secret or ""))
+    settings.require_token()  # no token: one clear line before anything starts
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     register = await runtime.open_register(settings)
     try:
         processor = ChatOrderedProcessor(settings.max_concurrent_chats, db=register.db)
         application = build_application(
             settings,
             register,
-            rate_limiter=default_rate_limiter(),
+            rate_limiter=default_rate_limiter(settings.delivery_rate_per_second),
             update_processor=processor,
             with_updater=False,
         )
@@ -186,14 +186,15 @@ async def _start_updates(application: Application, settings: Settings) -> Poller
     """
     process = application_processor(application)
     if settings.webhook_url:
-        assert settings.webhook_secret is not None
+        secret = settings.webhook_secret_value
+        assert secret is not None
         server = WebhookServer(
             application.bot,
             process,
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             path=webhook_path(settings.webhook_url),
-            secret=settings.webhook_secret,
+            secret=secret,
         )
         try:
             await server.start()
@@ -203,7 +204,7 @@ async def _start_updates(application: Application, settings: Settings) -> Poller
         try:
             await application.bot.set_webhook(
                 url=settings.webhook_url,
-                secret_token=settings.webhook_secret,
+                secret_token=secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
             )

@@ -7,15 +7,16 @@ from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from handlers.texts import Html, describe
 from models.values.imei import Imei, InvalidImei
 
 
-def parse_imei(answer: str) -> Imei:
-    """The IMEI typed, or BadAnswer carrying the value type's explanation."""
+def parse_imei(answer: str, language: str) -> Imei:
+    """The IMEI typed, or BadAnswer carrying the value type's explanation in LANGUAGE."""
     try:
         return Imei.parse(answer)
     except InvalidImei as exc:
-        raise BadAnswer("imei_invalid", reason=str(exc)) from None
+        raise BadAnswer("imei_invalid", reason=Html(describe(exc, language))) from None
 
 
 def ask_imei(turn: Turn) -> None:
@@ -26,7 +27,7 @@ def ask_imei(turn: Turn) -> None:
 
 async def on_imei(turn: Turn, answer: str) -> None:
     """Check the IMEI, then read it back before keeping it."""
-    imei = parse_imei(answer)
+    imei = parse_imei(answer, turn.lang)
     turn.set(pending_imei=imei.digits)
     turn.goto(states.IMEI_OK)
 
@@ -87,7 +88,7 @@ def ask_imei2(turn: Turn) -> None:
 
 async def on_imei2(turn: Turn, answer: str) -> None:
     """Check the second IMEI (it must differ from the first), then read it back."""
-    imei = parse_imei(answer)
+    imei = parse_imei(answer, turn.lang)
     if imei.digits in turn.answers.get("imeis", [])[:1]:
         raise BadAnswer("imei_same")
     turn.set(pending_imei2=imei.digits)

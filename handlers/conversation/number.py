@@ -6,6 +6,7 @@ from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer, clean_text
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from handlers.texts import Html, describe
 from models.values.phone import InvalidPhone, PhoneNumber
 
 NETWORKS = ("EE", "O2", "Vodafone", "Three", "giffgaff")
@@ -17,7 +18,7 @@ def parse_phone(turn: Turn, answer: str, *, strict: bool) -> PhoneNumber:
     try:
         return PhoneNumber.parse(answer, turn.context.config.default_region, strict=strict)
     except InvalidPhone as exc:
-        raise BadAnswer("phone_invalid", reason=str(exc)) from None
+        raise BadAnswer("phone_invalid", reason=Html(describe(exc, turn.lang))) from None
 
 
 def ask_number(turn: Turn) -> None:

@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from handlers.context import BotContext
 from handlers.followup import access, views, waiting
 from handlers.followup.status import report_language, user_language, view_parts
-from handlers.texts import text
+from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
 from models.storage.columns import utcnow
@@ -281,7 +281,8 @@ async def _typed_imei(
         imei = Imei.parse(message.text[:100])
     except InvalidImei as exc:
         await message.reply_text(
-            text("followup.imei_bad", language, reason=str(exc)), reply_markup=cancel
+            text("followup.imei_bad", language, reason=Html(describe(exc, language))),
+            reply_markup=cancel,
         )
         return
     waiting.set_wait(context.chat_data, waiting.IMEI_CHECK, token, imei=imei.digits)

@@ -1,28 +1,45 @@
-"""The texts of the messages the outbox sends: one per notification kind."""
+"""The texts of the messages the outbox sends: one per notification kind.
+
+Each goes out in the language the outbox gives (the following chat's choice, else the report's),
+and names the account and the phone for the report's make (never "your iPhone" to a Samsung
+owner).
+"""
 
 from __future__ import annotations
 
 from handlers.context import HandlerConfig
+from handlers.i18n.languages import usable
+from handlers.i18n.platforms import platform_words
 from handlers.texts import has, text
 
 STATUS_PREFIX = "status:"
 
 
 def render_notification(
-    kind: str, reference: str, language: str | None, config: HandlerConfig | None = None
+    kind: str,
+    reference: str,
+    language: str | None,
+    config: HandlerConfig | None = None,
+    *,
+    make: str | None = None,
+    platform: str | None = None,
 ) -> str:
-    """The message for a notification of KIND about REFERENCE, in LANGUAGE."""
+    """The message for a notification of KIND about REFERENCE, in LANGUAGE, for the phone's MAKE."""
     config = config or HandlerConfig()
-    params = {
+    language = usable(language)
+    params: dict[str, object] = {
         "reference": reference,
         "police": config.non_emergency_number,
         "emergency": config.emergency_number,
+        **platform_words(make, language, platform),
     }
+    name = kind.removeprefix(STATUS_PREFIX)
+    if has(f"notifications.{name}", language):
+        return text(f"notifications.{name}", language, **params)
     if kind.startswith(STATUS_PREFIX):
-        status = kind.removeprefix(STATUS_PREFIX)
-        key = f"followup.notify_{status}"
-        if has(key, language or "en"):
+        key = f"followup.notify_{name}"
+        if has(key, language):
             return text(key, language, **params)
-        label = text(f"followup.status_{status}", language)
+        label = text(f"followup.status_{name}", language)
         return text("followup.notify_status", language, status=label, **params)
     return text(f"followup.notify_{kind}", language, **params)

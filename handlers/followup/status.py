@@ -14,7 +14,8 @@ from telegram.ext import filters
 from handlers.common import is_private, private_link
 from handlers.context import BotContext
 from handlers.followup import access, views
-from handlers.texts import text
+from handlers.texts import Html, describe, text
+from models.errors import RegisterError
 from models.services.followup import Denied, Granted, Limited
 from models.services.reports import ReportView
 from models.storage.columns import utcnow
@@ -55,8 +56,9 @@ async def status_command(update: Update, context: BotContext) -> None:
     except access.MissingCode:
         await message.reply_text(text("followup.status_missing_code", language))
         return
-    except ValueError as exc:
-        await message.reply_text(text("followup.status_bad_input", language, reason=str(exc)))
+    except RegisterError as exc:
+        reason = Html(describe(exc, language))
+        await message.reply_text(text("followup.status_bad_input", language, reason=reason))
         return
     await verify_and_show(update, context, reference, code, via="code")
 

@@ -7,7 +7,7 @@ from telegram import Update
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import REVEAL, contact_lines, report_card, reveal_button
-from handlers.texts import text
+from handlers.texts import Html, describe, text
 from models.services.reports import ReportView
 from models.services.staff import Role
 from models.values.imei import Imei, InvalidImei
@@ -43,10 +43,10 @@ async def lookup(update: Update, context: BotContext, staff: StaffUser) -> None:
     try:
         query = parse_query(typed)
     except InvalidImei as exc:
-        await message.reply_text(text("staff.bad_imei", reason=str(exc)))
+        await message.reply_text(text("staff.bad_imei", reason=Html(describe(exc))))
         return
     except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=str(exc)))
+        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
         return
     reports = await find(context, query)
     # The audit trail never holds a full IMEI.

@@ -19,7 +19,7 @@ from telegram.ext import Application, filters
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, callback
-from handlers.texts import text
+from handlers.texts import Html, describe, text
 from models.services.export import BOM, csv_cell
 from models.services.recovery import (
     RESULT_COLUMNS,
@@ -104,7 +104,8 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
     if seized.malformed:
         lines.append(text("staff.recover_malformed_title"))
         for bad in seized.malformed[:shown_lines]:
-            lines.append(text("staff.recover_malformed_line", line=bad.line, reason=bad.reason))
+            reason = Html(describe(bad.error)) if bad.error else bad.reason
+            lines.append(text("staff.recover_malformed_line", line=bad.line, reason=reason))
         if len(seized.malformed) > shown_lines:
             extra = len(seized.malformed) - shown_lines
             lines.append(text("staff.recover_more", count=extra))

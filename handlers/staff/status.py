@@ -9,11 +9,11 @@ from telegram import InlineKeyboardMarkup, Update
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import SET_STATUS, status_buttons, status_list
-from handlers.texts import text
+from handlers.texts import Html, describe, text
 from models.services.reports import InvalidTransition, ReportNotFound
 from models.services.staff import Role
 from models.values.reference import InvalidReference, Reference
-from models.values.statuses import NOTIFY_VICTIM, Status, parse_status
+from models.values.statuses import NOTIFY_VICTIM, Status, UnknownStatus, parse_status
 
 NOTE_LIMIT = 500
 
@@ -93,15 +93,15 @@ async def setstatus(update: Update, context: BotContext, staff: StaffUser) -> No
     try:
         reference = Reference.parse(parts[1])
     except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=str(exc)))
+        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
         return
     if len(parts) == 2:
         answer = await choices(context, reference)
     else:
         try:
             status = parse_status(parts[2])
-        except ValueError as exc:
-            await message.reply_text(text("staff.bad_status", reason=str(exc)))
+        except UnknownStatus as exc:
+            await message.reply_text(text("staff.bad_status", reason=Html(describe(exc))))
             return
         note = parts[3].strip() if len(parts) > 3 else None
         if note and len(note) > NOTE_LIMIT:

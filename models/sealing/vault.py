@@ -192,6 +192,20 @@ class Vault:
         self._current = self._ciphers[self._current_id.encode("ascii")]
         self._index_mac = hmac.new(ring.index_key, digestmod=hashlib.sha256)
 
+    @property
+    def current_key_id(self) -> str:
+        """The id of the key new values are sealed with."""
+        return self._current_id
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of every key this vault can open values with, the current one first."""
+        return tuple(key_id for key_id, _ in self._ring.keys)
+
+    def reseal(self, sealed: bytes, *, context: bytes = b"") -> bytes:
+        """The same plaintext sealed again under the current key (UnknownKey/TamperedValue)."""
+        return self.seal(self.open(sealed, context=context), context=context)
+
     def seal(self, plaintext: bytes, *, context: bytes = b"") -> bytes:
         """Encrypt and authenticate ``plaintext`` with the current key, bound to ``context``."""
         header, cipher = self._current

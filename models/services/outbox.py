@@ -2,8 +2,10 @@
 
 A notification is `pending` until a worker claims it (`sending`, with a lease), then ends
 `delivered`, `failed` (never retried) or `cancelled` (no longer wanted), or goes back to
-`pending` with a later `not_before` to be retried. A lease that runs out (the worker died) makes
-the row claimable again. See docs/delivery.md.
+`pending` with a later `not_before` to be retried. One whose report's sealed data cannot be
+opened (a key is missing, or the value is damaged) is set aside as `unreadable` when claimed,
+so that it never holds up the rest; `reportbot keys rotate` queues it again once it opens. A
+lease that runs out (the worker died) makes the row claimable again. See docs/delivery.md.
 
 Claims respect each chat: a chat's status messages go out one at a time, oldest first, never
 while another worker holds one of the chat's rows, and not within `per_chat_interval` of the last
@@ -20,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, text, update
 
-from models.sealing.vault import Vault
-from models.services.reports import report_context
+from models.sealing.vault import CryptoError, UnknownKey, Vault
+from models.services.reports import report_context, report_language
 from models.services.subscriptions import REMINDER_KIND, deactivate_chat_in
 from models.storage.database import Database
 from models.storage.tables import DeliveryAttempt, Notification, Report, Subscription
@@ -32,7 +34,8 @@ SENDING = "sending"
 DELIVERED = "delivered"
 FAILED = "failed"
 CANCELLED = "cancelled"
-STATES = (PENDING, SENDING, DELIVERED, FAILED, CANCELLED)
+UNREADABLE = "unreadable"
+STATES = (PENDING, SENDING, DELIVERED, FAILED, CANCELLED, UNREADABLE)
 MAX_DETAIL = 200
 DEFAULT_MAX_ATTEMPTS = 25
 # One lock per schema, so that separate registers on one server do not wait for each other.
@@ -41,6 +44,14 @@ CLAIM_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.outbox:' || curre
 
 def _clip(detail: str | None) -> str | None:
     return None if detail is None else detail[:MAX_DETAIL]
+
+
+def _unreadable(vault: Vault, sealed: bytes, error: CryptoError) -> str:
+    """Why a report cannot be opened, without anything it holds (the key id at most)."""
+    if isinstance(error, UnknownKey):
+        key_id = vault.key_id_of(sealed)
+        return f"set aside: its report is sealed with key {key_id!r}, not in DATA_KEYS"
+    return "set aside: its report's sealed data is damaged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +66,26 @@ class Claimed:
     language: str
     attempts: int
     claimed_until: datetime
+    make: str = "other"
+    platform: str = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A notification set aside as unreadable: its report's sealed data cannot be opened."""
+
+    id: int
+    report_id: int
+    reason: str
+
+
+class ClaimedBatch(list[Claimed]):
+    """The notifications a claim took, and those it set aside as unreadable on the way."""
+
+    def __init__(self, claimed: Sequence[Claimed] = (), set_aside: Sequence[SetAside] = ()):
+        """Hold CLAIMED as the list, SET_ASIDE beside it."""
+        super().__init__(claimed)
+        self.set_aside = list(set_aside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +122,7 @@ class Outbox:
     """Claim, deliver, retry and fail the notifications in the outbox."""
 
     def __init__(self, db: Database, vault: Vault, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS):
-        """Bind to a database; the vault opens a report's language for the message."""
+        """Bind to a database; the vault opens the language of reports filed before its column."""
         self.db = db
         self.vault = vault
         self.max_attempts = max_attempts
@@ -104,14 +135,15 @@ class Outbox:
         limit: int,
         lease: timedelta,
         per_chat_interval: timedelta = timedelta(seconds=1),
-    ) -> list[Claimed]:
+    ) -> ClaimedBatch:
         """Claim up to LIMIT due notifications for WORKER (one per chat at a time) until now+LEASE.
 
         Rows that are no longer wanted (the chat unsubscribed; a reminder for an ended report)
-        are cancelled instead of returned.
+        are cancelled instead of returned; rows whose report cannot be opened are set aside as
+        `unreadable` (listed in the result's `set_aside`), and the rest are claimed all the same.
         """
         if not await self._anything_due(now):
-            return []  # the usual case: no write lock taken
+            return ClaimedBatch()  # the usual case: no write lock taken
         async with self.db.write() as session:
             if not self.db.is_sqlite:
                 # Serialise claims between workers (SQLite's write lock already does), so two
@@ -120,7 +152,7 @@ class Outbox:
                 await session.execute(text(CLAIM_LOCK))
             rows = (await session.execute(self._claimable(now, limit, per_chat_interval))).all()
             if not rows:
-                return []
+                return ClaimedBatch()
             expired = [row for row in rows if row.state == SENDING]
             for row in expired:
                 session.add(
@@ -141,8 +173,12 @@ class Outbox:
             until = now + lease
             claimed: list[Claimed] = []
             cancelled: dict[str, list[int]] = {}
+            set_aside: list[SetAside] = []
             for row in rows:
                 detail = details[row.id]
+                if "unreadable" in detail:
+                    set_aside.append(SetAside(row.id, detail["report_id"], detail["unreadable"]))
+                    continue
                 reason = self._unwanted(row.kind, detail)
                 if reason is not None:
                     cancelled.setdefault(reason, []).append(row.id)
@@ -158,6 +194,8 @@ class Outbox:
                         detail["language"],
                         attempts,
                         until,
+                        make=detail["make"],
+                        platform=detail["platform"],
                     )
                 )
             for reason, ids in cancelled.items():
@@ -166,13 +204,19 @@ class Outbox:
                     .where(Notification.id.in_(ids))
                     .values(state=CANCELLED, last_error=_clip(reason), claimed_until=None)
                 )
+            for item in set_aside:
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.id == item.id)
+                    .values(state=UNREADABLE, last_error=_clip(item.reason), claimed_until=None)
+                )
             if claimed:
                 await session.execute(
                     update(Notification)
                     .where(Notification.id.in_([item.id for item in claimed]))
                     .values(state=SENDING, claimed_by=worker[:64], claimed_until=until)
                 )
-            return claimed
+            return ClaimedBatch(claimed, set_aside)
 
     async def _anything_due(self, now: datetime) -> bool:
         async with self.db.read() as session:
@@ -235,8 +279,12 @@ class Outbox:
                 Report.reference,
                 Report.status,
                 Report.sealed,
+                Report.make,
+                Report.platform,
+                Report.language,
                 Subscription.active,
                 Subscription.deactivated_reason,
+                Subscription.language.label("chosen_language"),
             )
             .join(Report, Report.id == Notification.report_id)
             .outerjoin(
@@ -250,12 +298,27 @@ class Outbox:
         )
         details: dict[int, dict[str, Any]] = {}
         for row in found:
-            private = self.vault.open_json(row.sealed, context=report_context(row.reference))
+            language = row.chosen_language or row.language
+            if language is None:
+                # Filed before the language column: it is among the sealed answers.
+                try:
+                    private = self.vault.open_json(
+                        row.sealed, context=report_context(row.reference)
+                    )
+                except CryptoError as error:
+                    details[row.id] = {
+                        "report_id": row.report_id,
+                        "unreadable": _unreadable(self.vault, row.sealed, error),
+                    }
+                    continue
+                language = report_language(None, private)
             details[row.id] = {
                 "report_id": row.report_id,
                 "reference": row.reference,
                 "status": Status(row.status),
-                "language": private.get("language") or "en",
+                "language": language,
+                "make": row.make,
+                "platform": row.platform,
                 "subscribed": bool(row.active),
                 "ended_because": row.deactivated_reason,
             }
@@ -419,6 +482,17 @@ class Outbox:
                 )
             ).scalar_one()
         return pending, leased
+
+    async def unreadable(self) -> int:
+        """How many notifications are set aside because their report cannot be opened."""
+        async with self.db.read() as session:
+            return (
+                await session.execute(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.state == UNREADABLE)
+                )
+            ).scalar_one()
 
     async def unfinished(self) -> int:
         """How many notifications are pending or being sent."""

@@ -44,11 +44,12 @@ class SeizedImei:
 
 @dataclass(frozen=True, slots=True)
 class MalformedLine:
-    """A value that is not an IMEI, and why."""
+    """A value that is not an IMEI, and why (`error`, when the IMEI's own check refused it)."""
 
     line: int
     text: str
     reason: str
+    error: InvalidImei | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +204,8 @@ def parse_seized(content: bytes | str) -> SeizedFile:
             imei = Imei.parse(cell)
         except InvalidImei as exc:
             reason = _reason(cell, exc, raw.count(",") + 1)
-            seized.malformed.append(MalformedLine(number, cell[:MAX_SHOWN_TEXT], reason))
+            error = exc if reason == exc.code else None
+            seized.malformed.append(MalformedLine(number, cell[:MAX_SHOWN_TEXT], reason, error))
             continue
         if imei.digits in first_seen:
             seized.duplicates.append(DuplicateLine(number, first_seen[imei.digits], imei))

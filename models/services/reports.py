@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from models.errors import RegisterError
 from models.sealing.vault import Vault
 from models.services.audit import record
 from models.storage.columns import utcnow
@@ -29,23 +30,33 @@ from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
 
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
+LANGUAGE_LENGTH = 8  # the column's width: codes such as "en", "zh"
 FILE_ATTEMPTS = 8
 
 
-class InvalidTransition(Exception):
-    """A status change the rules do not allow; `allowed` lists the moves that are."""
+class InvalidTransition(RegisterError):
+    """A status change the rules do not allow; `allowed` lists the moves that are.
+
+    Code `status_not_allowed` (current, wanted, allowed).
+    """
 
     def __init__(self, current: Status, wanted: Status) -> None:
         """Remember the refused move."""
         self.current = current
         self.wanted = wanted
         self.allowed = allowed_next(current)
-        names = ", ".join(status.value for status in self.allowed) or "none"
-        super().__init__(f"cannot move from {current.value} to {wanted.value}; allowed: {names}")
+        names = ", ".join(status.value for status in self.allowed) or "-"
+        super().__init__(
+            "status_not_allowed", current=current.value, wanted=wanted.value, allowed=names
+        )
 
 
-class ReportNotFound(LookupError):
-    """No report has that reference."""
+class ReportNotFound(RegisterError, LookupError):
+    """No report has that reference: code `report_not_found` (reference)."""
+
+    def __init__(self, reference: str) -> None:
+        """Remember which reference was not found."""
+        super().__init__("report_not_found", reference=reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,8 @@ class NewReport:
             raise ValueError("a report holds at most two IMEIs")
         if len(self.imeis) == 2 and self.imeis[0] == self.imeis[1]:
             raise ValueError("the second IMEI must differ from the first")
+        if not 1 <= len(self.language) <= LANGUAGE_LENGTH:
+            raise ValueError("a language is a short code such as 'en'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,7 @@ class ReportView:
     own_account: bool
     private: dict[str, Any]
     history: list[HistoryEntry] = field(default_factory=list)
+    language: str = "en"
 
     @property
     def imeis(self) -> list[str]:
@@ -159,6 +173,12 @@ class Match:
 def report_context(reference: str) -> bytes:
     """The sealing context that binds a report's sealed data to that report."""
     return f"report:{reference}".encode()
+
+
+def report_language(column: str | None, private: dict[str, Any]) -> str:
+    """The language a report was filed in: its column, else its sealed answers, else English."""
+    # Reports filed before the column existed hold it only among their sealed answers.
+    return column or private.get("language") or "en"
 
 
 def platform_of(make: str, platform: str | None = None) -> str:
@@ -253,6 +273,7 @@ class ReportStore:
                 tracked_lon=new.tracked_lon,
                 tracked_at=new.tracked_at,
                 own_account=new.own_account,
+                language=new.language,
                 contact_phone_hash=self.phone_hash(new.contact_phone),
                 stolen_phone_hash=(
                     self.phone_hash(new.stolen_number) if new.stolen_number else None
@@ -314,6 +335,7 @@ class ReportStore:
             own_account=report.own_account,
             private=private,
             history=[self._history_entry(change) for change in history],
+            language=report_language(report.language, private),
         )
 
     def _history_entry(self, change: StatusChange) -> HistoryEntry:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from models.services.reports import LANGUAGE_LENGTH
 from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import Notification, Report, Subscription
@@ -38,6 +39,7 @@ class ActiveSubscription:
     chat_id: int
     via: str
     created_at: datetime
+    language: str | None = None
 
 
 def reminder_key(report_id: int, chat_id: int) -> str:
@@ -55,15 +57,28 @@ async def deactivate_chat_in(session: Any, chat_id: int, reason: str, now: datet
     return result.rowcount or 0
 
 
+def _check_language(language: str | None) -> None:
+    if language is not None and not 1 <= len(language) <= LANGUAGE_LENGTH:
+        raise ValueError("a language is a short code such as 'en'")
+
+
 async def subscribe_in(
-    session: Any, report_id: int, chat_id: int, *, via: str, now: datetime | None = None
+    session: Any,
+    report_id: int,
+    chat_id: int,
+    *,
+    via: str,
+    now: datetime | None = None,
+    language: str | None = None,
 ) -> Subscribed:
     """Within SESSION's transaction: subscribe CHAT_ID and queue the reminder it is owed.
 
     For callers that subscribe in the same transaction as another change (e.g. filing).
+    LANGUAGE is the language the chat chose for the report's messages (None: the report's).
     """
     if via not in VIA:
         raise ValueError(f"unknown subscription channel {via!r}")
+    _check_language(language)
     now = now or utcnow()
     report = (
         await session.execute(
@@ -81,13 +96,17 @@ async def subscribe_in(
     ).scalar_one_or_none()
     changed = row is None or not row.active
     if row is None:
-        row = Subscription(report_id=report_id, chat_id=chat_id, via=via, created_at=now)
+        row = Subscription(
+            report_id=report_id, chat_id=chat_id, via=via, created_at=now, language=language
+        )
         session.add(row)
     elif not row.active:
         row.active = True
         row.via = via
         row.deactivated_at = None
         row.deactivated_reason = None
+    if language is not None:
+        row.language = language
     await session.flush()
     queued = await _queue_reminder(
         session, report_id, chat_id, Status(report.status), report.created_at, now
@@ -135,21 +154,52 @@ class SubscriptionStore:
         self.db = db
 
     async def subscribe(
-        self, report_id: int, chat_id: int, *, via: str, now: datetime | None = None
+        self,
+        report_id: int,
+        chat_id: int,
+        *,
+        via: str,
+        now: datetime | None = None,
+        language: str | None = None,
     ) -> Subscribed:
-        """Subscribe CHAT_ID to the report (idempotent; reactivates an ended subscription)."""
+        """Subscribe CHAT_ID to the report (idempotent; reactivates an ended subscription).
+
+        LANGUAGE, when given, is the language the chat chose for the report's messages.
+        """
         if via not in VIA:
             raise ValueError(f"unknown subscription channel {via!r}")
         now = now or utcnow()
         try:
-            return await self._subscribe(report_id, chat_id, via, now)
+            return await self._subscribe(report_id, chat_id, via, now, language)
         except IntegrityError:
             # A concurrent call inserted the same row first (PostgreSQL): now it exists.
-            return await self._subscribe(report_id, chat_id, via, now)
+            return await self._subscribe(report_id, chat_id, via, now, language)
 
-    async def _subscribe(self, report_id: int, chat_id: int, via: str, now: datetime) -> Subscribed:
+    async def _subscribe(
+        self, report_id: int, chat_id: int, via: str, now: datetime, language: str | None
+    ) -> Subscribed:
         async with self.db.write() as session:
-            return await subscribe_in(session, report_id, chat_id, via=via, now=now)
+            return await subscribe_in(
+                session, report_id, chat_id, via=via, now=now, language=language
+            )
+
+    async def choose_language(self, report_id: int, chat_id: int, language: str | None) -> bool:
+        """The language CHAT_ID's messages about the report go out in (None: the report's own).
+
+        False if the chat does not follow the report.
+        """
+        _check_language(language)
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.report_id == report_id,
+                    Subscription.chat_id == chat_id,
+                    Subscription.active.is_(True),
+                )
+                .values(language=language)
+            )
+            return bool(result.rowcount)
 
     async def unsubscribe(
         self,
@@ -203,7 +253,9 @@ class SubscriptionStore:
                 .order_by(Subscription.id)
             )
             return [
-                ActiveSubscription(row.report_id, row.chat_id, row.via, row.created_at)
+                ActiveSubscription(
+                    row.report_id, row.chat_id, row.via, row.created_at, row.language
+                )
                 for row in found.scalars()
             ]
 

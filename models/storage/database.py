@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +26,21 @@ from models.storage import processed
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def create_private_file(path: Path) -> None:
+    """Create PATH empty with mode 0600 (and missing folders 0700) unless it exists.
+
+    SQLite creates a database file with the process's umask (often 0644: readable by every
+    local user) and gives its -wal and -shm files the database file's mode, so creating the
+    file first keeps all three private.
+    """
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class SchemaOutdated(Exception):
@@ -91,8 +108,8 @@ class Database:
 
     def _prepare_sqlite_file(self) -> None:
         database = self.url.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            create_private_file(Path(database).expanduser())
 
     def _sqlite_engine(self, begin: str, *, pool_size: int) -> AsyncEngine:
         # Every session ends its own transaction, and the driver runs in autocommit mode, so

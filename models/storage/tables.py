@@ -7,6 +7,7 @@ Plain columns hold what staff filter and count on: status, times, make, method, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from models.storage.columns import UTCDateTime, utcnow
+from models.storage.columns import UTCDateTime, sealed_key_id_column, utcnow
 
 HASH_LENGTH = 32
 
@@ -62,6 +63,8 @@ class Report(SQLModel, table=True):
     tracked_lon: float | None = None
     tracked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     own_account: bool = False
+    # The language the report was filed in; NULL (filed before languages were kept) is English.
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
     contact_phone_hash: str | None = Field(
         default=None, sa_column=Column(String(HASH_LENGTH), index=True)
     )
@@ -70,6 +73,8 @@ class Report(SQLModel, table=True):
     )
     access_code_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Kept by the database from `sealed`: which key a report needs (see SEALED_COLUMNS).
+    key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("sealed"))
 
 
 class ReportImei(SQLModel, table=True):
@@ -96,6 +101,7 @@ class StatusChange(SQLModel, table=True):
     actor: str = Field(sa_column=Column(String(32), nullable=False))
     actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     note_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    note_key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("note_sealed"))
 
 
 class Draft(SQLModel, table=True):
@@ -109,6 +115,7 @@ class Draft(SQLModel, table=True):
     step: str = Field(sa_column=Column(String(32), nullable=False))
     idempotency_key: str = Field(sa_column=Column(String(64), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("sealed"))
     message_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     report_id: int | None = Field(
         default=None,
@@ -129,6 +136,8 @@ class Subscription(SQLModel, table=True):
     report_id: int = Field(sa_column=_report_fk())
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     via: str = Field(sa_column=Column(String(16), nullable=False))
+    # The language this chat chose for the report's updates; NULL: the report's own.
+    language: str | None = Field(default=None, sa_column=Column(String(8)))
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     deactivated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
@@ -232,3 +241,26 @@ class KeyCheck(SQLModel, table=True):
     id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
     index_check: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+@dataclass(frozen=True, slots=True)
+class SealedColumn:
+    """A column of sealed values and the key-id column the database derives from it."""
+
+    table: type[SQLModel]
+    sealed: str
+    key_id: str
+
+    @property
+    def name(self) -> str:
+        """The table's name, as reports and messages show it."""
+        return str(self.table.__tablename__)
+
+
+# Every sealed column but the key check's own canary. A new sealed column gets a key-id column
+# (sealed_key_id_column) and an entry here, so that the start-up check and key rotation see it.
+SEALED_COLUMNS = (
+    SealedColumn(Report, "sealed", "key_id"),
+    SealedColumn(StatusChange, "note_sealed", "note_key_id"),
+    SealedColumn(Draft, "sealed", "key_id"),
+)

@@ -6,11 +6,12 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
+from models.errors import RegisterError
+
 __all__ = [
     "INVISIBLE_CHARS",
     "Imei",
     "InvalidImei",
-    "describe_char",
     "is_dash",
     "luhn_check_digit",
     "remove_invisible",
@@ -29,8 +30,13 @@ _SLASHES = frozenset("/\u2215\uff0f")
 _EXTRA_DASHES = frozenset("\u2212")
 
 
-class InvalidImei(ValueError):
-    """An IMEI the user typed could not be accepted; str(exc) says why, for the user."""
+class InvalidImei(RegisterError, ValueError):
+    """An IMEI the user typed could not be accepted; the code says why (`errors.imei_*`).
+
+    Codes: imei_not_a_digit (character), imei_no_digits, imei_length (count),
+    imei_fake_same_digit, imei_fake_sequence, imei_fake_zeros, imei_check_digit (expected),
+    imei_not_canonical.
+    """
 
 
 def remove_invisible(text: str) -> str:
@@ -48,14 +54,6 @@ def to_ascii_digit(ch: str) -> str | None:
 def is_dash(ch: str) -> bool:
     """Return True for any Unicode dash (hyphen, en dash, em dash, minus sign...)."""
     return ch in _EXTRA_DASHES or unicodedata.category(ch) == "Pd"
-
-
-def describe_char(ch: str) -> str:
-    """Return a short, safe way to name one character in a message to the user."""
-    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch)[0] not in "MC":
-        return f"'{ch}'"
-    # Invisible, control or combining characters would not show up in quotes.
-    return f"the hidden character U+{ord(ch):04X}"
 
 
 def luhn_check_digit(body14: str) -> str:
@@ -83,23 +81,21 @@ def _digits_only(text: str) -> str:
             continue
         digit = to_ascii_digit(ch)
         if digit is None:
-            raise InvalidImei(
-                f"An IMEI has only digits; remove {describe_char(ch)} and type just the number."
-            )
+            raise InvalidImei("imei_not_a_digit", character=ch)
         digits.append(digit)
     return "".join(digits)
 
 
 def _fake_reason(digits: str) -> str | None:
-    """Return why a canonical 15-digit IMEI is plainly fake, or None if it looks real."""
+    """Return the code saying why a canonical IMEI is plainly fake, or None if it looks real."""
     body = digits[:14]
     if len(set(body)) == 1:
-        return "all the same digit"
+        return "imei_fake_same_digit"
     steps = {(int(b) - int(a)) % 10 for a, b in pairwise(body)}
     if steps in ({1}, {9}):
-        return "digits counting up or down"
+        return "imei_fake_sequence"
     if digits[:8] == "00000000":
-        return "it starts with 00000000"
+        return "imei_fake_zeros"
     return None
 
 
@@ -113,35 +109,26 @@ class Imei:
         """Refuse anything that is not 15 ASCII digits with a correct check digit."""
         d = self.digits
         if not (isinstance(d, str) and len(d) == 15 and d.isascii() and d.isdigit()):
-            raise InvalidImei(f"15 digits expected, got {d!r:.40}")
+            raise InvalidImei("imei_not_canonical")
         if luhn_check_digit(d[:14]) != d[14]:
-            raise InvalidImei(f"check digit should be {luhn_check_digit(d[:14])}")
+            raise InvalidImei("imei_check_digit", expected=luhn_check_digit(d[:14]))
 
     @classmethod
     def parse(cls, text: str) -> Imei:
         """Parse an IMEI as typed (14, 15 or 16 digits, any separators); raise InvalidImei."""
         digits = _digits_only(text)
         if not digits:
-            raise InvalidImei("No digits found. An IMEI has 15 digits; dial *#06# to see it.")
+            raise InvalidImei("imei_no_digits")
         if len(digits) not in (14, 15, 16):
-            raise InvalidImei(
-                f"An IMEI is 15 digits long: 15 digits expected, got {len(digits)}. "
-                "Please check the number."
-            )
+            raise InvalidImei("imei_length", count=len(digits))
         # 14: check digit left off; 16: IMEISV, whose last two digits are a software version.
         canonical = digits[:14] + luhn_check_digit(digits[:14])
         # Fakes first: for a made-up number "the check digit is wrong" would mislead.
         reason = _fake_reason(canonical)
         if reason is not None:
-            raise InvalidImei(
-                f"That does not look like a real IMEI ({reason}). "
-                "Dial *#06# on the phone, or look on the box."
-            )
+            raise InvalidImei(reason)
         if len(digits) == 15 and digits[14] != canonical[14]:
-            raise InvalidImei(
-                f"The digits do not add up (check digit should be {canonical[14]}). "
-                "One digit is probably wrong: please check each digit."
-            )
+            raise InvalidImei("imei_check_digit", expected=canonical[14])
         return cls(canonical)
 
     @property

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from models.values.imei import INVISIBLE_CHARS, describe_char, is_dash, to_ascii_digit
+from models.errors import RegisterError
+from models.values.imei import INVISIBLE_CHARS, is_dash, to_ascii_digit
 
 __all__ = ["InvalidPhone", "PhoneNumber", "same_number"]
 
-_EXAMPLE = "07700 900123"
-_TYPE_ONLY_THE_NUMBER = f"Please type only the number, e.g. {_EXAMPLE}"
+# Examples shown in the error messages: a national number of the default region (GB), and an
+# international one.
+EXAMPLE = "07700 900123"
+INTERNATIONAL_EXAMPLE = "+33 6 12 34 56 78"
 _ALLOWED = frozenset("0123456789+ -.()")
 # Full-width forms that phone keyboards in some languages produce.
 _FULLWIDTH = {"\uff0b": "+", "\uff08": "(", "\uff09": ")", "\uff0e": "."}
@@ -25,8 +27,18 @@ _MAX_VISIBLE = 4
 _HIDDEN_TAIL = 6
 
 
-class InvalidPhone(ValueError):
-    """A phone number the user typed could not be accepted; str(exc) says why, for the user."""
+class InvalidPhone(RegisterError, ValueError):
+    """A phone number the user typed could not be accepted; the code says why (`errors.phone_*`).
+
+    Codes: phone_letters, phone_bad_character (character), phone_no_digits, phone_too_long,
+    phone_plus_placement, phone_bad_country_code, phone_too_short, phone_incomplete (region,
+    country_code), phone_incomplete_not_home (region, country_code, home_region),
+    phone_not_e164. Every one has `example` (and `international` where it helps).
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        """The code, its parameters, and the examples every message may show."""
+        super().__init__(code, example=EXAMPLE, international=INTERNATIONAL_EXAMPLE, **params)
 
 
 def _clean(text: str) -> str:
@@ -47,48 +59,28 @@ def _clean(text: str) -> str:
     cleaned = "".join(out).strip()
     for ch in cleaned:
         if ch.isalpha():
-            raise InvalidPhone(_TYPE_ONLY_THE_NUMBER)
+            raise InvalidPhone("phone_letters")
         if ch not in _ALLOWED:
-            raise InvalidPhone(
-                f"A phone number can't contain {describe_char(ch)}. {_TYPE_ONLY_THE_NUMBER}"
-            )
+            raise InvalidPhone("phone_bad_character", character=ch)
     if not any(ch.isdigit() for ch in cleaned):
-        raise InvalidPhone(f"No number found. {_TYPE_ONLY_THE_NUMBER}")
+        raise InvalidPhone("phone_no_digits")
     if len(cleaned) > _MAX_LENGTH:
-        raise InvalidPhone(f"That is too long for a phone number. {_TYPE_ONLY_THE_NUMBER}")
+        raise InvalidPhone("phone_too_long")
     plus = cleaned.find("+")
     if plus != -1 and (cleaned.count("+") > 1 or any(ch.isdigit() for ch in cleaned[:plus])):
-        raise InvalidPhone("Put '+' only once, at the start, e.g. +33 6 12 34 56 78")
+        raise InvalidPhone("phone_plus_placement")
     return cleaned
 
 
-@lru_cache(maxsize=512)
-def _region_name(region: str) -> str:
-    """Return an English country name for a region code, e.g. 'United Kingdom' for GB."""
-    # The geocoder loads ~100 MB of data; only this rare error message needs it.
-    from phonenumbers import geocoder
-
-    example = phonenumbers.example_number(region)
-    name = geocoder.country_name_for_number(example, "en") if example is not None else ""
-    return name or region
-
-
-def _parse_error_message(exc: NumberParseException) -> str:
-    """Translate a phonenumbers parse error into a short message for the user."""
+def _parse_error(exc: NumberParseException) -> InvalidPhone:
+    """The coded error for a phonenumbers parse error."""
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
-        return (
-            "That country code is not recognised. Start with + and the country code, "
-            "e.g. +33 6 12 34 56 78"
-        )
+        return InvalidPhone("phone_bad_country_code")
     if exc.error_type == NumberParseException.TOO_LONG:
-        return f"That number is too long. {_TYPE_ONLY_THE_NUMBER}"
-    if exc.error_type in (
-        NumberParseException.TOO_SHORT_NSN,
-        NumberParseException.TOO_SHORT_AFTER_IDD,
-    ):
-        return "That number is too short. Please check it and type the whole number."
-    # NOT_A_NUMBER: the characters were already checked, so too few digits is what is left.
-    return f"That number is too short. Please type the whole number, e.g. {_EXAMPLE}"
+        return InvalidPhone("phone_too_long")
+    # TOO_SHORT_NSN, TOO_SHORT_AFTER_IDD, and NOT_A_NUMBER: the characters were already checked,
+    # so too few digits is what is left.
+    return InvalidPhone("phone_too_short")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +93,7 @@ class PhoneNumber:
     def __post_init__(self) -> None:
         """Refuse anything that is not an E.164 string."""
         if not (isinstance(self.e164, str) and _E164.fullmatch(self.e164)):
-            raise InvalidPhone("Not an international (E.164) phone number")
+            raise InvalidPhone("phone_not_e164")
 
     @classmethod
     def parse(cls, text: str, default_region: str = "GB", *, strict: bool = True) -> PhoneNumber:
@@ -110,7 +102,7 @@ class PhoneNumber:
         try:
             number = phonenumbers.parse(cleaned, default_region)
         except NumberParseException as exc:
-            raise InvalidPhone(_parse_error_message(exc)) from None
+            raise _parse_error(exc) from None
         if strict:
             ok = phonenumbers.is_valid_number(number)
         else:
@@ -119,17 +111,10 @@ class PhoneNumber:
             ok = reason == phonenumbers.ValidationResult.IS_POSSIBLE
         if not ok:
             code_region = phonenumbers.region_code_for_country_code(number.country_code)
-            where = f"{_region_name(code_region)} (+{number.country_code})"
-            message = f"That number does not look complete or valid for {where}."
+            where = {"region": code_region, "country_code": str(number.country_code)}
             if cleaned.startswith(("+", "00")):
-                message += " Please check it."
-            else:
-                home = _region_name(default_region)
-                message += (
-                    f" If it is not a {home} number, start with + and the country code, "
-                    "e.g. +33 6 12 34 56 78"
-                )
-            raise InvalidPhone(message)
+                raise InvalidPhone("phone_incomplete", **where)
+            raise InvalidPhone("phone_incomplete_not_home", home_region=default_region, **where)
         e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
         # A possible-but-invalid number has no exact region; fall back to its country code's.
         region = phonenumbers.region_code_for_number(

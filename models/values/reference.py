@@ -7,7 +7,8 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
-from models.values.imei import INVISIBLE_CHARS, describe_char, is_dash, to_ascii_digit
+from models.errors import RegisterError
+from models.values.imei import INVISIBLE_CHARS, is_dash, to_ascii_digit
 
 __all__ = [
     "ACCESS_CODE_EXAMPLE",
@@ -43,19 +44,25 @@ _CANONICAL = re.compile(rf"{PREFIX}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{2}}")
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _AMBIGUOUS = frozenset("01ILO")
 
-_REFERENCE_SHAPE = f"A reference looks like {REFERENCE_EXAMPLE}. Please check it."
-_REFERENCE_TYPO = "That reference has a typo: please check each character."
-_ACCESS_CODE_SHAPE = (
-    f"An access code has {_ACCESS_CODE_LENGTH} letters and digits, like {ACCESS_CODE_EXAMPLE}."
-)
+
+class InvalidReference(RegisterError, ValueError):
+    """A report reference could not be accepted; the code says why (`errors.reference_*`).
+
+    Codes: reference_shape (example), reference_typo, reference_misread_character (character),
+    reference_bad_character (character), link_incomplete.
+    """
 
 
-class InvalidReference(ValueError):
-    """A report reference could not be accepted; str(exc) says why, for the user."""
+class InvalidAccessCode(RegisterError, ValueError):
+    """An access code could not be accepted; the code says why (`errors.access_code_*`).
+
+    Codes: access_code_shape (length, example), access_code_misread_character (character),
+    access_code_bad_character (character).
+    """
 
 
-class InvalidAccessCode(ValueError):
-    """An access code could not be accepted; str(exc) says why, for the user."""
+def _reference_shape() -> InvalidReference:
+    return InvalidReference("reference_shape", example=REFERENCE_EXAMPLE)
 
 
 def check_character(body: str) -> str:
@@ -68,7 +75,7 @@ def check_character(body: str) -> str:
     return ALPHABET[value]
 
 
-def _clean(text: str, name: str, error: type[ValueError]) -> str:
+def _clean(text: str, kind: str, error: type[RegisterError]) -> str:
     """Uppercase, drop separators and invisible characters; raise error for any other character."""
     out: list[str] = []
     # NFKC turns full-width letters (and digits) from CJK keyboards into ASCII.
@@ -80,12 +87,9 @@ def _clean(text: str, name: str, error: type[ValueError]) -> str:
         if up in _VALUE:
             out.append(up)
         elif up in _AMBIGUOUS:
-            raise error(
-                f"{name} never contains {describe_char(ch)}: there is no 0, 1, I, L or O in it. "
-                "Please check it."
-            )
+            raise error(f"{kind}_misread_character", character=ch)
         else:
-            raise error(f"{name} has only letters and digits; remove {describe_char(ch)}.")
+            raise error(f"{kind}_bad_character", character=ch)
     return "".join(out)
 
 
@@ -98,10 +102,10 @@ class Reference:
     def __post_init__(self) -> None:
         """Refuse anything that is not a canonical reference with a correct check character."""
         if not (isinstance(self.code, str) and _CANONICAL.fullmatch(self.code)):
-            raise InvalidReference(_REFERENCE_SHAPE)
+            raise _reference_shape()
         chars = self.code[4:8] + self.code[9:11]
         if check_character(chars[:_RANDOM_LENGTH]) != chars[_RANDOM_LENGTH]:
-            raise InvalidReference(_REFERENCE_TYPO)
+            raise InvalidReference("reference_typo")
 
     @classmethod
     def _from_chars(cls, chars: str) -> Reference:
@@ -117,11 +121,11 @@ class Reference:
     @classmethod
     def parse(cls, text: str) -> Reference:
         """Parse a reference leniently (case, spaces, dashes, optional prefix); raise if invalid."""
-        chars = _clean(text, "A reference", InvalidReference)
+        chars = _clean(text, "reference", InvalidReference)
         if len(chars) == len(PREFIX) + _RANDOM_LENGTH + 1 and chars.startswith(PREFIX):
             chars = chars[len(PREFIX) :]
         if len(chars) != _RANDOM_LENGTH + 1:
-            raise InvalidReference(_REFERENCE_SHAPE)
+            raise _reference_shape()
         return cls._from_chars(chars)
 
     @property
@@ -142,9 +146,11 @@ def generate_access_code() -> str:
 
 def normalise_access_code(text: str) -> str:
     """Return the canonical form of an access code typed leniently; raise InvalidAccessCode."""
-    chars = _clean(text, "An access code", InvalidAccessCode)
+    chars = _clean(text, "access_code", InvalidAccessCode)
     if len(chars) != _ACCESS_CODE_LENGTH:
-        raise InvalidAccessCode(f"{_ACCESS_CODE_SHAPE} Please check it.")
+        raise InvalidAccessCode(
+            "access_code_shape", length=_ACCESS_CODE_LENGTH, example=ACCESS_CODE_EXAMPLE
+        )
     return f"{chars[:4]}-{chars[4:]}"
 
 
@@ -158,8 +164,6 @@ def deep_link_payload(ref: Reference, code: str) -> str:
 def parse_deep_link_payload(payload: str) -> tuple[Reference, str]:
     """Return the reference and canonical access code in a /start payload; raise if invalid."""
     if not _PAYLOAD.fullmatch(payload) or payload.count("_") != 1:
-        raise InvalidReference(
-            "That link is not complete. Please type /status with your reference and access code."
-        )
+        raise InvalidReference("link_incomplete")
     ref_text, code_text = payload.split("_")
     return Reference.parse(ref_text), normalise_access_code(code_text)

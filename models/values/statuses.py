@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from models.errors import RegisterError
+
 
 class Status(StrEnum):
     """Where a report stands."""
@@ -45,11 +47,15 @@ def allowed_next(status: Status) -> tuple[Status, ...]:
     return TRANSITIONS[status]
 
 
+class UnknownStatus(RegisterError, ValueError):
+    """A status name that is not one of ours: code `status_unknown` (typed, statuses)."""
+
+
 def parse_status(text: str) -> Status:
-    """A status from its name, forgiving case, spaces and dashes; ValueError otherwise."""
+    """A status from its name, forgiving case, spaces and dashes; UnknownStatus otherwise."""
     cleaned = text.strip().lower().replace("-", "_").replace(" ", "_")
     try:
         return Status(cleaned)
     except ValueError:
         names = ", ".join(status.value for status in Status)
-        raise ValueError(f"unknown status {text.strip()[:30]!r}; use one of: {names}") from None
+        raise UnknownStatus("status_unknown", typed=text.strip()[:30], statuses=names) from None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import plain_text, render, run_console
+from bot.console import plain_text, read_line, render, run_console
 from bot.local_api import ChatMessage
 from bot.runtime import database
 from bot.settings import load_settings
@@ -160,3 +160,64 @@ def test_html_becomes_plain_text():
         },
     )
     assert render(message) == "Pick one\n[1] A  [2] B\n[3] C"
+
+
+HOSTILE_INPUT = b"".join(
+    [
+        b"/start\n",
+        "²\n".encode(),  # a digit that int() refuses, typed as a button number
+        b"\xb2\n",  # the same character in Latin-1: not UTF-8
+        b"\xff\xfe\x00b\x00a\x00d\x00\n",  # UTF-16 with its byte-order mark
+        b"\x80\xc3( broken \xe2\x82 sequences\n",
+        b"9" * 5000 + b"\n",  # more digits than int() converts
+        "١\n".encode(),  # an Arabic-Indic one: a real button number
+        b"x" * 200_000 + b"\n",  # one line far beyond a Telegram message
+        b"\x00\x01\x1b[2J\n",
+        b"location: 99999999999999999999999, -1e5\n",
+        b"location: \xff, \xfe\n",
+        b"\r\n",
+        b"1\n",
+        b"no bytes after this line, not even a newline \xf0\x9f",
+    ]
+)
+
+
+def console_process(env: dict[str, str], stdin: bytes, *, cwd: Path):
+    """Run `python -m bot console` with STDIN given as raw bytes."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "locale",
+    [{"PYTHONIOENCODING": "utf-8"}, {"LC_ALL": "C"}, {"LC_ALL": "C.UTF-8"}],
+    ids=["strict-utf8", "c-locale", "c-utf8"],
+)
+async def test_the_console_process_survives_any_bytes(environment, tmp_path, locale):
+    upgraded = reportbot(environment, "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+
+    run = console_process({**environment, **locale}, HOSTILE_INPUT, cwd=tmp_path)
+
+    out = run.stdout.decode("utf-8", errors="replace")
+    assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in run.stderr
+    assert "could not be handled" not in out
+    assert "(console: a message holds at most 4096 characters; cut)" in out
+    # "١" pressed the first button; after all that, the conversation still answers.
+    assert "> ١\nIs this Telegram account your own?" in out
+    assert out.count("> ") >= 14
+    assert out.endswith("> \n")
+
+
+def test_a_line_without_end_is_read_in_bounded_pieces():
+    endless = io.StringIO("y" * 1_000_000)
+    line, cut = read_line(endless)
+    assert cut and line == "y" * 4096
+    assert read_line(endless) == (None, False)

@@ -7,6 +7,7 @@ stamps (at most `overall_rate` in any second, one a second per chat).
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections import Counter
 from datetime import timedelta
@@ -15,6 +16,7 @@ from itertools import pairwise
 import pytest
 from telegram import Bot
 from telegram.error import TimedOut
+from telegram.ext import ExtBot
 
 from bot.app import CONSOLE_TOKEN
 from bot.delivery import (
@@ -26,7 +28,10 @@ from bot.delivery import (
     stop_delivery,
 )
 from bot.local_api import ApiError, LocalBotApi
+from bot.ratelimit import PacedRateLimiter
 from models.register import Register
+from models.sealing.vault import KeyRing, Vault
+from models.services.rotation import KeyRotation
 from models.storage.database import Database
 from models.storage.tables import DeliveryAttempt, Subscription
 from models.values.statuses import Status
@@ -34,6 +39,7 @@ from tests.conftest import DatabaseFactory
 from tests.factories import rows
 from tests.followup_fixtures import (
     FakeClock,
+    LockstepClock,
     TelegramScript,
     dispatcher,
     file_report,
@@ -419,9 +425,158 @@ async def test_notification_texts_fit_and_carry_the_reference(
     ):
         body = render_notification(kind, "SPR-7KQ4-M9", "en")
         assert "SPR-7KQ4-M9" in body and len(body) < 4096
-    recovered = render_notification("status:recovered", "SPR-7KQ4-M9", "en")
-    for must in ("photo ID", "Never pay", "passwords", "Apple ID", "we found your iPhone"):
+    recovered = render_notification("status:recovered", "SPR-7KQ4-M9", "en", make="apple")
+    for must in ("photo ID", "Never pay", "passwords", "Apple Account", "we found your iPhone"):
         assert must in recovered
+    samsung = render_notification("status:recovered", "SPR-7KQ4-M9", "en", make="samsung")
+    assert "we found your Samsung phone" in samsung and "Samsung account" in samsung
+    assert "iPhone" not in samsung and "Apple" not in samsung
+    unknown = render_notification("status:located", "SPR-7KQ4-M9", "en")
+    assert "we found your phone" in unknown and "the password of your account" in unknown
     reminder = render_notification("reminder", "SPR-7KQ4-M9", "en")
     for must in ("block the SIM and the IMEI", "passwords", "previews"):
         assert must in reminder
+
+
+async def test_a_notification_goes_out_in_the_report_language_for_its_make(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    spanish = await file_report(register, language="es", make="samsung", platform="android")
+    chosen = await file_report(register, language="es", make="apple", platform="iphone")
+    await register.subscriptions.subscribe(spanish.report_id, 41, via="own_account")
+    await register.subscriptions.subscribe(chosen.report_id, 42, via="code", language="en")
+    for filed in (spanish, chosen):
+        await register.reports.change_status(filed.reference, Status.RECOVERED, actor="o")
+
+    await dispatcher(register, application, clock).drain()
+
+    sent = {item.chat_id: item.text for item in script.sent}
+    assert "Buenas noticias: han recuperado tu teléfono" in sent[41]
+    assert "hemos encontrado tu teléfono Samsung" in sent[41]
+    assert "iPhone" not in sent[41] and "Apple" not in sent[41]
+    assert "Good news: your phone has been recovered" in sent[42]
+    assert "we found your iPhone" in sent[42] and "your Apple Account" in sent[42]
+
+
+async def test_a_report_no_key_opens_is_set_aside_and_the_others_go_out(
+    databases: DatabaseFactory, api: LocalBotApi, clock: FakeClock, caplog
+) -> None:
+    ring = KeyRing.generate("k2")
+    lost = KeyRing(keys=KeyRing.generate("k1").keys, index_key=ring.index_key)
+    register = Register(await databases.create(), Vault(ring))
+    script = TelegramScript(clock)
+    bot = await _worker_bot(script)
+    # One report is sealed with a key this process lacks (k1 was dropped too early).
+    unreadable = await many_reports(Register(register.db, Vault(lost)), [666])
+    readable = await many_reports(register, [1, 2, 3, 666])
+    assert await recover_all(register, [*unreadable, *readable]) == 5
+    worker = Dispatcher(register, bot, config=DeliveryConfig(overall_rate=RATE), clock=clock)
+
+    with caplog.at_level(logging.INFO):
+        await worker.drain()
+
+    assert sorted(s.chat_id for s in script.sent) == [1, 2, 3, 666]
+    states = {n.report_id: (n.state, n.last_error) for n in await notifications(register)}
+    assert states[unreadable[0].id] == (
+        "unreadable",
+        "set aside: its report is sealed with key 'k1', not in DATA_KEYS",
+    )
+    assert {states[m.id][0] for m in readable} == {"delivered"}
+    assert worker.set_aside == 1
+    assert await register.outbox.unreadable() == 1
+    [logged] = [r for r in caplog.records if "set aside" in r.getMessage()]
+    assert logged.levelno == logging.ERROR
+    assert (logged.notification, logged.report) == (
+        next(n.id for n in await notifications(register) if n.state == "unreadable"),
+        unreadable[0].id,
+    )
+
+    # With k1 back (after the newest key) and the keys rotated, it is queued and goes out too.
+    both = KeyRing(keys=(*ring.keys, *lost.keys), index_key=ring.index_key)
+    result = await KeyRotation(register.db, Vault(both)).rotate()
+    assert result.requeued_notifications == 1
+    await worker.drain()
+    assert sorted(s.chat_id for s in script.sent) == [1, 2, 3, 666, 666]
+    assert {n.state for n in await notifications(register)} == {"delivered"}
+    await bot.shutdown()
+
+
+async def _limited_bot(script: TelegramScript, clock: FakeClock, rate: int) -> ExtBot:
+    """A bot as `reportbot run` builds it: every new message through the rate limiter."""
+    limiter = PacedRateLimiter(overall_rate=rate, clock=clock.monotonic, sleep=clock.sleep)
+    bot = ExtBot(CONSOLE_TOKEN, request=LocalBotApi(on_call=script), rate_limiter=limiter)
+    await bot.initialize()
+    return bot
+
+
+async def test_a_long_flood_wait_never_sends_a_notification_twice(
+    databases: DatabaseFactory, vault
+) -> None:
+    clock = LockstepClock(workers=2)
+    db = await databases.create()
+    register = Register(db, vault)
+    # One chat follows four reports (a chat's messages go one at a time, so one worker holds
+    # the chat's first message while the other worker looks for work).
+    made = await many_reports(register, [11, 11, 11, 11])
+    assert await recover_all(register, made) == 4
+    telegram = TelegramScript(clock)
+    # Telegram floods three times in a row, each time asking for 45 s: longer, together, than
+    # the two-minute claim on the message being sent.
+    telegram.fail_next = [flood(45), flood(45), flood(45)]
+    url = db.url.render_as_string(hide_password=False)
+    workers, bots = [], []
+    for number in range(2):
+        # Two processes on one database, each with its own bot and rate limiter.
+        own = Register(Database(url, schema=db.schema), vault)
+        bot = await _limited_bot(telegram, clock, 14)
+        workers.append(
+            Dispatcher(own, bot, config=DeliveryConfig(), clock=clock, worker_id=f"w{number}")
+        )
+        bots.append(bot)
+
+    async def run(worker: Dispatcher) -> None:
+        try:
+            await worker.drain()
+        finally:
+            clock.leave()
+
+    try:
+        await asyncio.gather(*(run(worker) for worker in workers))
+    finally:
+        for worker, bot in zip(workers, bots, strict=True):
+            await bot.shutdown()
+            await worker.register.close()
+
+    assert len(telegram.refused) == 3
+    assert sorted(telegram.sent_keys()) == sorted(set(telegram.sent_keys()))
+    assert len(telegram.sent) == 4
+    outbox = await notifications(register)
+    assert {row.state for row in outbox} == {"delivered"}
+    outcomes = Counter(a.outcome for a in await rows(register.db, DeliveryAttempt))
+    assert outcomes == {"delivered": 4, "retry_after": 3}
+    # Nothing went to the chat until Telegram's last wait was over.
+    assert min(s.at for s in telegram.sent) >= telegram.refused[-1][0] + 45 - 1e-6
+
+
+@pytest.mark.parametrize(("rate", "shares"), [(28, [7, 7, 7, 7]), (14, [4, 4, 3, 3]), (2, [1, 1])])
+async def test_the_workers_share_the_process_rate_from_the_setting(
+    register: Register, api: LocalBotApi, tmp_path, monkeypatch, rate: int, shares: list[int]
+) -> None:
+    from bot.app import build_application
+    from bot.delivery import DELIVERY_KEY
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("DELIVERY_RATE_PER_SECOND", str(rate))
+    settings = load_settings(data_dir=tmp_path / "data")
+    application = build_application(
+        settings, register, request=api, token=CONSOLE_TOKEN, with_updater=False
+    )
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)  # as `reportbot run` starts delivery
+        workers = [worker for worker, _ in application.bot_data[DELIVERY_KEY]]
+        assert [worker.config.overall_rate for worker in workers] == shares
+    finally:
+        await stop_delivery(application)
+        await application.shutdown()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from telegram.ext import CommandHandler
 
+from bot.app import CONSOLE_TOKEN
+from bot.console import Console
 from bot.logging_setup import (
     QUIET_LOGGERS,
     WEBHOOK_LOGGER,
@@ -28,6 +31,8 @@ def log_output():
     root = logging.getLogger()
     names = [*QUIET_LOGGERS, WEBHOOK_LOGGER]
     saved = (root.level, list(root.handlers))
+    factory = logging.getLogRecordFactory()
+    handler_filters = {handler: list(handler.filters) for handler in root.handlers}
     saved_loggers = {
         name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
         for name in names
@@ -39,6 +44,9 @@ def log_output():
         return buffer
 
     yield configure
+    logging.setLogRecordFactory(factory)
+    for handler, kept_filters in handler_filters.items():
+        handler.filters[:] = kept_filters
     root.setLevel(saved[0])
     root.handlers[:] = saved[1]
     for name, (level, filters) in saved_loggers.items():
@@ -74,6 +82,12 @@ def events(buffer: io.StringIO) -> list[dict[str, str]]:
 )
 def test_mask_hides_imeis_phone_numbers_and_tokens_but_not_ids(raw: str, masked: str):
     assert mask(raw) == masked
+
+
+def test_mask_hides_tokens_and_codes_in_links():
+    assert mask("GET /signin?token=Zk3_x-9&next=/r") == "GET /signin?token=[secret]&next=/r"
+    assert mask("open t.me/Bot?start=SPR7KQ4M9_K7QM3XDP") == "open t.me/Bot?start=[link]"
+    assert mask("code K7QM-3XDP, K7QM3XDP") == "code [code], [code]"
 
 
 def test_mask_replaces_the_given_secrets():
@@ -197,3 +211,84 @@ async def test_a_failing_handler_logs_a_traceback_and_names_the_draft_in_the_apo
     assert event["draft"] == "3f9a1c"
     assert "RuntimeError: internals for IMEI 35391810******" in event["exc"]
     assert "353918100000005" not in buffer.getvalue()
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "report.txt"
+
+
+@pytest.fixture
+def sql_logged():
+    """SQLAlchemy's statement log on (an operator debugging the database would turn it on)."""
+    engine_log = logging.getLogger("sqlalchemy.engine")
+    level = engine_log.level
+    engine_log.setLevel(logging.INFO)
+    yield
+    engine_log.setLevel(level)
+
+
+async def test_at_debug_a_whole_report_logs_no_code_token_or_personal_data(
+    application, api, make_user, settings, log_output, sql_logged
+):
+    buffer = log_output("DEBUG", secrets=(*settings.secret_values(), CONSOLE_TOKEN))
+    victim = make_user(user_id=8_100_000_001, first_name="Alexandra")
+    screen = io.StringIO()
+    console = Console(victim, api, screen)
+    for line in EXAMPLE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            await console.handle(line)
+    shown = screen.getvalue()
+    reference = re.search(r"Reference: (SPR-\w{4}-\w{2})", shown).group(1)
+    code = re.search(r"Access code: (\w{4}-\w{4})", shown).group(1)
+    payload = re.search(r"\?start=(\w+)", shown).group(1)
+    # Following the report from other chats: typing the code, and opening the link.
+    follower = make_user(user_id=8_100_000_002)
+    assert reference in "".join(
+        m.text or "" for m in await follower.send(f"/status {reference} {code.lower()}")
+    )
+    opener = make_user(user_id=8_100_000_003)
+    assert reference in "".join(m.text or "" for m in await opener.send(f"/start {payload}"))
+
+    log = buffer.getvalue()
+    # DEBUG was really on, for our loggers and the libraries' alike (shapes, not values).
+    assert "Calling Bot API endpoint `sendMessage` with parameters `{chat_id: int, text: str" in log
+    assert "logger=sqlalchemy.engine" in log
+    assert "logger=aiosqlite" in log or application.bot_data["register"].db.is_sqlite is False
+    forbidden = {
+        "access code": [code, code.replace("-", ""), code.lower(), payload],
+        "name": ["Alex Example", "Alexandra"],
+        "e-mail": ["alex@example.org"],
+        "IMEI": ["352099001761481", "35 209900 176148 1", "176148"],
+        "phone number": ["07700 900456", "7700900456", "07911 123456", "7911123456"],
+        "free text": ["Bond Street station", "green case", "iPhone 15 Pro"],
+        "bot token": [CONSOLE_TOKEN],
+    }
+    for kind, values in forbidden.items():
+        for value in values:
+            assert value not in log, f"{kind} {value!r} is in the log"
+
+
+def test_other_libraries_arguments_are_shapes_and_ours_are_masked(log_output):
+    buffer = log_output("DEBUG")
+    logging.getLogger("telegram.Bot").debug(
+        "Calling Bot API endpoint `%s` with parameters `%s`",
+        "sendMessage",
+        {"chat_id": 42, "text": "Access code: K7QM-3XDP, Alex Example"},
+    )
+    logging.getLogger("aiosqlite").debug("executing %s", ("INSERT ...", ("Alex Example", 7)))
+    logging.getLogger("reportbot.test").info(
+        "mail %s code %s link %s", "alex@example.org", "K7QM3XDP", "t.me/b?start=SPR7KQ4M9_K7QM3XDP"
+    )
+    typed = "Alex Example"
+    try:
+        int(typed)
+    except ValueError:
+        logging.getLogger("reportbot.test").exception("failed")
+    first, second, third, fourth = events(buffer)
+    assert first["msg"] == (
+        "Calling Bot API endpoint `sendMessage` with parameters `{chat_id: int, text: str 36}`"
+    )
+    assert second["msg"] == "executing <tuple 2>"
+    assert third["msg"] == "mail [e-mail] code [code] link t.me/b?start=[link]"
+    assert "ValueError: invalid literal for int() with base 10: <str 12>" in fourth["exc"]
+    assert "Alex" not in buffer.getvalue()
+    assert "K7QM" not in buffer.getvalue()

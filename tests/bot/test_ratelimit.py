@@ -5,7 +5,10 @@ import itertools
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import PacedRateLimiter
+from bot.app import default_rate_limiter
+from bot.ratelimit import NoSlotSoon, PacedRateLimiter
+from bot.settings import load_settings
+from tests.followup_fixtures import max_in_window
 
 
 class Clock:
@@ -133,3 +136,59 @@ async def test_a_message_held_by_the_window_delays_the_chats_next_one():
     first, second = (at for _, _, at in sent)
     assert first > clock.now - 2  # sanity: both were sent
     assert second - first >= 1.0 - 1e-9
+
+
+async def test_processes_at_the_documented_rate_stay_under_telegrams_limit_together(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Two bot processes on one database, each given 28 / 2 as the README says.
+    monkeypatch.setenv("DELIVERY_RATE_PER_SECOND", "14")
+    rate = load_settings().delivery_rate_per_second
+    clock, sent = Clock(), []
+    processes = [default_rate_limiter(rate, clock=clock, sleep=clock.sleep) for _ in range(2)]
+    for number in range(300):
+        process = number % 2
+        await send(processes[process], clock, "sendMessage", 1000 + number, sent)
+        sent[-1] = (*sent[-1], process)
+    times = [at for _, _, at, _ in sent]
+    assert max_in_window(times) <= 28
+    for process in (0, 1):
+        assert max_in_window([at for _, _, at, p in sent if p == process]) <= 14
+    assert times[-1] - times[0] >= 300 / 28 - 1  # and no slower than the limit needs
+
+
+async def test_a_caller_that_cannot_wait_long_gets_no_slot_and_nothing_is_booked():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    paced._paused_until = clock.now + 45  # Telegram asked everyone to wait
+
+    async def call():
+        sent.append(clock.now)
+        return True
+
+    with pytest.raises(NoSlotSoon) as refused:
+        await paced.process_request(
+            call, (), {}, "sendMessage", {"chat_id": 5}, {"max_wait": 30, "max_retries": 0}
+        )
+    assert refused.value.wait == pytest.approx(45)
+    assert sent == [] and clock.sleeps == []
+    assert 5 not in paced._next_for_chat
+
+
+async def test_a_caller_that_holds_a_claim_gets_retry_after_at_once_and_everyone_pauses():
+    clock, tries = Clock(), []
+    paced = limiter(clock)
+
+    async def refused():
+        tries.append(clock.now)
+        raise RetryAfter(45)
+
+    with pytest.raises(RetryAfter):
+        await paced.process_request(
+            refused, (), {}, "sendMessage", {"chat_id": 1}, {"max_wait": 30, "max_retries": 0}
+        )
+    assert tries == [100.0] and clock.sleeps == []
+    # The process's other messages (a victim's reply) still wait as Telegram asked.
+    sent = []
+    await send(paced, clock, "sendMessage", 2, sent)
+    assert sent[0][2] >= 145.0

@@ -38,11 +38,16 @@ def restore_logging():
     root = logging.getLogger()
     names = [*QUIET_LOGGERS, WEBHOOK_LOGGER]
     saved = (root.level, list(root.handlers))
+    factory = logging.getLogRecordFactory()
+    handler_filters = {handler: list(handler.filters) for handler in root.handlers}
     saved_loggers = {
         name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
         for name in names
     }
     yield
+    logging.setLogRecordFactory(factory)
+    for handler, kept_filters in handler_filters.items():
+        handler.filters[:] = kept_filters
     root.setLevel(saved[0])
     root.handlers[:] = saved[1]
     for name, (level, kept) in saved_loggers.items():

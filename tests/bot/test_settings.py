@@ -42,6 +42,7 @@ def test_defaults() -> None:
     assert loaded.data_dir == Path("data")
     assert loaded.key_file == Path("data/keys.json")
     assert loaded.default_region == "GB"
+    assert loaded.timezone == "Europe/London"
     assert loaded.webhook_url is None
     assert loaded.webhook_secret is None
     assert loaded.webhook_listen == "0.0.0.0"
@@ -62,6 +63,7 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("WEBHOOK_LISTEN", "127.0.0.1")
     monkeypatch.setenv("WEBHOOK_PORT", "8080")
     monkeypatch.setenv("default_region", " je ")
+    monkeypatch.setenv("TIMEZONE", " Europe/Madrid ")
     monkeypatch.setenv("REPORT_RETENTION_DAYS", "90")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("LOG_LEVEL", "debug")
@@ -71,12 +73,13 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert loaded.require_token() == "123:abc"
     assert loaded.telegram_api_base_url == "http://127.0.0.1:8081"
     assert loaded.webhook_url == "https://bot.example.org/hook"
-    assert (loaded.webhook_secret, loaded.webhook_listen, loaded.webhook_port) == (
+    assert (loaded.webhook_secret_value, loaded.webhook_listen, loaded.webhook_port) == (
         "s3cret_-X",
         "127.0.0.1",
         8080,
     )
     assert loaded.default_region == "JE"
+    assert loaded.timezone == "Europe/Madrid"
     assert loaded.report_retention_days == 90
     assert loaded.log_level == "DEBUG"
     assert loaded.effective_database_url == f"sqlite+aiosqlite:///{tmp_path}/store/register.db"
@@ -94,7 +97,7 @@ def test_dotenv_is_read_and_the_environment_wins(
     loaded = load_settings()
 
     assert (loaded.default_region, loaded.webhook_port) == ("FR", 9001)
-    assert loaded.telegram_bot_token == "from-dotenv"
+    assert loaded.require_token() == "from-dotenv"
 
 
 def test_empty_values_mean_not_set(clean_environment: Path) -> None:
@@ -130,6 +133,8 @@ def test_dotenv_that_is_not_text(clean_environment: Path) -> None:
         ("REPORT_RETENTION_DAYS", "0"),
         ("DRAFT_TTL_HOURS", "a day"),
         ("LOG_LEVEL", "loud"),
+        ("TIMEZONE", "Mars/Olympus_Mons"),
+        ("TIMEZONE", "../../etc/passwd"),
         ("WEBHOOK_SECRET", "has spaces"),
     ],
 )
@@ -194,7 +199,9 @@ _ENV_TEXT = st.text(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.sampled_from(["WEBHOOK_PORT", "DEFAULT_REGION", "DATABASE_URL", "WEBHOOK_URL"]),
+    name=st.sampled_from(
+        ["WEBHOOK_PORT", "DEFAULT_REGION", "DATABASE_URL", "WEBHOOK_URL", "TIMEZONE"]
+    ),
     value=_ENV_TEXT,
 )
 def test_any_value_loads_or_fails_in_one_line_naming_it(name: str, value: str) -> None:
@@ -210,3 +217,37 @@ def test_any_value_loads_or_fails_in_one_line_naming_it(name: str, value: str) -
         assert 1 <= loaded.webhook_port <= 65535
     elif name == "DATABASE_URL" and loaded.database_url is not None:
         assert loaded.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://"))
+
+
+def test_the_time_zone_reaches_the_handlers() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.app import handler_config
+    from handlers.context import HandlerConfig
+
+    config = handler_config(load_settings(timezone="America/New_York"))
+    assert config.zone == ZoneInfo("America/New_York")
+    assert HandlerConfig().zone == ZoneInfo("Europe/London")
+
+
+def test_printing_the_settings_shows_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE",
+        "WEBHOOK_SECRET": "hook-secret-Value_42",
+        "DATA_KEYS": "k2:" + "A" * 43 + ",k1:" + "B" * 43,
+        "INDEX_KEY": "C" * 43,
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://reportbot:db-Passw0rd@db.example.org/register")
+
+    loaded = load_settings()
+    shown = "\n".join((repr(loaded), str(loaded), f"{loaded!r}", f"{loaded}"))
+
+    for value in (*secrets.values(), "A" * 43, "B" * 43, "db-Passw0rd"):
+        assert value not in shown
+    assert "db.example.org" in shown  # the rest is still there to read
+    assert loaded.require_token() == secrets["TELEGRAM_BOT_TOKEN"]
+    assert loaded.webhook_secret_value == secrets["WEBHOOK_SECRET"]
+    assert set(loaded.secret_values()) >= {secrets["INDEX_KEY"], "A" * 43, "B" * 43}

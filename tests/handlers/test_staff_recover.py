@@ -64,7 +64,7 @@ async def test_summary_then_confirm_applies_once(register_with_reports, staff_me
     assert "not in the register: <b>1</b>" in summary.text
     assert "malformed: <b>1</b>" in summary.text
     assert "repeated in the file: <b>1</b>" in summary.text
-    assert "line 6:" in summary.text and "got 3" in summary.text
+    assert "line 6:" in summary.text and "that is 3 digits" in summary.text
     assert "line 7 repeats line 2" in summary.text
     assert f"recovered (2):</b> {', '.join(sorted(refs[:2]))}" in summary.text
     assert f"{refs[2]} (closed)" in summary.text

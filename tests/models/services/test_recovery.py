@@ -94,10 +94,14 @@ def test_malformed_lines_say_which_and_why() -> None:
     assert [item.line for item in seized.imeis] == [1]
     malformed = {bad.line: bad.reason for bad in seized.malformed}
     assert sorted(malformed) == [2, 3, 4, 5]
-    assert "got 5" in malformed[2]
-    assert "check digit" in malformed[3]
-    assert "'a'" in malformed[4]
-    assert "real IMEI" in malformed[5]
+    errors = {bad.line: bad.error for bad in seized.malformed}
+    assert [(line, errors[line].code, errors[line].params) for line in sorted(errors)] == [
+        (2, "imei_length", {"count": 5}),
+        (3, "imei_check_digit", {"expected": good.digits[14]}),
+        (4, "imei_not_a_digit", {"character": "a"}),
+        (5, "imei_fake_same_digit", {}),
+    ]
+    assert all(malformed[line] == errors[line].code for line in malformed)
     assert [(dup.line, dup.first_line) for dup in seized.duplicates] == [(6, 1)]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,50 @@ async def test_sqlite_parent_folder_is_created(tmp_path: Path) -> None:
     finally:
         await database.dispose()
     assert path.is_file()
+
+
+@pytest.fixture
+def open_umask():
+    """The usual umask (022: new files readable by every local user), whatever the caller's."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+async def test_sqlite_files_are_private_to_the_owner(tmp_path: Path, open_umask) -> None:
+    path = tmp_path / "data" / "register.db"
+
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await database.upgrade()
+        async with database.write() as session:
+            session.add(StaffMember(user_id=1, role="admin", added_by="test"))
+        async with database.read() as session:
+            await session.execute(text("SELECT count(*) FROM staff_member"))
+        # While the database is open it has its write-ahead log and shared-memory index too.
+        modes = {
+            name: stat.S_IMODE((path.parent / name).stat().st_mode)
+            for name in ("register.db", "register.db-wal", "register.db-shm")
+        }
+    finally:
+        await database.dispose()
+
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+async def test_an_existing_database_file_keeps_its_mode(tmp_path: Path, open_umask) -> None:
+    path = tmp_path / "register.db"
+    path.touch(mode=0o640)
+
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await database.upgrade()
+    finally:
+        await database.dispose()
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert path.stat().st_size > 0
 
 
 async def test_sqlite_relative_path_is_relative_to_cwd(

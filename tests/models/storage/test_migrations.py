@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from sqlmodel import SQLModel
 
 import models.storage.tables  # noqa: F401  (registers the tables)
 from models.storage.database import Database, head_revision
+from tests.conftest import DatabaseFactory
 
 TELEGRAM_ID_COLUMNS = [
     ("staff_member", "user_id"),
@@ -132,3 +134,41 @@ async def test_lookup_indexes_exist(database: Database) -> None:
     assert ("event_key",) in found["notification"]
     assert ("expires_at",) in found["draft"]
     assert ("chat_id",) in found["draft"]
+
+
+async def test_a_register_from_before_the_key_id_columns_gets_them_filled(
+    databases: DatabaseFactory,
+) -> None:
+    from alembic import command
+
+    from models.sealing.vault import KeyRing, Vault
+    from models.storage.database import alembic_config
+
+    database = await databases.create(migrate=False)
+
+    def upgrade_to(revision: str):
+        def run(sync_connection: sa.Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync_connection
+            command.upgrade(config, revision)
+
+        return run
+
+    async with database.write_engine.begin() as connection:
+        await connection.run_sync(upgrade_to("0001"))
+    sealed = Vault(KeyRing.generate("old-1")).seal(b"{}", context=b"report:SPR-7KQ4-M9")
+    async with database.write_engine.begin() as connection:
+        await connection.execute(
+            sa.text(
+                "INSERT INTO report (reference, idempotency_key, status, created_at, "
+                "status_changed_at, make, platform, imei_count, own_account, access_code_hash, "
+                "sealed) VALUES ('SPR-7KQ4-M9', 'k', 'submitted', :now, :now, 'apple', "
+                "'iphone', 0, false, 'x', :sealed)"
+            ),
+            {"now": datetime.now(UTC).replace(tzinfo=None), "sealed": sealed},
+        )
+    await database.upgrade()
+
+    async with database.read() as session:
+        key_ids = (await session.execute(sa.text("SELECT key_id FROM report"))).scalars().all()
+    assert key_ids == ["old-1"]

@@ -8,7 +8,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from models.values.phone import InvalidPhone, PhoneNumber, same_number
 
-TYPE_ONLY = "Please type only the number, e.g. 07700 900123"
+EXAMPLES_SHOWN = {"example": "07700 900123", "international": "+33 6 12 34 56 78"}
 
 
 def example(region: str, kind: int = PhoneNumberType.MOBILE) -> phonenumbers.PhoneNumber:
@@ -140,61 +140,72 @@ def test_words_and_letters_rejected(text: str) -> None:
     """Any letter: rejected with the plain instruction, never guessed."""
     with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
-    assert str(info.value) == TYPE_ONLY
+    assert info.value.code == "phone_letters"
+    assert info.value.params == EXAMPLES_SHOWN
 
 
 @pytest.mark.parametrize(
     ("text", "named"),
-    [("07400 123456 #", "'#'"), ("07400/123456", "'/'"), ("*123#", "'*'"), ("07400,123", "','")],
+    [("07400 123456 #", "#"), ("07400/123456", "/"), ("*123#", "*"), ("07400,123", ",")],
 )
 def test_other_characters_rejected(text: str, named: str) -> None:
     """Other symbols are rejected, naming the symbol."""
     with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
-    assert named in str(info.value)
-    assert TYPE_ONLY in str(info.value)
+    assert info.value.code == "phone_bad_character"
+    assert info.value.params == {"character": named, **EXAMPLES_SHOWN}
 
 
 @pytest.mark.parametrize("text", ["0", "+4"])
 def test_too_short(text: str) -> None:
     """A single digit."""
-    with pytest.raises(InvalidPhone, match="too short"):
+    with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
+    assert info.value.code == "phone_too_short"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "-", "()", "+", "\u200b"])
 def test_no_number(text: str) -> None:
     """Nothing to parse."""
-    with pytest.raises(InvalidPhone, match="No number found"):
+    with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
+    assert info.value.code == "phone_no_digits"
 
 
 @pytest.mark.parametrize("text", ["+44 7400 +123456", "0044+7400123456", "++447400123456"])
 def test_misplaced_plus(text: str) -> None:
     """'+' only once, at the start."""
-    with pytest.raises(InvalidPhone, match=r"'\+' only once"):
+    with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
+    assert info.value.code == "phone_plus_placement"
 
 
 @pytest.mark.parametrize("text", ["07400 12345", "0740", "12", "+44 0000000000"])
 def test_incomplete_uk_number_strict(text: str) -> None:
     """Strict mode: an incomplete or invalid number is rejected, naming the country."""
-    with pytest.raises(InvalidPhone, match=r"does not look complete or valid for .*\(\+44\)"):
+    with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(text)
+    assert info.value.code.startswith("phone_incomplete")
+    assert (info.value.params["region"], info.value.params["country_code"]) == ("GB", "44")
 
 
 def test_incomplete_national_number_hints_country_code() -> None:
     """Typed without a country code: the message explains how to type a foreign number."""
     with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse("06 12 34 56")
-    assert "United Kingdom" in str(info.value)
-    assert "+33 6 12 34 56 78" in str(info.value)
+    assert info.value.code == "phone_incomplete_not_home"
+    assert info.value.params["home_region"] == "GB"
+    assert info.value.params["international"] == "+33 6 12 34 56 78"
+    with pytest.raises(InvalidPhone) as info:
+        PhoneNumber.parse("+44 7400 1234")
+    assert info.value.code == "phone_incomplete"
 
 
 def test_unknown_country_code() -> None:
     """An unassigned country code is named as the problem."""
-    with pytest.raises(InvalidPhone, match="country code is not recognised"):
+    with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse("+999 123456")
+    assert info.value.code == "phone_bad_country_code"
 
 
 def test_too_long() -> None:
@@ -202,7 +213,8 @@ def test_too_long() -> None:
     for text in ["0" * 41, "7" * 5000, "07400 123456 " * 400]:
         with pytest.raises(InvalidPhone) as info:
             PhoneNumber.parse(text)
-        assert len(str(info.value)) < 200
+        assert info.value.code == "phone_too_long"
+        assert info.value.params == EXAMPLES_SHOWN
 
 
 def test_drama_range_is_possible_but_not_valid() -> None:
@@ -318,7 +330,7 @@ def test_parse_never_crashes(text: str) -> None:
     try:
         phone = PhoneNumber.parse(text, strict=False)
     except InvalidPhone as exc:
-        assert str(exc)
+        assert exc.code.startswith("phone_")
     else:
         assert phone.e164.startswith("+")
         assert phone.e164[1:].isdigit()
