@@ -21,6 +21,7 @@ from bot.polling import POLL_TIMEOUT_SECONDS, Poller, application_processor
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
 from bot.webhook import WebhookServer
+from models.storage.database import Database
 
 log = logging.getLogger("reportbot.run")
 
@@ -33,6 +34,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "run", help="run the bot (long polling; a webhook server when WEBHOOK_URL is set)"
     )
     run.set_defaults(func=run_command)
+
+
+async def check_connections(processor: ChatOrderedProcessor, db: Database) -> int | None:
+    """Warn when this process alone could use more connections than PostgreSQL allows.
+
+    Each chat being handled holds a connection for its turn, beside the process's own pool.
+    Returns the server's limit (None on SQLite).
+    """
+    if processor.turns is None:
+        return None
+    limit = await processor.turns.server_limit()
+    if limit is None:
+        return None
+    budget = processor.turns.size + db.max_connections
+    if budget > limit:
+        log.warning(
+            "this worker may use up to %d PostgreSQL connections (MAX_CONCURRENT_CHATS %d + %d "
+            "of its own), more than the server allows (max_connections %d): lower "
+            "MAX_CONCURRENT_CHATS, or raise max_connections",
+            budget,
+            processor.turns.size,
+            db.max_connections,
+            limit,
+        )
+    return limit
 
 
 def webhook_path(url: str) -> str:
@@ -57,6 +83,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     register = await runtime.open_register(settings)
     try:
         processor = ChatOrderedProcessor(settings.max_concurrent_chats, db=register.db)
+        await check_connections(processor, register.db)
         application = build_application(
             settings,
             register,

@@ -89,6 +89,14 @@ class ChatTurns:
             yield
             # Leaving the block commits (or rolls back): either ends the lock.
 
+    async def server_limit(self) -> int | None:
+        """How many connections the PostgreSQL server allows in all (None on SQLite)."""
+        if self._engine is None:
+            return None
+        async with self._engine.connect() as connection:
+            found = await connection.execute(text("SHOW max_connections"))
+            return int(found.scalar_one())
+
     async def close(self) -> None:
         """Close the turns' connections."""
         if self._engine is not None:

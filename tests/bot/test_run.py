@@ -18,7 +18,7 @@ from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 from bot import cli
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
-from bot.commands.run import describe_api, run_command, serve, webhook_path
+from bot.commands.run import check_connections, describe_api, run_command, serve, webhook_path
 from bot.delivery import DELIVERY_KEY
 from bot.logging_setup import QUIET_LOGGERS, WEBHOOK_LOGGER
 from bot.processing import ChatOrderedProcessor
@@ -267,3 +267,23 @@ async def test_a_webhook_port_in_use_stops_run_with_one_line_and_nothing_left_ru
             await serve(application, settings)
     assert not application.running
     assert DELIVERY_KEY not in application.bot_data  # what post_init started was stopped
+
+
+async def test_a_worker_that_could_outgrow_postgresqls_connections_is_warned_of(database, caplog):
+    caplog.set_level(logging.WARNING, logger="reportbot.run")
+    modest = ChatOrderedProcessor(8, db=database)
+    greedy = ChatOrderedProcessor(1000, db=database)
+    try:
+        limit = await check_connections(modest, database)
+        assert caplog.records == []
+        if database.is_sqlite:
+            assert limit is None  # one process, no turns: nothing to count
+            return
+        assert limit is not None and limit > 8 + database.max_connections
+        assert await check_connections(greedy, database) == limit
+    finally:
+        await modest.shutdown()
+        await greedy.shutdown()
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert f"up to {1000 + database.max_connections} PostgreSQL connections" in warning
+    assert f"max_connections {limit}" in warning and "MAX_CONCURRENT_CHATS" in warning
