@@ -56,11 +56,15 @@ class Settings(BaseSettings):
     alert_cluster_min_reports: int = Field(default=3, ge=2, le=1000)
     alert_cluster_radius_metres: float = Field(default=200.0, ge=1, le=50_000)
     alert_cluster_window_hours: float = Field(default=72.0, gt=0, le=24 * 366)
+    # On SIGTERM, the updates and notifications in flight get this long to finish; what is
+    # left then is handed back to Telegram (updates) or to the outbox (notifications).
+    stop_grace_seconds: float = Field(default=7.0, gt=0, le=600)
     # Register: where reports are expected (south,west,north,east; `none` for anywhere), and an
     # optional online geocoder for places the imported gazetteer does not know.
     service_area: str = str(GREATER_LONDON)
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
+    recovery_max_file_mb: float = Field(default=20, gt=0, le=1_000)
     # New messages a second this process sends in all (replies and notifications). Telegram
     # allows about 30 per bot: with N processes on one database, give each 28 / N.
     delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
