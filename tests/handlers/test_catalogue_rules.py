@@ -195,8 +195,8 @@ def test_a_plural_table_is_chosen_by_count_with_the_languages_rules():
     assert "that is 1 digit." in text("errors.imei_length", "en", count=1)
     assert "that is 5 digits." in text("errors.imei_length", "en", count=5)
     assert "that is 5,000 digits." in text("errors.imei_length", "en", count=5000)
-    assert "has escrito 1 cifra." in text("errors.imei_length", "es", count=1)
-    assert "has escrito 1.000.000 de cifras." in text("errors.imei_length", "es", count=1_000_000)
+    assert "ha escrito 1 cifra." in text("errors.imei_length", "es", count=1)
+    assert "ha escrito 1.000.000 de cifras." in text("errors.imei_length", "es", count=1_000_000)
     with pytest.raises(KeyError, match="count"):
         text("errors.imei_length", "en")
 
