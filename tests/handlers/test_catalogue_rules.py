@@ -247,7 +247,6 @@ def test_right_to_left_texts_keep_every_number_and_code_left_to_right(code, key)
 
 
 def test_arabic_isolates_references_codes_imeis_phone_numbers_and_links():
-    # Until the Arabic catalogue is in, its texts fall back to English ones: isolates still apply.
     rendered = text(
         "conversation.follow_borrowed",
         "ar",
@@ -261,7 +260,8 @@ def test_arabic_isolates_references_codes_imeis_phone_numbers_and_links():
     imei = text("followup.imei_check", "ar", grouped=Imei.parse("490154203237518").grouped)
     assert f"{LRI}<code>490 154 203 237 518</code>{PDI}" in imei
     phone = text("errors.phone_too_short", "ar", example="07700 900123")
-    assert unisolated_ltr(phone) == [] and phone.startswith(LRI)
+    assert unisolated_ltr(phone) == [] and f"{LRI}07700 900123{PDI}" in phone
+    assert not phone.startswith(LRI)  # the Arabic sentence, not an English fallback
     assert "\u2066" not in text("followup.imei_check", "en", grouped="490 154")
 
 
