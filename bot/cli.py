@@ -11,6 +11,7 @@ from typing import NoReturn
 from sqlalchemy.exc import DBAPIError
 
 from bot.commands import (
+    access,
     audit,
     console,
     db,
@@ -18,15 +19,18 @@ from bot.commands import (
     hotspots,
     keys,
     lookup,
+    places,
+    police,
     purge,
     recover,
+    reindex,
     run,
     staff,
     stats,
+    tac,
 )
-from bot.commands.common import CliError
+from bot.commands.common import CliError, explain
 from bot.settings import SettingsError, load_settings
-from handlers.texts import describe
 from models.errors import RegisterError
 from models.sealing.vault import CryptoError
 from models.storage.database import SchemaOutdated
@@ -45,6 +49,11 @@ COMMAND_MODULES = (
     stats,
     hotspots,
     purge,
+    police,
+    access,
+    reindex,
+    tac,
+    places,
 )
 
 
@@ -80,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.code)
     except RegisterError as exc:
         # A refusal the register explains (a bad IMEI, an unknown report...), in English.
-        return _fail(describe(exc, html_text=False), 2)
+        return _fail(explain(exc), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except CryptoError as exc:

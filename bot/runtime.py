@@ -55,5 +55,8 @@ async def open_register(
         default_region=settings.default_region,
         report_retention_days=settings.report_retention_days,
         draft_ttl_hours=settings.draft_ttl_hours,
+        service_area=settings.service_area_box,
+        nominatim_url=settings.nominatim_url,
+        nominatim_user_agent=settings.nominatim_user_agent,
     )
     return Register(db, vault, config)

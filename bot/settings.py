@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.values.coordinates import GREATER_LONDON, Area
+
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -50,6 +52,11 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    # Register: where reports are expected (south,west,north,east; `none` for anywhere), and an
+    # optional online geocoder for places the imported gazetteer does not know.
+    service_area: str = str(GREATER_LONDON)
+    nominatim_url: str | None = None
+    nominatim_user_agent: str = "stolen-phone-reportbot"
     # New messages a second this process sends in all (replies and notifications). Telegram
     # allows about 30 per bot: with N processes on one database, give each 28 / N.
     delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
@@ -86,7 +93,19 @@ class Settings(BaseSettings):
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("service_area")
+    @classmethod
+    def _area(cls, value: str) -> str:
+        if value.strip().casefold() in {"none", "off", "anywhere"}:
+            return "none"
+        return str(Area.parse(value))
+
+    @property
+    def service_area_box(self) -> Area | None:
+        """The service area as a box, or None when reports may be anywhere."""
+        return None if self.service_area == "none" else Area.parse(self.service_area)
+
+    @field_validator("telegram_api_base_url", "webhook_url", "nominatim_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

@@ -5,20 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.sealing.vault import Vault
+from models.services.access import AccessCodes
 from models.services.audit import AuditLog
 from models.services.drafts import DraftStore
 from models.services.export import Exporter
+from models.services.filing import Enrichment
 from models.services.followup import FollowUp
+from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
+from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
+from models.services.places import Gazetteer
+from models.services.police import PoliceReferences
 from models.services.recovery import Recovery
+from models.services.reindex import Reindexer
 from models.services.reports import ReportStore
 from models.services.retention import Retention
 from models.services.rotation import KeyRotation
+from models.services.search import StaffSearch
 from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
+from models.services.tac import TacTable
 from models.storage.database import Database
+from models.values.coordinates import GREATER_LONDON, Area
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,10 @@ class RegisterConfig:
     default_region: str = "GB"
     report_retention_days: int = 730
     draft_ttl_hours: int = 24
+    # Points outside this box are accepted with a warning; geocoding prefers places inside it.
+    service_area: Area | None = GREATER_LONDON
+    nominatim_url: str | None = None
+    nominatim_user_agent: str = "stolen-phone-reportbot"
 
 
 class Register:
@@ -51,6 +65,24 @@ class Register:
         self.outbox = Outbox(db, vault)
         self.followup = FollowUp(db, vault, self.reports)
         self.rotation = KeyRotation(db, vault)
+        self.tac = TacTable(db)
+        self.gazetteer = Gazetteer(db)
+        self.geocoder = Geocoder(db, area=self.config.service_area, online=self._online())
+        self.reports.enrich = Enrichment(self.tac, self.geocoder).complete
+        self.followup.geocoder = self.geocoder
+        self.police = PoliceReferences(db)
+        self.access = AccessCodes(db, vault, self.reports)
+        self.search = StaffSearch(db, vault, self.reports)
+        self.reindex = Reindexer(db, vault, self.tac)
+
+    def _online(self) -> Nominatim | None:
+        if not self.config.nominatim_url:
+            return None
+        return Nominatim(
+            self.config.nominatim_url,
+            user_agent=self.config.nominatim_user_agent,
+            area=self.config.service_area,
+        )
 
     async def close(self) -> None:
         """Release the database's connections."""

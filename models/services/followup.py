@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -19,6 +19,7 @@ from models.services.reports import InvalidTransition, ReportStore, ReportView, 
 from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import CodeAttempt, Report, ReportImei
+from models.values.coordinates import Point, PointSource, Precision
 from models.values.imei import Imei
 from models.values.reference import Reference
 from models.values.statuses import OPEN, Status
@@ -71,8 +72,19 @@ class ImeiAdded:
     duplicate_references: tuple[str, ...] = ()
 
 
+class PlaceFinder(Protocol):
+    """Puts a typed place on the map (models.services.geocoding.Geocoder)."""
+
+    async def locate(self, text: str) -> Point | None:
+        """The point for TEXT, or None."""
+        ...
+
+
 class FollowUp:
     """The victim's side of a filed report."""
+
+    # Set by the register: typed tracked places are put on the map with it.
+    geocoder: PlaceFinder | None = None
 
     def __init__(
         self,
@@ -185,6 +197,14 @@ class FollowUp:
         """Record where the phone showed (a pin, a typed place, or both) and when."""
         if (latitude is None) != (longitude is None) or (latitude is None and not place):
             raise ValueError("a tracked location needs coordinates, a place, or both")
+        source = precision = None
+        if latitude is not None:
+            source, precision = PointSource.PIN.value, Precision.PIN.value
+        elif place and self.geocoder is not None:
+            found = await self.geocoder.locate(place)
+            if found is not None:
+                latitude, longitude = found.lat, found.lon
+                source, precision = found.source.value, found.precision.value
         async with self.db.write() as session:
             report = await self._locked(session, str(reference))
             if report is None:
@@ -203,12 +223,14 @@ class FollowUp:
             report.tracked_lat = latitude
             report.tracked_lon = longitude
             report.tracked_at = seen_at
+            report.tracked_point_source = source
+            report.tracked_point_precision = precision
             record(
                 session,
                 "victim",
                 "add_tracked_location",
                 report.reference,
-                {"pin": latitude is not None, "place": bool(place)},
+                {"pin": source == PointSource.PIN.value, "place": bool(place)},
             )
         return Change.DONE
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from models.errors import RegisterError
 from models.sealing.vault import Vault
 from models.services.audit import record
+from models.services.searchkeys import SEARCH_KEYS_VERSION, key_rows
 from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import (
@@ -85,6 +86,19 @@ class NewReport:
     own_account: bool = False
     language: str = "en"
     platform: str | None = None
+    # What police record, and where each point came from (filled in at filing when left out).
+    loss_kind: str | None = None
+    incident_from: datetime | None = None
+    incident_to: datetime | None = None
+    crime_reference: str | None = None
+    police_force: str | None = None
+    incident_point_source: str | None = None
+    incident_point_precision: str | None = None
+    tracked_point_source: str | None = None
+    tracked_point_precision: str | None = None
+    tac_make: str | None = None
+    tac_model: str | None = None
+    tac_mismatch: bool | None = None
 
     def __post_init__(self) -> None:
         """Refuse combinations the conversation should never produce."""
@@ -129,6 +143,18 @@ class ReportView:
     private: dict[str, Any]
     history: list[HistoryEntry] = field(default_factory=list)
     language: str = "en"
+    loss_kind: str | None = None
+    incident_from: datetime | None = None
+    incident_to: datetime | None = None
+    crime_reference: str | None = None
+    police_force: str | None = None
+    tac_make: str | None = None
+    tac_model: str | None = None
+    tac_mismatch: bool | None = None
+    incident_point_source: str | None = None
+    incident_point_precision: str | None = None
+    tracked_point_source: str | None = None
+    tracked_point_precision: str | None = None
 
     @property
     def imeis(self) -> list[str]:
@@ -195,6 +221,8 @@ class ReportStore:
         """Bind the store to a database and a vault."""
         self.db = db
         self.vault = vault
+        # Completes a new report before it is stored (TAC check, geocoding): models.services.filing.
+        self.enrich: Callable[[NewReport], Awaitable[NewReport]] | None = None
 
     def imei_hash(self, imei: Imei | str) -> str:
         """The keyed hash under which an IMEI is found."""
@@ -207,11 +235,17 @@ class ReportStore:
     def _code_hash(self, reference: str, code: str) -> str:
         return self.vault.blind_index("access", f"{reference}:{code}")
 
+    def access_code_hash(self, reference: str, code: str) -> str:
+        """The keyed hash an access code (canonical form) is checked against."""
+        return self._code_hash(reference, code)
+
     async def file(self, new: NewReport, idempotency_key: str) -> FiledReport:
         """File NEW once per idempotency key, however often (or concurrently) it is called."""
         existing = await self._filed_with_key(idempotency_key)
         if existing is not None:
             return existing
+        if self.enrich is not None:
+            new = await self.enrich(new)
         for _ in range(FILE_ATTEMPTS):
             try:
                 return await self._insert(new, idempotency_key)
@@ -280,10 +314,24 @@ class ReportStore:
                 ),
                 access_code_hash=self._code_hash(reference, code),
                 sealed=self.vault.seal_json(private, context=report_context(reference)),
+                loss_kind=new.loss_kind,
+                incident_from=new.incident_from,
+                incident_to=new.incident_to,
+                crime_reference=new.crime_reference,
+                police_force=new.police_force,
+                tac_make=new.tac_make,
+                tac_model=new.tac_model,
+                tac_mismatch=new.tac_mismatch,
+                incident_point_source=new.incident_point_source,
+                incident_point_precision=new.incident_point_precision,
+                tracked_point_source=new.tracked_point_source,
+                tracked_point_precision=new.tracked_point_precision,
+                search_keys_version=SEARCH_KEYS_VERSION,
             )
             session.add(report)
             await session.flush()
             assert report.id is not None
+            session.add_all(key_rows(self.vault, report.id, private))
             duplicates = await self._open_reports_with(session, hashes, exclude=report.id)
             for slot, imei_hash in enumerate(hashes, start=1):
                 session.add(ReportImei(report_id=report.id, slot=slot, imei_hash=imei_hash))
@@ -336,6 +384,18 @@ class ReportStore:
             private=private,
             history=[self._history_entry(change) for change in history],
             language=report_language(report.language, private),
+            loss_kind=report.loss_kind,
+            incident_from=report.incident_from,
+            incident_to=report.incident_to,
+            crime_reference=report.crime_reference,
+            police_force=report.police_force,
+            tac_make=report.tac_make,
+            tac_model=report.tac_model,
+            tac_mismatch=report.tac_mismatch,
+            incident_point_source=report.incident_point_source,
+            incident_point_precision=report.incident_point_precision,
+            tracked_point_source=report.tracked_point_source,
+            tracked_point_precision=report.tracked_point_precision,
         )
 
     def _history_entry(self, change: StatusChange) -> HistoryEntry:

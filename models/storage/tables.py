@@ -12,11 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -73,6 +77,27 @@ class Report(SQLModel, table=True):
     )
     access_code_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # What police record: lost / theft from the person / robbery, the earliest and latest
+    # possible time, their crime reference and force (models.values.loss, window, crime).
+    loss_kind: str | None = Field(default=None, sa_column=Column(String(20)))
+    incident_from: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    incident_to: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    crime_reference: str | None = Field(default=None, sa_column=Column(String(32), index=True))
+    police_force: str | None = Field(default=None, sa_column=Column(String(24)))
+    # The IMEI's TAC as an imported TAC table names it, and whether it disagrees with `make`.
+    tac_make: str | None = Field(default=None, sa_column=Column(String(64)))
+    tac_model: str | None = Field(default=None, sa_column=Column(String(128)))
+    tac_mismatch: bool | None = Field(default=None, sa_column=Column(Boolean))
+    # Where each stored point came from and how precise it is (models.values.coordinates).
+    incident_point_source: str | None = Field(default=None, sa_column=Column(String(16)))
+    incident_point_precision: str | None = Field(default=None, sa_column=Column(String(20)))
+    tracked_point_source: str | None = Field(default=None, sa_column=Column(String(16)))
+    tracked_point_precision: str | None = Field(default=None, sa_column=Column(String(20)))
+    # Which version of the staff search keys (report_key) this report has; see reindex.
+    search_keys_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0", index=True)
+    )
+
     # Kept by the database from `sealed`: which key a report needs (see SEALED_COLUMNS).
     key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("sealed"))
 
@@ -241,6 +266,79 @@ class KeyCheck(SQLModel, table=True):
     id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
     index_check: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ReportKey(SQLModel, table=True):
+    """A keyed hash under which staff find a report: e-mail, name, name word (no plain text)."""
+
+    __tablename__ = "report_key"
+    __table_args__ = (UniqueConstraint("report_id", "kind", "key_hash", name="uq_report_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=_report_fk())
+    kind: str = Field(sa_column=Column(String(12), nullable=False))
+    key_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False, index=True))
+
+
+class ReportEvent(SQLModel, table=True):
+    """A change to a report that is not a status change (crime reference, force, access code)."""
+
+    __tablename__ = "report_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=_report_fk())
+    at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    # Never personal data: a crime reference, a force code, or nothing.
+    detail: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class Dataset(SQLModel, table=True):
+    """An imported reference table (TAC table, gazetteer) and the generation now in use."""
+
+    __tablename__ = "dataset"
+
+    name: str = Field(sa_column=Column(String(16), primary_key=True, autoincrement=False))
+    generation: int = Field(sa_column=Column(Integer, nullable=False))
+    rows: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    format: str = Field(sa_column=Column(String(24), nullable=False))
+    imported_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    imported_by: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class TacEntry(SQLModel, table=True):
+    """One Type Allocation Code of an imported TAC table: the brand and model it names."""
+
+    __tablename__ = "tac_entry"
+    __table_args__ = (PrimaryKeyConstraint("generation", "tac", name="pk_tac_entry"),)
+
+    generation: int = Field(sa_column=Column(Integer, nullable=False, autoincrement=False))
+    tac: str = Field(sa_column=Column(String(8), nullable=False))
+    brand: str = Field(sa_column=Column(String(64), nullable=False))
+    model: str = Field(sa_column=Column(String(128), nullable=False))
+    brand_key: str = Field(sa_column=Column(String(32), nullable=False))
+
+
+class PlaceName(SQLModel, table=True):
+    """A name or postcode of an imported gazetteer, its point, source and precision."""
+
+    __tablename__ = "place_name"
+    __table_args__ = (Index("ix_place_name_generation_key", "generation", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    generation: int = Field(sa_column=Column(Integer, nullable=False))
+    key: str = Field(sa_column=Column(String(128), nullable=False))
+    name: str = Field(sa_column=Column(String(128), nullable=False))
+    lat: float = Field(sa_column=Column(Float, nullable=False))
+    lon: float = Field(sa_column=Column(Float, nullable=False))
+    precision: str = Field(sa_column=Column(String(20), nullable=False))
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    # Lower is preferred among places of the same name (a city before a hamlet).
+    rank: int = Field(default=50, sa_column=Column(SmallInteger, nullable=False))
+    # A postcode's district (outward code), from which partial postcodes get their centroid.
+    district: str | None = Field(default=None, sa_column=Column(String(8)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,13 +216,27 @@ async def test_lookup_of_a_filed_report(upgraded: None, capsys: pytest.CaptureFi
     spaced = " ".join(second.digits[i : i + 5] for i in range(0, 15, 5))
 
     for query in (first.digits, spaced, filed.reference, filed.reference.lower().replace("-", "")):
-        found = await cli(capsys, "lookup", query)
+        found = await cli(capsys, "lookup", "--brief", query)
         assert (found.code, found.err) == (0, ""), query
         (line,) = found.out.splitlines()
         assert line.startswith(f"{filed.reference}  under_review  Apple iPhone 15")
         assert "(blue, cracked corner)" in line
         assert "filed 20" in line and line.endswith(" UTC")
         assert first.digits not in line and second.digits not in line
+
+    whole = await cli(capsys, "lookup", filed.reference)
+    assert (whole.code, whole.err) == (0, "")
+    lines = whole.out.splitlines()
+    assert lines[0].startswith(f"{filed.reference}  under_review  Apple iPhone 15")
+    for shown in (
+        f"{first.digits}, {second.digits}",
+        "Oxford Street by Bond Street station",
+        "Alex Example",
+        "+447912345678",
+        "submitted · victim",
+        "under_review · o",
+    ):
+        assert shown in whole.out, shown
 
 
 async def test_lookup_lists_every_report_with_the_imei(
@@ -236,7 +250,7 @@ async def test_lookup_lists_every_report_with_the_imei(
     finally:
         await register.close()
 
-    found = await cli(capsys, "lookup", shared.digits)
+    found = await cli(capsys, "lookup", "--brief", shared.digits)
 
     assert found.code == 0
     assert sorted(line.split()[0] for line in found.out.splitlines()) == sorted(
@@ -271,10 +285,11 @@ async def test_lookup_is_audited(upgraded: None, capsys: pytest.CaptureFixture[s
         events = await audit_events(register.db, "lookup")
     finally:
         await register.close()
+    shown = {"channel": "cli", "contact_shown": True}
     assert [(e.target, json.loads(e.details)) for e in events] == [
-        (phone.masked, {"found": 1, "kind": "imei"}),
-        (filed.reference, {"found": 1, "kind": "reference"}),
-        ("49015420******", {"found": 0, "kind": "imei"}),
+        (phone.masked, {"found": 1, "kind": "imei", **shown}),
+        (filed.reference, {"found": 1, "kind": "reference", **shown}),
+        ("49015420******", {"found": 0, "kind": "imei", "channel": "cli", "contact_shown": False}),
     ]
     assert all(event.actor.startswith("cli:") for event in events)
     assert all(phone.digits not in event.details + (event.target or "") for event in events)

@@ -99,7 +99,7 @@ async def test_the_documented_rotation_procedure(register, monkeypatch, capsys):
 
     # 4. Drop the old key: everything still opens.
     use_keys(monkeypatch, ONLY_NEW)
-    code, out, err = await reportbot(capsys, "lookup", IMEI.digits)
+    code, out, err = await reportbot(capsys, "lookup", "--brief", IMEI.digits)
     assert code == 0, err
     assert "submitted" not in out and "under_review" in out
 

@@ -251,3 +251,30 @@ def test_printing_the_settings_shows_no_secret(monkeypatch: pytest.MonkeyPatch) 
     assert loaded.require_token() == secrets["TELEGRAM_BOT_TOKEN"]
     assert loaded.webhook_secret_value == secrets["WEBHOOK_SECRET"]
     assert set(loaded.secret_values()) >= {secrets["INDEX_KEY"], "A" * 43, "B" * 43}
+
+
+def test_the_service_area_and_the_online_geocoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.values.coordinates import GREATER_LONDON, Area
+
+    assert load_settings().service_area_box == GREATER_LONDON
+    assert load_settings().nominatim_url is None
+    monkeypatch.setenv("SERVICE_AREA", " 53.3, -2.4, 53.6, -2.0 ")
+    monkeypatch.setenv("NOMINATIM_URL", "http://127.0.0.1:8080/")
+    loaded = load_settings()
+    assert loaded.service_area_box == Area(53.3, -2.4, 53.6, -2.0)
+    assert loaded.nominatim_url == "http://127.0.0.1:8080"
+    monkeypatch.setenv("SERVICE_AREA", "none")
+    assert load_settings().service_area_box is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("SERVICE_AREA", "51,0,50,1", "south,west,north,east"),
+        ("SERVICE_AREA", "London", "four numbers"),
+        ("NOMINATIM_URL", "ftp://example.org", "http"),
+    ],
+)
+def test_bad_register_settings_are_one_line(name: str, value: str, words: str) -> None:
+    message = one_line_error(**{name: value})
+    assert name in message and words in message
