@@ -26,6 +26,8 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.processing import UpdateDeferred, finish_in_flight
+
 log = logging.getLogger("reportbot.polling")
 
 POLL_TIMEOUT_SECONDS = 10
@@ -33,6 +35,8 @@ POLL_LIMIT = 100
 # While only updates in flight come back, poll again when the offset moves, or after this long.
 STALLED_POLL_SECONDS = 0.25
 BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+# The last getUpdates of a stop, which confirms what was processed, waits no longer than this.
+CONFIRM_TIMEOUT_SECONDS = 2.0
 
 Processor = Callable[[Update], Awaitable[Any]]
 
@@ -71,18 +75,21 @@ class Poller:
         self.stalled_poll = stalled_poll
         self.backoff = tuple(backoff)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
+        # Updates handed back unprocessed while stopping: never confirmed, Telegram keeps them.
+        self.unfinished: set[int] = set()
         self.last_seen: int | None = None
         self._progress = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stopped = False
 
     # -- the offset ----------------------------------------------------------------------------
 
     @property
     def offset(self) -> int | None:
         """What the next getUpdates confirms below: the oldest unfinished update, or the next."""
-        if self.in_flight:
-            return min(self.in_flight)
+        if self.in_flight or self.unfinished:
+            return min(self.unfinished.union(self.in_flight))
         if self.last_seen is None:
             return None
         return self.last_seen + 1
@@ -104,26 +111,28 @@ class Poller:
     async def start(self) -> asyncio.Task[None]:
         """Remove any webhook (keeping its pending updates), then poll in a task; returns it."""
         await self.bot.delete_webhook(drop_pending_updates=False)
-        self._stopping = False
+        self._stopping = self._stopped = False
         self._task = asyncio.get_running_loop().create_task(self._poll(), name="reportbot-poller")
         return self._task
 
-    async def stop(self) -> None:
-        """Stop fetching, let every update in flight finish, then confirm them to Telegram."""
-        self._stopping = True
+    async def stop(self, deadline: float | None = None) -> int:
+        """Stop fetching, let the updates in flight finish, then confirm them to Telegram.
+
+        Updates still running at DEADLINE (loop time) are cancelled and not confirmed, so
+        Telegram hands them over again. Returns how many were cancelled.
+        """
+        if self._stopped:
+            return 0
+        self._stopped = self._stopping = True
         if self._task is not None:
             # The loop awaits only Telegram and waits: cancelling it drops a fetch whose
             # updates were not handed over yet, and Telegram will send those again.
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        while self.in_flight:
-            tasks = list(self.in_flight.items())
-            await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
-            for update_id, task in tasks:
-                if task.done():  # also one cancelled before it ran
-                    self.in_flight.pop(update_id, None)
+        cancelled = await finish_in_flight(self.in_flight, deadline)
         await self._confirm()
+        return cancelled
 
     async def _confirm(self) -> None:
         offset = self.offset
@@ -131,14 +140,17 @@ class Poller:
             return
         try:
             # Whatever this returns (limit 1, no waiting) is not processed: Telegram keeps it.
-            await self.bot.get_updates(
-                offset=offset, limit=1, timeout=0, allowed_updates=self.allowed_updates
+            await asyncio.wait_for(
+                self.bot.get_updates(
+                    offset=offset, limit=1, timeout=0, allowed_updates=self.allowed_updates
+                ),
+                CONFIRM_TIMEOUT_SECONDS,
             )
-        except TelegramError as exc:
+        except (TelegramError, TimeoutError) as exc:
             log.warning(
                 "could not confirm the last updates to Telegram; they will be handed over "
                 "again at the next start and skipped: %s",
-                exc,
+                exc or f"no answer within {CONFIRM_TIMEOUT_SECONDS:g} s",
             )
         else:
             log.info("confirmed every processed update", extra={"offset": offset})
@@ -215,6 +227,11 @@ class Poller:
     async def _run(self, update: Update) -> None:
         try:
             await self.process(update)
+        except UpdateDeferred:
+            self.unfinished.add(update.update_id)
+        except asyncio.CancelledError:
+            self.unfinished.add(update.update_id)
+            raise
         except Exception:
             log.exception("processing an update failed", extra={"update_id": update.update_id})
         finally:

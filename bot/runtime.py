@@ -58,5 +58,6 @@ async def open_register(
         service_area=settings.service_area_box,
         nominatim_url=settings.nominatim_url,
         nominatim_user_agent=settings.nominatim_user_agent,
+        recovery_max_file_mb=settings.recovery_max_file_mb,
     )
     return Register(db, vault, config)

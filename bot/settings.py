@@ -52,11 +52,15 @@ class Settings(BaseSettings):
     police_non_emergency: str = "101"
     emergency_number: str = "999"
     max_concurrent_chats: int = Field(default=64, ge=1, le=10_000)
+    # On SIGTERM, the updates and notifications in flight get this long to finish; what is
+    # left then is handed back to Telegram (updates) or to the outbox (notifications).
+    stop_grace_seconds: float = Field(default=7.0, gt=0, le=600)
     # Register: where reports are expected (south,west,north,east; `none` for anywhere), and an
     # optional online geocoder for places the imported gazetteer does not know.
     service_area: str = str(GREATER_LONDON)
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
+    recovery_max_file_mb: float = Field(default=20, gt=0, le=1_000)
     # New messages a second this process sends in all (replies and notifications). Telegram
     # allows about 30 per bot: with N processes on one database, give each 28 / N.
     delivery_rate_per_second: int = Field(default=28, ge=1, le=30)

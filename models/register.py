@@ -23,6 +23,7 @@ from models.services.reports import ReportStore
 from models.services.retention import Retention
 from models.services.rotation import KeyRotation
 from models.services.search import StaffSearch
+from models.services.seized import DEFAULT_MAX_MB, MB, ReadLimits
 from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
@@ -42,6 +43,7 @@ class RegisterConfig:
     service_area: Area | None = GREATER_LONDON
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
+    recovery_max_file_mb: float = DEFAULT_MAX_MB
 
 
 class Register:
@@ -57,7 +59,9 @@ class Register:
         self.audit = AuditLog(db)
         self.retention = Retention(db, report_days=self.config.report_retention_days)
         self.export = Exporter(self.reports, self.audit)
-        self.recovery = Recovery(db, self.reports)
+        self.recovery = Recovery(
+            db, self.reports, limits=ReadLimits(int(self.config.recovery_max_file_mb * MB))
+        )
         self.stats = Stats(db)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)

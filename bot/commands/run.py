@@ -15,11 +15,13 @@ from telegram.ext import Application
 from bot import runtime
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
+from bot.delivery import stop_delivery
 from bot.logging_setup import configure_logging
 from bot.polling import POLL_TIMEOUT_SECONDS, Poller, application_processor
 from bot.processing import ChatOrderedProcessor
 from bot.settings import Settings
 from bot.webhook import WebhookServer
+from models.storage.database import Database
 
 log = logging.getLogger("reportbot.run")
 
@@ -32,6 +34,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "run", help="run the bot (long polling; a webhook server when WEBHOOK_URL is set)"
     )
     run.set_defaults(func=run_command)
+
+
+async def check_connections(processor: ChatOrderedProcessor, db: Database) -> int | None:
+    """Warn when this process alone could use more connections than PostgreSQL allows.
+
+    Each chat being handled holds a connection for its turn, beside the process's own pool.
+    Returns the server's limit (None on SQLite).
+    """
+    if processor.turns is None:
+        return None
+    limit = await processor.turns.server_limit()
+    if limit is None:
+        return None
+    budget = processor.turns.size + db.max_connections
+    if budget > limit:
+        log.warning(
+            "this worker may use up to %d PostgreSQL connections (MAX_CONCURRENT_CHATS %d + %d "
+            "of its own), more than the server allows (max_connections %d): lower "
+            "MAX_CONCURRENT_CHATS, or raise max_connections",
+            budget,
+            processor.turns.size,
+            db.max_connections,
+            limit,
+        )
+    return limit
 
 
 def webhook_path(url: str) -> str:
@@ -56,6 +83,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     register = await runtime.open_register(settings)
     try:
         processor = ChatOrderedProcessor(settings.max_concurrent_chats, db=register.db)
+        await check_connections(processor, register.db)
         application = build_application(
             settings,
             register,
@@ -79,8 +107,9 @@ async def serve(
 ) -> None:
     """Run APPLICATION until STOP is set (or a stop signal arrives), then stop it cleanly.
 
-    Stopping closes the door first (the webhook server, or the long poll), then lets every
-    update already received finish before the database is closed.
+    Stopping closes the door first (the webhook server, or the long poll), then gives the
+    updates already started and the notification being sent `stop_grace_seconds` to finish;
+    updates not started, or not finished by then, are handed back to Telegram.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -104,6 +133,7 @@ async def serve(
                 )
                 await _until_stopped(stop, source)
                 log.info("stopping: no new updates; finishing the ones in flight")
+                await _finish_work(application, source, settings.stop_grace_seconds)
             finally:
                 # Also after a failed start: what post_init started must stop.
                 if source is not None:
@@ -135,6 +165,39 @@ async def _until_stopped(stop: asyncio.Event, source: Poller | WebhookServer | N
     if not stop.is_set() and source.task.done():
         source.task.result()  # raises what ended it
         raise RuntimeError("polling ended unexpectedly")
+
+
+async def _finish_work(
+    application: Application, source: Poller | WebhookServer, grace: float
+) -> None:
+    """Give the work in flight GRACE seconds, together; hand back what is left then.
+
+    Updates waiting for their turn are handed back at once (they have not started); those
+    running get until the deadline, then are cancelled and not confirmed, so Telegram delivers
+    them again. Notification delivery finishes the message it is sending, or is cancelled at the
+    deadline (its claimed rows go back to the outbox when their claim runs out).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    processor = application.update_processor
+    handed_back = processor.close() if isinstance(processor, ChatOrderedProcessor) else 0
+    delivery = asyncio.ensure_future(stop_delivery(application))
+    jobs = application.job_queue
+    running_jobs = asyncio.ensure_future(jobs.stop(wait=True)) if jobs is not None else None
+    cancelled = await source.stop(deadline)
+    late = [task for task in (delivery, running_jobs) if task is not None]
+    _, unfinished = await asyncio.wait(late, timeout=max(0.0, deadline - loop.time()))
+    for task in unfinished:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    log.info(
+        "work in flight finished",
+        extra={
+            "grace_s": grace,
+            "handed_back": handed_back + cancelled,
+            "cut_short": cancelled + len(unfinished),
+        },
+    )
 
 
 def _on_signal(stop: asyncio.Event, number: int) -> None:

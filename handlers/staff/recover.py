@@ -6,7 +6,6 @@ token is taken out before anything is applied, so a Confirm pressed twice applie
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import secrets
@@ -20,15 +19,10 @@ from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, callback
 from handlers.texts import Html, describe, text
-from models.services.export import BOM, csv_cell
-from models.services.recovery import (
-    RESULT_COLUMNS,
-    RecoveryFileError,
-    RecoveryOutcome,
-    SeizedFile,
-    parse_seized,
-    result_rows,
-)
+from models.present.recovery import results_bytes
+from models.services.recovery import RecoveryOutcome, describe_candidate
+from models.services.reports import Match
+from models.services.seized import SeizedFile, SeizedFileError, read_seized
 from models.services.staff import Role
 
 PENDING = "staff_recovery_pending"
@@ -39,6 +33,7 @@ WAIT_FOR_FILE_SECONDS = 15 * 60
 PENDING_SECONDS = 30 * 60
 MAX_FILE_MB = 10
 SHOWN = 20
+CANDIDATES_SHOWN = 4
 CAPTION_COMMAND = re.compile(r"^/recover(@\w+)?(\s|$)", re.IGNORECASE)
 
 
@@ -75,6 +70,12 @@ def _shown(items: list[str]) -> str:
     return shown + (f" … (+{more})" if more > 0 else "")
 
 
+def _candidates(reports: tuple[Match, ...]) -> str:
+    shown = " · ".join(describe_candidate(match) for match in reports[:CANDIDATES_SHOWN])
+    more = len(reports) - CANDIDATES_SHOWN
+    return shown + (f" · (+{more})" if more > 0 else "")
+
+
 def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
     """The dry run in words, and whether some lists were cut short."""
     plan = outcome.plan
@@ -87,6 +88,7 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
             unknown=len(plan.unknown),
             malformed=len(seized.malformed),
             duplicates=len(seized.duplicates),
+            ambiguous=len(plan.ambiguous),
         )
     ]
     to_recover = [match.reference for match in plan.to_recover]
@@ -101,6 +103,33 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
         )
     cut = len(to_recover) > SHOWN or len(left_alone) > SHOWN
     shown_lines = SHOWN // 2
+    listed = [
+        (
+            "staff.recover_ambiguous_title",
+            [
+                text(
+                    "staff.recover_ambiguous_line",
+                    line=handset.line,
+                    reports=_candidates(handset.reports),
+                )
+                for handset in plan.ambiguous
+            ],
+        ),
+        (
+            "staff.recover_unknown_title",
+            [
+                text("staff.recover_unknown_line", line=item.line, imei=item.imei.digits)
+                for item in plan.unknown
+            ],
+        ),
+    ]
+    for title, entries in listed:
+        if entries:
+            lines.append(text(title, count=len(entries)))
+            lines += entries[:shown_lines]
+        if len(entries) > shown_lines:
+            lines.append(text("staff.recover_more", count=len(entries) - shown_lines))
+            cut = True
     if seized.malformed:
         lines.append(text("staff.recover_malformed_title"))
         for bad in seized.malformed[:shown_lines]:
@@ -125,13 +154,10 @@ def summary(outcome: RecoveryOutcome) -> tuple[str, bool]:
 
 def results_file(outcome: RecoveryOutcome) -> bytes:
     """Every line of the file and what it matched, as a spreadsheet-safe CSV."""
-    out = io.StringIO(newline="")
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(RESULT_COLUMNS)
-    for row in result_rows(outcome.plan):
-        writer.writerow([csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
-    return out.getvalue().encode("utf-8")
+    return results_bytes(
+        outcome.plan,
+        lambda bad: describe(bad.error, html_text=False) if bad.error else bad.reason,
+    )
 
 
 def _buttons(token: str) -> InlineKeyboardMarkup:
@@ -157,17 +183,19 @@ async def check_file(
     chat = update.effective_chat
     assert message is not None and chat is not None and context.chat_data is not None
     context.chat_data.pop(AWAITING, None)
+    limits = context.register.recovery.limits.capped(int(MAX_FILE_MB * 1_000_000))
     size_mb = (document.file_size or 0) / 1_000_000
-    if size_mb > MAX_FILE_MB:
+    if size_mb > limits.max_mb:
         await message.reply_text(
-            text("staff.recover_too_big", size=f"{size_mb:.1f}", limit=MAX_FILE_MB)
+            text("staff.recover_too_big", size=f"{size_mb:.1f}", limit=f"{limits.max_mb:g}")
         )
         return
-    content = bytes(await (await document.get_file()).download_as_bytearray())
+    content = await (await document.get_file()).download_as_bytearray()
     try:
-        seized = parse_seized(content)
-    except RecoveryFileError as exc:
-        await message.reply_text(text("staff.recover_bad_file", reason=str(exc)))
+        seized = read_seized(io.BytesIO(content), limits)
+    except SeizedFileError as exc:
+        reason = Html(text(f"staff.{exc.code}", **exc.params))
+        await message.reply_text(text("staff.recover_bad_file", reason=reason))
         return
     outcome = await context.register.recovery.run(
         seized, actor=staff.actor, actor_id=staff.user_id, dry_run=True, channel="telegram"
@@ -257,4 +285,7 @@ async def on_button(update: Update, context: BotContext, staff: StaffUser) -> No
     if outcome.recovered:
         references = _shown(list(outcome.recovered))
         lines.append(text("staff.recover_done_references", references=references))
+    if outcome.held_back:
+        references = _shown(list(outcome.held_back))
+        lines.append(text("staff.recover_done_held_back", references=references))
     await context.bot.send_message(chat.id, "\n".join(lines))

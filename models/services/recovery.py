@@ -1,78 +1,45 @@
-"""Bulk recovery: match a file of seized handsets' IMEIs against the register, then mark them.
+"""Bulk recovery: match seized handsets' IMEIs against the register, then mark them recovered.
 
-The file is a CSV with a column headed like "IMEI" (every such column is read), or one IMEI a
-line; any form `Imei.parse` accepts (14, 15 or 16 digits, spaces, dashes, dots). Applying marks
-the matched reports that are still open as `recovered` and queues their victims' notifications,
-all in one transaction; reports already recovered, returned or closed are left alone, so the
-same file applied twice changes nothing the second time.
+A seized handset belongs to the reports that hold its IMEI and may still claim it: the open ones
+(`submitted`, `under_review`, `located`) and the ones already `recovered`. A seized IMEI with
+exactly one such report, an open one, marks it recovered. One with several (the same IMEI filed
+twice, or a report already recovered with this handset) marks none of them: it is listed as
+ambiguous, for a person to choose. Reports returned, closed or withdrawn do not claim a handset
+(a phone returned to its owner can be stolen again), and nothing already past `located` moves.
+
+Applying commits in chunks of `APPLY_CHUNK` reports, each its own short write transaction (the
+status, the history row and the victims' notifications together), so that a big recovery never
+holds the write lock for long. On SQLite it then leaves the lock free for `SQLITE_GAP_S`: a writer
+in another process waiting for the lock does not queue, it retries every 100 ms at most (SQLite's
+busy handler), so chunks committed back to back would starve it. Each chunk re-reads its reports
+and their IMEIs' claims under the lock, so a recovery that stopped half-way is finished by running
+the same file again: what it already marked now claims its handset, and nothing is marked,
+recorded or notified twice.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from models.services.audit import record
-from models.services.reports import MATCH_CHUNK, Match, ReportStore
+from models.services.reports import Match, ReportStore
+from models.services.seized import MalformedLine, ReadLimits, SeizedFile, SeizedImei
 from models.storage.database import Database
 from models.storage.tables import Report
-from models.values.imei import Imei, InvalidImei
+from models.values.imei import Imei
 from models.values.statuses import OPEN, Status
 
-MAX_IMEIS = 100_000
-MAX_SHOWN_TEXT = 40
-DELIMITERS = ",;\t"
+APPLY_CHUNK = 200
+# Longer than the longest pause (100 ms) between two tries of SQLite's busy handler.
+SQLITE_GAP_S = 0.15
+# The reports that may claim a seized handset holding their IMEI.
+CLAIMING = frozenset(OPEN | {Status.RECOVERED})
 RECOVERY_NOTE = "Matched in a bulk recovery of seized handsets"
-_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
-
-
-class RecoveryFileError(ValueError):
-    """The file cannot be read as a list of IMEIs; str(exc) says why, in one line."""
-
-
-@dataclass(frozen=True, slots=True)
-class SeizedImei:
-    """A well-formed IMEI read from the file, with the line it came from."""
-
-    line: int
-    imei: Imei
-
-
-@dataclass(frozen=True, slots=True)
-class MalformedLine:
-    """A value that is not an IMEI, and why (`error`, when the IMEI's own check refused it)."""
-
-    line: int
-    text: str
-    reason: str
-    error: InvalidImei | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateLine:
-    """An IMEI the file already gave on an earlier line (only the first one counts)."""
-
-    line: int
-    first_line: int
-    imei: Imei
-
-
-@dataclass(slots=True)
-class SeizedFile:
-    """What a file of seized handsets holds."""
-
-    imeis: list[SeizedImei] = field(default_factory=list)
-    malformed: list[MalformedLine] = field(default_factory=list)
-    duplicates: list[DuplicateLine] = field(default_factory=list)
-
-    @property
-    def values(self) -> int:
-        """How many values the file gave (well-formed, malformed and repeated)."""
-        return len(self.imeis) + len(self.malformed) + len(self.duplicates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +50,25 @@ class MatchedHandset:
     imei: Imei
     reports: tuple[Match, ...]
 
+    @property
+    def claimants(self) -> tuple[Match, ...]:
+        """The reports holding this IMEI that may claim the handset (open or recovered)."""
+        return tuple(match for match in self.reports if match.status in CLAIMING)
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether several reports claim this handset, one still open (a person must choose)."""
+        claimants = self.claimants
+        return len(claimants) > 1 and any(match.status in OPEN for match in claimants)
+
+    @property
+    def recovers(self) -> Match | None:
+        """The one open report this handset recovers, if it is the handset's only claimant."""
+        claimants = self.claimants
+        if len(claimants) == 1 and claimants[0].status in OPEN:
+            return claimants[0]
+        return None
+
 
 @dataclass(slots=True)
 class RecoveryPlan:
@@ -91,6 +77,20 @@ class RecoveryPlan:
     seized: SeizedFile
     matched: list[MatchedHandset]
     unknown: list[SeizedImei]
+
+    @property
+    def ambiguous(self) -> list[MatchedHandset]:
+        """Seized IMEIs claimed by several reports: none of those is marked for them."""
+        return [handset for handset in self.matched if handset.ambiguous]
+
+    def supports(self) -> dict[int, list[Imei]]:
+        """Each report to recover, by id, with the seized IMEIs of which it is the only claimant."""
+        found: dict[int, list[Imei]] = {}
+        for handset in self.matched:
+            report = handset.recovers
+            if report is not None:
+                found.setdefault(report.report_id, []).append(handset.imei)
+        return found
 
     def _reports(self) -> dict[int, Match]:
         found: dict[int, Match] = {}
@@ -101,9 +101,9 @@ class RecoveryPlan:
 
     @property
     def to_recover(self) -> list[Match]:
-        """Matched reports still open: these become `recovered`, by reference."""
-        reports = self._reports().values()
-        return sorted((m for m in reports if m.status in OPEN), key=lambda m: m.reference)
+        """Open reports that are a seized IMEI's only claimant: these become `recovered`."""
+        reports = self._reports()
+        return sorted((reports[i] for i in self.supports()), key=lambda m: m.reference)
 
     @property
     def left_alone(self) -> list[Match]:
@@ -120,108 +120,44 @@ class RecoveryOutcome:
     dry_run: bool
     recovered: tuple[str, ...]
     notifications: int
+    held_back: tuple[str, ...] = ()
 
 
-def decode(content: bytes) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
+@dataclass(frozen=True, slots=True)
+class ChunkDone:
+    """Progress of an apply, after a chunk committed (the write lock is free again)."""
+
+    number: int
+    chunks: int
+    recovered: int
+    seconds: float  # how long the chunk held the write lock
 
 
-def _is_imei_header(cell: str) -> bool:
-    return "imei" in re.sub(r"[^a-z0-9]", "", cell.lower())
-
-
-def _delimiter(text: str) -> str | None:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {delimiter: first.count(delimiter) for delimiter in DELIMITERS}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else None
-
-
-def _rows(text: str) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of every non-blank row."""
-    delimiter = _delimiter(text)
-    if delimiter is None:
-        return [
-            (number, [line]) for number, line in enumerate(text.splitlines(), 1) if line.strip()
-        ]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            rows.append((reader.line_num, cells))
-    return rows
-
-
-def _values(rows: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
-    """(line number, cell) of every value to read as an IMEI."""
-    if not rows:
-        return []
-    first_cells = rows[0][1]
-    columns = [index for index, cell in enumerate(first_cells) if _is_imei_header(cell)]
-    if columns:
-        return [
-            (number, cells[column])
-            for number, cells in rows[1:]
-            for column in columns
-            if column < len(cells) and cells[column].strip()
-        ]
-    values = []
-    for number, cells in rows:
-        filled = [cell for cell in cells if cell.strip()]
-        values.append((number, filled[0] if len(filled) == 1 else ",".join(cells)))
-    return values
-
-
-def _reason(text: str, error: InvalidImei, columns: int) -> str:
-    if _SCIENTIFIC.fullmatch(text.strip()):
-        return "a spreadsheet turned this IMEI into a rounded number; save the column as text"
-    if columns > 1:
-        return "several values on one line: give the file a column headed IMEI"
-    return str(error)
-
-
-def parse_seized(content: bytes | str) -> SeizedFile:
-    """Read a file of seized IMEIs; RecoveryFileError if it holds none or far too many."""
-    text = decode(content) if isinstance(content, bytes) else content.removeprefix("\ufeff")
-    rows = _rows(text)
-    values = _values(rows)
-    if not values:
-        raise RecoveryFileError("the file holds no IMEIs")
-    if len(values) > MAX_IMEIS:
-        raise RecoveryFileError(f"the file holds {len(values)} values; at most {MAX_IMEIS}")
-    seized = SeizedFile()
-    first_seen: dict[str, int] = {}
-    for number, raw in values:
-        # A leading apostrophe is how spreadsheets mark a cell as text.
-        cell = raw.strip().removeprefix("'")
-        try:
-            imei = Imei.parse(cell)
-        except InvalidImei as exc:
-            reason = _reason(cell, exc, raw.count(",") + 1)
-            error = exc if reason == exc.code else None
-            seized.malformed.append(MalformedLine(number, cell[:MAX_SHOWN_TEXT], reason, error))
-            continue
-        if imei.digits in first_seen:
-            seized.duplicates.append(DuplicateLine(number, first_seen[imei.digits], imei))
-            continue
-        first_seen[imei.digits] = number
-        seized.imeis.append(SeizedImei(number, imei))
-    return seized
+AfterChunk = Callable[[ChunkDone], Awaitable[None]]
 
 
 class Recovery:
     """Match seized handsets against the register and mark the matches recovered."""
 
-    def __init__(self, db: Database, reports: ReportStore) -> None:
-        """Work on DB through REPORTS' operations."""
+    def __init__(
+        self,
+        db: Database,
+        reports: ReportStore,
+        *,
+        limits: ReadLimits | None = None,
+        chunk: int = APPLY_CHUNK,
+        gap: float | None = None,
+    ) -> None:
+        """Work on DB through REPORTS' operations; files are read within LIMITS.
+
+        Applying commits CHUNK reports at a time and then leaves the write lock free for GAP
+        seconds (by default `SQLITE_GAP_S` on SQLite, none on PostgreSQL).
+        """
         self.db = db
         self.reports = reports
+        self.limits = limits or ReadLimits()
+        self.chunk = chunk
+        self.gap = (SQLITE_GAP_S if db.is_sqlite else 0.0) if gap is None else gap
 
     async def plan(self, seized: SeizedFile) -> RecoveryPlan:
         """Which seized IMEIs the register knows (and in which reports), and which it does not."""
@@ -245,46 +181,74 @@ class Recovery:
         actor_id: int | None = None,
         dry_run: bool,
         channel: str,
+        after_chunk: AfterChunk | None = None,
     ) -> RecoveryOutcome:
-        """Plan, and unless DRY_RUN mark open matches recovered in one transaction; audited."""
+        """Plan, and unless DRY_RUN mark the plan's reports recovered, chunk by chunk; audited.
+
+        AFTER_CHUNK is awaited after each chunk has committed, while no lock is held.
+        """
         plan = await self.plan(seized)
         if dry_run:
-            outcome = RecoveryOutcome(
-                plan, True, tuple(m.reference for m in plan.to_recover), notifications=0
-            )
-            async with self.db.write() as session:
-                record(session, actor, "recovery", None, _audit_details(outcome, channel))
-            return outcome
-        ids = [match.report_id for match in plan.to_recover]
-        recovered: list[str] = []
-        notifications = 0
+            references = tuple(match.reference for match in plan.to_recover)
+            outcome = RecoveryOutcome(plan, True, references, notifications=0)
+        else:
+            outcome = await self._apply(plan, actor, actor_id, after_chunk)
         async with self.db.write() as session:
-            for start in range(0, len(ids), MATCH_CHUNK):
-                # Re-read under the write lock: a report may have moved since the plan.
-                reports = (
-                    await session.execute(
-                        select(Report)
-                        .where(
-                            Report.id.in_(ids[start : start + MATCH_CHUNK]),
-                            Report.status.in_([status.value for status in OPEN]),
-                        )
-                        .order_by(Report.id)
-                        .with_for_update()
-                    )
-                ).scalars()
-                batch = list(reports)
+            record(session, actor, "recovery", None, _audit_details(outcome, channel))
+        return outcome
+
+    async def _apply(
+        self, plan: RecoveryPlan, actor: str, actor_id: int | None, after_chunk: AfterChunk | None
+    ) -> RecoveryOutcome:
+        supports = plan.supports()
+        ids = sorted(supports)
+        recovered: list[str] = []
+        held_back: list[str] = []
+        notifications = 0
+        chunks = -(-len(ids) // self.chunk)
+        for number, start in enumerate(range(0, len(ids), self.chunk), start=1):
+            part = ids[start : start + self.chunk]
+            hashes = {i: [self.reports.imei_hash(imei) for imei in supports[i]] for i in part}
+            async with self.db.write() as session:
+                await session.connection()  # the write lock is taken here (BEGIN IMMEDIATE)
+                started = time.perf_counter()
+                # Re-read under the write lock: a report may have moved since the plan, and
+                # another report with the same IMEI may have been filed or recovered since.
+                # By id only: with a status condition too, SQLite's planner walks the status
+                # index (most of the register) instead of the primary key.
+                found = await session.execute(
+                    select(Report).where(Report.id.in_(part)).order_by(Report.id).with_for_update()
+                )
+                batch = [report for report in found.scalars() if Status(report.status) in OPEN]
+                holders = await self.reports.holders_in(
+                    session, [h for i in part for h in hashes[i]], CLAIMING
+                )
+                alone = [report for report in batch if _alone(report, hashes, holders)]
                 notifications += await self.reports.apply_status_many(
                     session,
-                    batch,
+                    alone,
                     Status.RECOVERED,
                     actor=actor,
                     actor_id=actor_id,
                     note=RECOVERY_NOTE,
                 )
-                recovered.extend(report.reference for report in batch)
-            outcome = RecoveryOutcome(plan, False, tuple(sorted(recovered)), notifications)
-            record(session, actor, "recovery", None, _audit_details(outcome, channel))
-        return outcome
+            seconds = time.perf_counter() - started  # the lock held, up to its commit
+            recovered.extend(report.reference for report in alone)
+            applied = {report.id for report in alone}
+            held_back.extend(report.reference for report in batch if report.id not in applied)
+            if after_chunk is not None:
+                await after_chunk(ChunkDone(number, chunks, len(recovered), seconds))
+            if self.gap and number < chunks:
+                await asyncio.sleep(self.gap)
+        return RecoveryOutcome(
+            plan, False, tuple(sorted(recovered)), notifications, tuple(sorted(held_back))
+        )
+
+
+def _alone(report: Report, hashes: dict[int, list[str]], holders: dict[str, set[int]]) -> bool:
+    """Whether REPORT is (still) the only claimant of one of its seized IMEIs."""
+    assert report.id is not None
+    return any(holders.get(imei_hash) == {report.id} for imei_hash in hashes[report.id])
 
 
 def _audit_details(outcome: RecoveryOutcome, channel: str) -> dict:
@@ -296,31 +260,55 @@ def _audit_details(outcome: RecoveryOutcome, channel: str) -> dict:
         "values": plan.seized.values,
         "matched": len(plan.matched),
         "unknown": len(plan.unknown),
+        "ambiguous": len(plan.ambiguous),
         "malformed": len(plan.seized.malformed),
         "duplicates": len(plan.seized.duplicates),
         "recovered": len(outcome.recovered),
         "references": list(outcome.recovered),
+        "held_back": list(outcome.held_back),
         "left_alone": len(plan.left_alone),
         "notifications": outcome.notifications,
     }
 
 
 RESULT_COLUMNS = ("line", "value", "result", "references", "detail")
+MATCHED = "matched"
+UNKNOWN = "not in the register"
+AMBIGUOUS = "ambiguous"
+MALFORMED = "malformed"
+REPEATED = "repeated"
 
 
-def result_rows(plan: RecoveryPlan) -> list[tuple[int, str, str, str, str]]:
-    """Every value of the file with what it matched, by line: the full answer to a recovery."""
+def describe_candidate(match: Match) -> str:
+    """One of several reports holding a seized IMEI, as a person choosing between them needs it."""
+    return (
+        f"{match.reference} ({match.status.value}, {match.make}, filed {match.created_at:%Y-%m-%d})"
+    )
+
+
+def result_rows(
+    plan: RecoveryPlan, reason_of: Callable[[MalformedLine], str] | None = None
+) -> list[tuple[int, str, str, str, str]]:
+    """Every value of the file with what it matched, by line: the full answer to a recovery.
+
+    REASON_OF puts a malformed line's reason into words (by default its `reason` as it is).
+    """
+    reason_of = reason_of or (lambda bad: bad.reason)
     rows: list[tuple[int, str, str, str, str]] = []
     for handset in plan.matched:
         references = " ".join(match.reference for match in handset.reports)
+        if handset.ambiguous:
+            detail = "; ".join(describe_candidate(match) for match in handset.reports)
+            rows.append((handset.line, handset.imei.digits, AMBIGUOUS, references, detail))
+            continue
         statuses = " ".join(match.status.value for match in handset.reports)
-        rows.append((handset.line, handset.imei.digits, "matched", references, statuses))
+        rows.append((handset.line, handset.imei.digits, MATCHED, references, statuses))
     for item in plan.unknown:
-        rows.append((item.line, item.imei.digits, "not in the register", "", ""))
+        rows.append((item.line, item.imei.digits, UNKNOWN, "", ""))
     for line in plan.seized.malformed:
-        rows.append((line.line, line.text, "malformed", "", line.reason))
+        rows.append((line.line, line.text, MALFORMED, "", reason_of(line)))
     for repeat in plan.seized.duplicates:
         rows.append(
-            (repeat.line, repeat.imei.digits, "repeated", "", f"first on line {repeat.first_line}")
+            (repeat.line, repeat.imei.digits, REPEATED, "", f"first on line {repeat.first_line}")
         )
     return sorted(rows, key=lambda row: (row[0], row[1]))

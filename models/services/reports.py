@@ -189,11 +189,13 @@ class StatusChanged:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A report that holds a given IMEI."""
+    """A report that holds a given IMEI: enough to tell two such reports apart."""
 
     report_id: int
     reference: str
     status: Status
+    make: str
+    created_at: datetime
 
 
 def report_context(reference: str) -> bytes:
@@ -602,15 +604,42 @@ class ReportStore:
         async with self.db.read() as session:
             for start in range(0, len(hashes), MATCH_CHUNK):
                 rows = await session.execute(
-                    select(ReportImei.imei_hash, Report.id, Report.reference, Report.status)
+                    select(
+                        ReportImei.imei_hash,
+                        Report.id,
+                        Report.reference,
+                        Report.status,
+                        Report.make,
+                        Report.created_at,
+                    )
                     .join(Report, Report.id == ReportImei.report_id)
                     .where(ReportImei.imei_hash.in_(hashes[start : start + MATCH_CHUNK]))
                 )
-                for imei_hash, report_id, reference, status in rows:
+                for imei_hash, report_id, reference, status, make, created_at in rows:
                     found.setdefault(by_hash[imei_hash], []).append(
-                        Match(report_id, reference, Status(status))
+                        Match(report_id, reference, Status(status), make, created_at)
                     )
         return found
+
+    async def holders_in(
+        self, session: Any, imei_hashes: list[str], statuses: Iterable[Status]
+    ) -> dict[str, set[int]]:
+        """Within SESSION: for each IMEI hash, the ids of the reports in STATUSES that hold it."""
+        wanted = {status.value for status in statuses}
+        holders: dict[str, set[int]] = {}
+        for start in range(0, len(imei_hashes), MATCH_CHUNK):
+            # The status is checked here, not in SQL: with a status condition and many hashes,
+            # SQLite's planner walks the status index (most of the register) instead of the
+            # hash index (measured: 2.5 s instead of milliseconds on a million reports).
+            rows = await session.execute(
+                select(ReportImei.imei_hash, Report.id, Report.status)
+                .join(Report, Report.id == ReportImei.report_id)
+                .where(ReportImei.imei_hash.in_(imei_hashes[start : start + MATCH_CHUNK]))
+            )
+            for imei_hash, report_id, status in rows:
+                if status in wanted:
+                    holders.setdefault(imei_hash, set()).add(report_id)
+        return holders
 
     async def count(self) -> int:
         """How many reports the register holds."""

@@ -81,6 +81,8 @@ class Database:
         self.url = make_url(url)
         self.schema = schema
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # The most connections this process's sessions open at once (a pool and its overflow).
+        self.max_connections = pool_size * 2
         if self.is_sqlite:
             self._prepare_sqlite_file()
             # One writer at a time is SQLite's rule anyway; queueing writers in the pool

@@ -318,8 +318,12 @@ async def _worker_bot(script: TelegramScript) -> Bot:
 
 
 async def test_two_workers_on_one_database_never_send_twice(
-    databases: DatabaseFactory, vault, clock: FakeClock
+    databases: DatabaseFactory, vault
 ) -> None:
+    # Time moves only while both workers sleep: a send is stamped when its worker's pacer let
+    # it go, whatever the other worker (or the machine) is doing meanwhile; and neither can
+    # send everything alone, since its first wait lasts until the other has claimed its share.
+    clock = LockstepClock(workers=2)
     db = await databases.create()
     register = Register(db, vault)
     made = await many_reports(register, chats_for(500, shared_every=2))
@@ -335,8 +339,15 @@ async def test_two_workers_on_one_database_never_send_twice(
         workers.append(Dispatcher(own, bot, config=config, clock=clock, worker_id=f"w{number}"))
         scripts.append(script)
         bots.append(bot)
+
+    async def run(worker: Dispatcher) -> None:
+        try:
+            await worker.drain()
+        finally:
+            clock.leave()
+
     try:
-        await asyncio.gather(*(worker.drain() for worker in workers))
+        await asyncio.gather(*(run(worker) for worker in workers))
     finally:
         for worker, bot in zip(workers, bots, strict=True):
             await bot.shutdown()

@@ -20,24 +20,33 @@ from telegram.ext import (
 
 from bot.app import CONSOLE_TOKEN, build_application
 from bot.local_api import ApiCall, LocalBotApi, LocalUser
-from bot.processing import ChatOrderedProcessor
+from bot.polling import application_processor
+from bot.processing import ChatOrderedProcessor, UpdateDeferred
 from models.register import Register
+from models.storage.database import Database
 from models.storage.processed import UpdateAlreadyProcessed
 from models.storage.tables import AuditEvent, ProcessedUpdate
+from tests.conftest import DatabaseFactory
 from tests.factories import rows
+from tests.models.storage.test_turns import until_someone_waits
 
-SLOW_CALL = 0.2
+WAIT = 60.0
 _update_ids = itertools.count(10_000)
 
 
 class Tracker:
-    """Records what a test handler saw: per-chat order, overlaps, peak concurrency."""
+    """Records what a test handler saw: per-chat order, overlaps, peak concurrency.
 
-    def __init__(self) -> None:
+    With a BARRIER, the handlers of the first update of each chat wait inside until the
+    barrier's number of them are in at once: they get past it only if that many ran together.
+    """
+
+    def __init__(self, barrier: asyncio.Barrier | None = None) -> None:
         self.order: dict[int, list[str]] = defaultdict(list)
         self.running: set[int] = set()
         self.overlaps = 0
         self.peak = 0
+        self.barrier = barrier
 
     def enter(self, chat_id: int, text: str) -> None:
         if chat_id in self.running:
@@ -48,10 +57,6 @@ class Tracker:
 
     def leave(self, chat_id: int) -> None:
         self.running.discard(chat_id)
-
-
-async def _slow(call: ApiCall) -> None:
-    await asyncio.sleep(SLOW_CALL)  # a slow Bot API server, not a wait for results
 
 
 def _application(settings, register: Register, processor: ChatOrderedProcessor, api) -> Any:
@@ -70,6 +75,8 @@ def _echo_handler(tracker: Tracker, *, write: bool = False) -> MessageHandler:
         chat_id = update.effective_chat.id
         tracker.enter(chat_id, update.effective_message.text)
         try:
+            if tracker.barrier is not None and len(tracker.order[chat_id]) == 1:
+                await asyncio.wait_for(tracker.barrier.wait(), WAIT)
             if write:
                 await context.register.audit.record(
                     "test", "effect", str(update.update_id), text=update.effective_message.text
@@ -92,7 +99,7 @@ async def _run(application: Application, updates: list[Update]) -> None:
     """Feed UPDATES through the application's queue as the Updater would; wait until done."""
     for update in updates:
         await application.update_queue.put(update)
-    await asyncio.wait_for(application.update_queue.join(), 60)
+    await asyncio.wait_for(application.update_queue.join(), WAIT)
 
 
 @pytest.fixture
@@ -113,9 +120,11 @@ async def running():
 
 
 async def test_fifty_victims_progress_concurrently_each_in_order(settings, register, running):
-    tracker = Tracker()
+    # Each victim's first update waits inside its handler until all fifty are inside at once:
+    # handled one after another, the first would wait for ever (and the test time out).
+    tracker = Tracker(asyncio.Barrier(50))
     processor = ChatOrderedProcessor(64, db=register.db)
-    api = LocalBotApi(on_call=_slow)
+    api = LocalBotApi()
     application = await running(_application(settings, register, processor, api))
     application.add_handler(_echo_handler(tracker, write=True), group=-1)
     victims = [LocalUser(application, api, user_id=500_000 + n) for n in range(50)]
@@ -125,8 +134,7 @@ async def test_fifty_victims_progress_concurrently_each_in_order(settings, regis
 
     await _run(application, updates)
 
-    # Sequential processing would never have more than one chat in a handler at a time.
-    assert tracker.peak >= 40
+    assert tracker.peak == 50
     assert tracker.overlaps == 0
     for victim in victims:
         assert tracker.order[victim.chat_id] == list(steps)
@@ -136,9 +144,11 @@ async def test_fifty_victims_progress_concurrently_each_in_order(settings, regis
 
 
 async def test_concurrency_is_bounded_by_max_concurrent_chats(settings, register, running):
-    tracker = Tracker()
+    # Five chats' first updates meet inside (so five ran at once); a sixth never got in beside
+    # them: the peak is counted at every entry.
+    tracker = Tracker(asyncio.Barrier(5))
     processor = ChatOrderedProcessor(5)
-    api = LocalBotApi(on_call=_slow)
+    api = LocalBotApi()
     application = await running(_application(settings, register, processor, api))
     application.add_handler(_echo_handler(tracker), group=-1)
     victims = [LocalUser(application, api, user_id=600_000 + n) for n in range(20)]
@@ -266,22 +276,29 @@ async def test_a_duplicate_racing_the_original_is_dropped_quietly(
     assert "already processed" in caplog.text
 
 
-class SlowApi(LocalBotApi):
-    """A Bot API that takes 0.2 s a call and wakes whoever waits on what the chats show."""
+class GatedApi(LocalBotApi):
+    """A Bot API whose first call for each chat is answered only once CHATS such calls wait.
 
-    def __init__(self) -> None:
-        super().__init__(on_call=_slow)
+    The victims' first answers therefore arrive only if that many chats were being served at
+    once; it also wakes whoever waits on what the chats show.
+    """
+
+    def __init__(self, chats: int) -> None:
+        super().__init__(on_call=self._gate)
         self._changed = asyncio.Event()
-        self.in_flight = 0
-        self.peak_in_flight = 0
+        self.barrier = asyncio.Barrier(chats)
+        self.gated: set[int] = set()
+
+    async def _gate(self, call: ApiCall) -> None:
+        chat_id = call.params.get("chat_id")
+        if chat_id is not None and int(chat_id) not in self.gated:
+            self.gated.add(int(chat_id))
+            await asyncio.wait_for(self.barrier.wait(), WAIT)
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             return await super().do_request(*args, **kwargs)
         finally:
-            self.in_flight -= 1
             self._changed.set()
             self._changed = asyncio.Event()
 
@@ -311,7 +328,7 @@ async def test_fifty_victims_progress_through_the_conversation_at_once(settings,
     from handlers.conversation import states
     from tests.e2e.script import buttons_of, step_of
 
-    api = SlowApi()
+    api = GatedApi(50)
     processor = ChatOrderedProcessor(64, db=register.db)
     application = await running(_application(settings, register, processor, api))
 
@@ -333,9 +350,9 @@ async def test_fifty_victims_progress_through_the_conversation_at_once(settings,
     # A handler may still be finishing (e.g. storing message ids) after its reply is visible.
     await asyncio.wait_for(application.update_queue.join(), 60)
 
-    # Victims were served side by side: many chats' slow Bot API calls were in flight at once
-    # (handled one after another, there would never be more than one).
-    assert api.peak_in_flight >= 25, api.peak_in_flight
+    # Victims were served side by side: the fifty first answers waited for each other at the
+    # gate (handled one after another, the first would have waited for ever).
+    assert api.gated == {user.chat_id for user in users}
     assert all(steps == [states.CONSENT, states.ACCOUNT, states.MAKE] for steps in journeys)
     for user in users:
         # The pressed questions lost their buttons: each press was taken, once, in order.
@@ -344,3 +361,96 @@ async def test_fifty_victims_progress_through_the_conversation_at_once(settings,
         assert draft is not None
         assert draft.step == states.MAKE
     assert processor.active_chats == 0
+
+
+async def _yield_until(condition, turns: int = 1000) -> None:
+    """Let the event loop run until CONDITION holds (in-process work only: no waiting on I/O)."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+def _held_handler(release: asyncio.Event, started: asyncio.Event, seen: list[str]):
+    """A handler that replies to each text; "hold" waits for RELEASE before its second reply."""
+
+    async def handle(update: Update, context) -> None:
+        text = update.effective_message.text
+        seen.append(text)
+        await context.register.audit.record("test", "effect", str(update.update_id))
+        await update.effective_message.reply_text(f"{text}: 1")
+        if text == "hold":
+            started.set()
+            await release.wait()
+            await update.effective_message.reply_text(f"{text}: 2")
+        raise ApplicationHandlerStop
+
+    return MessageHandler(filters.TEXT, handle)
+
+
+async def test_stopping_hands_back_what_has_not_started_and_lets_the_running_update_finish(
+    settings, register, running
+):
+    release, started, seen = asyncio.Event(), asyncio.Event(), []
+    processor = ChatOrderedProcessor(1, db=register.db)
+    api = LocalBotApi()
+    application = await running(_application(settings, register, processor, api))
+    application.add_handler(_held_handler(release, started, seen), group=-1)
+    process = application_processor(application)
+    busy = LocalUser(application, api, user_id=810_001)
+    other = LocalUser(application, api, user_id=810_002)
+    running_one = asyncio.create_task(process(_update(application, busy, "hold")))
+    await asyncio.wait_for(started.wait(), WAIT)
+    behind = asyncio.create_task(process(_update(application, busy, "after")))  # its chat's turn
+    beside = asyncio.create_task(process(_update(application, other, "other")))  # a slot
+    await _yield_until(lambda: processor.waiting_updates == 2)
+
+    assert processor.close() == 2
+    for waiting in (behind, beside):
+        with pytest.raises(UpdateDeferred):
+            await asyncio.wait_for(waiting, WAIT)
+    with pytest.raises(UpdateDeferred):  # a late arrival is not started either
+        await process(_update(application, other, "late"))
+    assert not running_one.done()
+    release.set()
+    await asyncio.wait_for(running_one, WAIT)
+
+    assert seen == ["hold"]
+    assert [m.text for m in api.bot_messages(busy.chat_id)] == ["hold: 1", "hold: 2"]
+    assert api.bot_messages(other.chat_id) == []
+    # Only the finished update is recorded: the others are handled when Telegram sends them again.
+    assert len(await rows(register.db, ProcessedUpdate)) == 1
+    assert processor.active_chats == 0 and processor.waiting_updates == 0
+
+
+async def test_two_workers_on_one_database_take_a_chats_updates_in_turn(
+    settings, databases: DatabaseFactory, vault, running
+):
+    # Two workers (each its own engine and processor, as two processes behind a load balancer)
+    # get one chat's consecutive updates: the second waits until the first's replies are sent.
+    database = await databases.create()
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite serves one bot process")
+    release, started, seen = asyncio.Event(), asyncio.Event(), []
+    api = LocalBotApi()  # Telegram: what the chat shows, whichever worker sent it
+    workers = []
+    for _ in range(2):
+        own = Register(Database(database.url, schema=database.schema), vault)
+        databases.databases.append(own.db)
+        application = _application(settings, own, ChatOrderedProcessor(8, db=own.db), api)
+        application.add_handler(_held_handler(release, started, seen), group=-1)
+        workers.append(await running(application))
+    first, second = (application_processor(application) for application in workers)
+    victim = LocalUser(workers[0], api, user_id=820_001)
+
+    one = asyncio.create_task(first(_update(workers[0], victim, "hold")))
+    await asyncio.wait_for(started.wait(), WAIT)
+    two = asyncio.create_task(second(_update(workers[1], victim, "next")))
+    await until_someone_waits(database)  # the second worker waits for the chat's turn
+    assert seen == ["hold"]
+    release.set()
+    await asyncio.wait_for(asyncio.gather(one, two), WAIT)
+
+    assert seen == ["hold", "next"]
+    assert [m.text for m in api.bot_messages(victim.chat_id)] == ["hold: 1", "hold: 2", "next: 1"]

@@ -109,11 +109,19 @@ class BotEnvironment:
 class BotProcess:
     """One `python -m bot run` process; its output goes to a log file."""
 
-    def __init__(self, environment: BotEnvironment, server: FakeTelegram, log: Path) -> None:
-        """Prepare to run the bot of ENVIRONMENT against SERVER, appending output to LOG."""
+    def __init__(
+        self,
+        environment: BotEnvironment,
+        server: FakeTelegram,
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Prepare to run the bot of ENVIRONMENT (and ENV) against SERVER, output to LOG."""
         self.environment = environment
         self.server = server
         self.log = log
+        self.env = env or {}
         self.process: asyncio.subprocess.Process | None = None
         self._watcher: asyncio.Task | None = None
         self.starts = 0
@@ -122,7 +130,10 @@ class BotProcess:
     @property
     def webhook(self) -> bool:
         """Whether the bot runs in webhook mode."""
-        return self.environment.webhook_port is not None
+        return bool(self._env().get("WEBHOOK_URL"))
+
+    def _env(self) -> dict[str, str]:
+        return {**self.environment.env(), **self.env}
 
     async def start(self) -> None:
         """Start the bot and wait until it is ready to receive updates."""
@@ -136,7 +147,7 @@ class BotProcess:
                 "bot",
                 "run",
                 cwd=self.environment.workdir,
-                env=self.environment.env(),
+                env=self._env(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

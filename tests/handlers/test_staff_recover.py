@@ -9,7 +9,7 @@ import json
 import pytest
 
 import handlers.staff.recover as recover_module
-from models.register import Register
+from models.register import Register, RegisterConfig
 from models.services.export import BOM
 from models.services.staff import Role
 from models.storage.tables import Notification
@@ -215,3 +215,87 @@ async def test_long_answers_come_with_a_results_file(register: Register, staff_m
 
     done = await admin.press(CONFIRM, summary)
     assert "40 reports marked recovered" in done[-1].text
+
+
+async def test_ambiguous_handsets_are_listed_and_left_for_a_person(
+    register: Register, staff_member
+) -> None:
+    shared, own = imei(), imei()
+    first = await register.reports.file(new_report(make="apple", imeis=(shared,)), "k-a")
+    second = await register.reports.file(new_report(make="samsung", imeis=(shared,)), "k-b")
+    alone = await register.reports.file(new_report(imeis=(own,)), "k-own")
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+
+    (summary,) = await admin.send_document(
+        "seized.csv", f"IMEI\n{shared.digits}\n{own.digits}\n".encode()
+    )
+
+    assert "ambiguous: <b>1</b>" in summary.text
+    assert "Ambiguous (1): one IMEI in several reports" in summary.text
+    assert "<code>/setstatus REF recovered</code>" in summary.text
+    day = f"{(await register.reports.get(first.reference)).created_at:%Y-%m-%d}"
+    assert f"{first.reference} (submitted, apple, filed {day})" in summary.text
+    assert f"{second.reference} (submitted, samsung, filed {day})" in summary.text
+    assert f"recovered (1):</b> {alone.reference}" in summary.text
+
+    done = await admin.press(CONFIRM, summary)
+
+    assert "1 reports marked recovered" in done[-1].text
+    for filed, status in ((first, Status.SUBMITTED), (second, Status.SUBMITTED)):
+        view = await register.reports.get(filed.reference)
+        assert view is not None and view.status is status
+    view = await register.reports.get(alone.reference)
+    assert view is not None and view.status is Status.RECOVERED
+
+
+async def test_unmatched_lines_are_listed(register: Register, staff_member) -> None:
+    unknown = imei()
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+
+    (summary,) = await admin.send_document("seized.txt", f"IMEI\n\n{unknown.digits}\n".encode())
+
+    assert f"Not in the register (1)</b>\n• line 3: <code>{unknown.digits}</code>" in summary.text
+
+
+async def test_hostile_files_get_a_clear_answer(register: Register, staff_member) -> None:
+    known = imei()
+    filed = await register.reports.file(new_report(imeis=(known,)), "k")
+    admin = await staff_member(Role.ADMIN)
+
+    answers = []
+    for name, content in (
+        ("seized.bin", known.digits.encode() + b"\n" + bytes(range(256)) * 50),
+        ("seized.xlsx", b"PK\x03\x04" + bytes(100)),
+        ("seized.csv", ("IMEI\n" + "x" * 200_000 + "\n").encode() + b"\n".join([b"?"] * 40)),
+    ):
+        await admin.send("/recover")
+        (answer,) = await admin.send_document(name, content)
+        answers.append(answer.text)
+    await admin.send("/recover")
+    content = f"IMEI\r\n{known.digits}\r\n".encode("utf-16")
+    (utf16,) = await admin.send_document("seized.csv", content)
+
+    assert answers[0] == (
+        "I can't use that file: the file is not text (it holds NUL bytes): "
+        "save it as CSV or as plain text, one IMEI a line"
+    )
+    assert "spreadsheet workbook, not CSV" in answers[1]
+    assert "41 of the file's 41 values are not IMEIs (line 2: longer than 1,000" in answers[2]
+    assert f"recovered (1):</b> {filed.reference}" in utf16.text
+    events = [json.loads(e.details) for e in await audit_events(register.db, "recovery")]
+    assert [e["dry_run"] for e in events] == [True]  # only the readable file was matched
+
+
+async def test_a_file_over_the_recovery_setting_is_refused_before_download(
+    register: Register, staff_member, application, monkeypatch
+) -> None:
+    small = Register(register.db, register.vault, RegisterConfig(recovery_max_file_mb=0.0001))
+    monkeypatch.setitem(application.bot_data, "register", small)
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+
+    (answer,) = await admin.send_document("seized.txt", b"1" * 500)
+
+    assert answer.text == "That file is too large (0.0 MB; at most 0.0001 MB)."
