@@ -280,6 +280,15 @@ def test_arabic_text_of_its_own_is_left_alone_and_latin_runs_isolated():
     assert isolate_ltr(isolate_ltr(sample)) == isolate_ltr(sample)
 
 
+def test_a_bracket_of_the_arabic_sentence_stays_outside_the_isolate():
+    from handlers.texts import isolate_ltr
+
+    assert isolate_ltr("(البلاغ SPR-7KQ4-M9)") == f"(البلاغ {LRI}SPR-7KQ4-M9{PDI})"
+    assert isolate_ltr("(SPR-7KQ4-M9 البلاغ)") == f"({LRI}SPR-7KQ4-M9{PDI} البلاغ)"
+    assert isolate_ltr("اتصل (999)") == f"اتصل {LRI}(999){PDI}"  # balanced: one run
+    assert isolate_ltr("هاتف Pixel (Google)") == f"هاتف {LRI}Pixel (Google){PDI}"
+
+
 # --- errors and platforms ----------------------------------------------------------------------
 
 
