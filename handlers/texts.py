@@ -150,9 +150,19 @@ _LTR_RUN = re.compile(
 )
 
 
+def _isolated(run: str) -> str:
+    """RUN in LRI … PDI, leaving outside a bracket that belongs to the sentence around it."""
+    head = tail = ""
+    while run.endswith(")") and run.count(")") > run.count("("):
+        run, tail = run[:-1], ")" + tail
+    while run.startswith("(") and run.count("(") > run.count(")"):
+        head, run = head + "(", run[1:]
+    return f"{head}{LRI}{run}{PDI}{tail}" if run else head + tail
+
+
 def _wrap_runs(segment: str) -> str:
     """Wrap each left-to-right run of a text segment (no tags, no isolates) in LRI … PDI."""
-    return _LTR_RUN.sub(lambda match: f"{LRI}{match.group(0)}{PDI}", segment)
+    return _LTR_RUN.sub(lambda match: _isolated(match.group(0)), segment)
 
 
 def isolate_ltr(html_text: str) -> str:

@@ -450,8 +450,8 @@ async def test_a_notification_goes_out_in_the_report_language_for_its_make(
     await dispatcher(register, application, clock).drain()
 
     sent = {item.chat_id: item.text for item in script.sent}
-    assert "Buenas noticias: han recuperado tu teléfono" in sent[41]
-    assert "hemos encontrado tu teléfono Samsung" in sent[41]
+    assert "Buenas noticias: su teléfono ha sido recuperado" in sent[41]
+    assert "hemos encontrado su teléfono Samsung" in sent[41]
     assert "iPhone" not in sent[41] and "Apple" not in sent[41]
     assert "Good news: your phone has been recovered" in sent[42]
     assert "we found your iPhone" in sent[42] and "your Apple Account" in sent[42]

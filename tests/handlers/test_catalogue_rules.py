@@ -195,8 +195,8 @@ def test_a_plural_table_is_chosen_by_count_with_the_languages_rules():
     assert "that is 1 digit." in text("errors.imei_length", "en", count=1)
     assert "that is 5 digits." in text("errors.imei_length", "en", count=5)
     assert "that is 5,000 digits." in text("errors.imei_length", "en", count=5000)
-    assert "has escrito 1 cifra." in text("errors.imei_length", "es", count=1)
-    assert "has escrito 1.000.000 de cifras." in text("errors.imei_length", "es", count=1_000_000)
+    assert "ha escrito 1 cifra." in text("errors.imei_length", "es", count=1)
+    assert "ha escrito 1.000.000 de cifras." in text("errors.imei_length", "es", count=1_000_000)
     with pytest.raises(KeyError, match="count"):
         text("errors.imei_length", "en")
 
@@ -247,7 +247,6 @@ def test_right_to_left_texts_keep_every_number_and_code_left_to_right(code, key)
 
 
 def test_arabic_isolates_references_codes_imeis_phone_numbers_and_links():
-    # Until the Arabic catalogue is in, its texts fall back to English ones: isolates still apply.
     rendered = text(
         "conversation.follow_borrowed",
         "ar",
@@ -261,7 +260,8 @@ def test_arabic_isolates_references_codes_imeis_phone_numbers_and_links():
     imei = text("followup.imei_check", "ar", grouped=Imei.parse("490154203237518").grouped)
     assert f"{LRI}<code>490 154 203 237 518</code>{PDI}" in imei
     phone = text("errors.phone_too_short", "ar", example="07700 900123")
-    assert unisolated_ltr(phone) == [] and phone.startswith(LRI)
+    assert unisolated_ltr(phone) == [] and f"{LRI}07700 900123{PDI}" in phone
+    assert not phone.startswith(LRI)  # the Arabic sentence, not an English fallback
     assert "\u2066" not in text("followup.imei_check", "en", grouped="490 154")
 
 
@@ -278,6 +278,15 @@ def test_arabic_text_of_its_own_is_left_alone_and_latin_runs_isolated():
     two_lines = isolate_ltr("Line one\nline two")
     assert two_lines == f"{LRI}Line one{PDI}\n{LRI}line two{PDI}"
     assert isolate_ltr(isolate_ltr(sample)) == isolate_ltr(sample)
+
+
+def test_a_bracket_of_the_arabic_sentence_stays_outside_the_isolate():
+    from handlers.texts import isolate_ltr
+
+    assert isolate_ltr("(البلاغ SPR-7KQ4-M9)") == f"(البلاغ {LRI}SPR-7KQ4-M9{PDI})"
+    assert isolate_ltr("(SPR-7KQ4-M9 البلاغ)") == f"({LRI}SPR-7KQ4-M9{PDI} البلاغ)"
+    assert isolate_ltr("اتصل (999)") == f"اتصل {LRI}(999){PDI}"  # balanced: one run
+    assert isolate_ltr("هاتف Pixel (Google)") == f"هاتف {LRI}Pixel (Google){PDI}"
 
 
 # --- errors and platforms ----------------------------------------------------------------------

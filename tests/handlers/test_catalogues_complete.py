@@ -54,6 +54,8 @@ SAME_AS_ENGLISH = {
     },
     "advice": {"button_iphone", "button_android"},
     "followup": {"view_imeis", "view_history_line"},
+    # Quotation marks around the refused character: Italian and Chinese use the same as English.
+    "errors": {"character_shown"},
 }
 OWN_NAMES = {
     "es": "Español",

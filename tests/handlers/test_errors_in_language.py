@@ -14,7 +14,7 @@ async def test_a_bad_imei_is_explained_in_spanish(application, victim):
     assert reply.text.startswith("Las cifras no cuadran (la cifra de control debería ser 8).")
     assert await victim.step() == states.IMEI
     reply, _question = await victim.send("IMEI 4901")
-    assert reply.text == "Un IMEI solo tiene cifras: quita «I» y escribe solo el número."
+    assert reply.text == "Un IMEI solo tiene cifras: quite «I» y escriba solo el número."
 
 
 async def test_a_bad_imei_is_explained_in_english(application, victim):
@@ -30,7 +30,7 @@ async def test_a_bad_phone_number_is_explained_in_spanish(application, victim):
     reply, _question = await victim.send("06 12 34 56")
     assert reply.text.startswith(
         "Ese número no parece completo o válido para Reino Unido (+44). Si no es un número de "
-        "Reino Unido, empieza con + y el prefijo del país, por ejemplo +33 6 12 34 56 78."
+        "Reino Unido, empiece con + y el prefijo del país, por ejemplo +33 6 12 34 56 78."
     )
 
 
@@ -41,5 +41,5 @@ async def test_a_bad_reference_after_status_is_explained_in_the_chats_language(
     application.user_data[4242]["language"] = "es"
     [reply] = await user.send("/status SPR-0KQ4-M9 K7QM-3XDP")
     assert reply.text.startswith(
-        "Una referencia nunca lleva «0»: no contiene 0, 1, I, L ni O. Revísala."
+        "Una referencia nunca lleva «0»: no contiene 0, 1, I, L ni O. Revísela."
     )

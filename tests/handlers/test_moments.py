@@ -203,7 +203,7 @@ def test_a_twelve_hour_clock_needs_its_half_of_the_day():
     assert read("9:15", "fr").at == local(2026, 11, 22, 9, 15)  # a 24-hour clock
     hour = refused("at 6", "en")
     assert hour.params == {"morning": time(6), "evening": time(18)}
-    assert describe(hour, "es") == "¿Fue a las 6:00 o a las 18:00? Escríbelo así: <i>18:00</i>."
+    assert describe(hour, "es") == "¿Fue a las 6:00 o a las 18:00? Escríbalo así: <i>18:00</i>."
 
 
 def test_without_a_time_when_none_is_needed():
