@@ -30,6 +30,9 @@ from tests.conftest import DatabaseFactory
 from tests.factories import rows
 from tests.models.storage.test_turns import until_someone_waits
 
+# Many PostgreSQL connections at once (a chat's turn holds one): never beside another such test.
+pytestmark = pytest.mark.xdist_group("many_connections")
+
 WAIT = 60.0
 _update_ids = itertools.count(10_000)
 

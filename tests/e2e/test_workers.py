@@ -42,7 +42,8 @@ from tests.e2e.script import ScriptedVictim, Story
 from tests.factories import imei, subscribe
 from tests.followup_fixtures import file_report, max_in_window
 
-pytestmark = pytest.mark.slow
+# Many PostgreSQL connections at once (a chat's turn holds one): never beside another such test.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("many_connections")]
 
 WORKERS = 3
 VICTIMS = 30

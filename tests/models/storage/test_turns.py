@@ -10,6 +10,9 @@ from sqlalchemy import text
 from models.storage.database import Database
 from models.storage.turns import ChatTurns, lock_key, lock_space
 
+# Many PostgreSQL connections at once (a chat's turn holds one): never beside another such test.
+pytestmark = pytest.mark.xdist_group("many_connections")
+
 WAIT = 30.0
 CHAT = 8_123_456_789_012
 
