@@ -19,6 +19,7 @@ from models.services.outbox import Outbox
 from models.services.places import Gazetteer
 from models.services.police import PoliceReferences
 from models.services.recovery import Recovery
+from models.services.recovery_previews import RecoveryPreviews
 from models.services.reindex import Reindexer
 from models.services.reports import ReportStore
 from models.services.retention import Retention
@@ -65,6 +66,7 @@ class Register:
         self.recovery = Recovery(
             db, self.reports, limits=ReadLimits(int(self.config.recovery_max_file_mb * MB))
         )
+        self.recovery_previews = RecoveryPreviews(db, self.recovery)
         self.stats = Stats(db)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
