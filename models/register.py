@@ -14,6 +14,7 @@ from models.services.filing import Enrichment
 from models.services.followup import FollowUp
 from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
+from models.services.mapping import MapPoints
 from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
 from models.services.places import Gazetteer
@@ -68,6 +69,7 @@ class Register:
         )
         self.recovery_previews = RecoveryPreviews(db, self.recovery)
         self.stats = Stats(db)
+        self.map = MapPoints(self.reports)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
         self.subscriptions = SubscriptionStore(db)
