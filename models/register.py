@@ -31,6 +31,7 @@ from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
 from models.services.tac import TacTable
+from models.services.websessions import SessionRules, WebSessions
 from models.storage.database import Database
 from models.values.coordinates import GREATER_LONDON, Area
 
@@ -48,6 +49,7 @@ class RegisterConfig:
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
     recovery_max_file_mb: float = DEFAULT_MAX_MB
+    web_sessions: SessionRules = field(default_factory=SessionRules)
 
 
 class Register:
@@ -85,6 +87,7 @@ class Register:
         self.access = AccessCodes(db, vault, self.reports)
         self.search = StaffSearch(db, vault, self.reports)
         self.reindex = Reindexer(db, vault, self.tac)
+        self.web = WebSessions(db, vault, self.config.web_sessions)
 
     def _online(self) -> Nominatim | None:
         if not self.config.nominatim_url:

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers.context import BotContext
-from handlers.staff import export, hotspots, lookup, recover, stats, status
+from handlers.staff import export, hotspots, lookup, recover, stats, status, web
 from handlers.staff import help as staff_help
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, REVEAL, SET_STATUS
@@ -25,6 +25,7 @@ COMMANDS = {
     "stats": stats.stats,
     "hotspots": hotspots.hotspots,
     "staffhelp": staff_help.staffhelp,
+    "web": web.web,
 }
 
 
