@@ -15,7 +15,8 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, Turn
-from handlers.texts import languages
+from handlers.texts import describe, languages
+from models.values.coordinates import BadCoordinates, check_point
 
 log = logging.getLogger("reportbot.conversation")
 
@@ -77,8 +78,8 @@ async def answer(turn: Turn, message: Message) -> None:
         if message.text is not None and step.on_text is not None:
             await step.on_text(turn, message.text)
         elif message.location is not None and step.on_location is not None:
-            location = message.location
-            await step.on_location(turn, location.latitude, location.longitude)
+            point = check_point(message.location.latitude, message.location.longitude)
+            await step.on_location(turn, point.lat, point.lon)
         elif message.contact is not None and step.name == states.CONTACT_PHONE:
             reask(turn, "contact_type_it")
         elif message.location is not None and step.on_text is not None:
@@ -87,6 +88,9 @@ async def answer(turn: Turn, message: Message) -> None:
             reask(turn, wrong_kind)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
+    except BadCoordinates as problem:  # off the map, or 0,0: never stored
+        turn.send(describe(problem, turn.lang))
+        turn.ask()
 
 
 async def on_button(update: Update, context: BotContext) -> None:

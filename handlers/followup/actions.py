@@ -16,6 +16,7 @@ from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
 from models.storage.columns import utcnow
+from models.values.coordinates import BadCoordinates, check_point
 from models.values.imei import Imei, InvalidImei, remove_invisible
 from models.values.statuses import OPEN, Status, allowed_next
 
@@ -316,12 +317,22 @@ async def _typed_location(
             reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
         )
         return
+    point = None
+    if location is not None:
+        try:
+            point = check_point(location.latitude, location.longitude)
+        except BadCoordinates as exc:
+            await message.reply_text(
+                describe(exc, language),
+                reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
+            )
+            return
     waiting.set_wait(
         context.chat_data,
         waiting.LOCATION_TIME,
         token,
-        lat=location.latitude if location else None,
-        lon=location.longitude if location else None,
+        lat=point.lat if point else None,
+        lon=point.lon if point else None,
         place=place,
     )
     await message.reply_text(
