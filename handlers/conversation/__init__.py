@@ -31,7 +31,7 @@ from handlers.conversation import (  # noqa: F401
     when,
     where,
 )
-from models.storage.columns import utcnow
+from handlers.engine import clock
 
 EXPIRY_INTERVAL = timedelta(hours=1)
 PRIVATE = filters.ChatType.PRIVATE
@@ -39,7 +39,7 @@ PRIVATE = filters.ChatType.PRIVATE
 
 async def expire_drafts(context: BotContext) -> None:
     """Delete drafts idle past their time (access also ignores them; purge deletes them too)."""
-    await context.register.drafts.expire(now=utcnow())
+    await context.register.drafts.expire(now=clock.now())
 
 
 def add_handlers(application: Application) -> None:

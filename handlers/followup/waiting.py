@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from handlers.context import BotContext
+from handlers.engine import clock
 from handlers.followup.access import PREFIX_DATA
-from models.storage.columns import utcnow
 
 WAIT = "followup_wait"
 WAIT_TTL = timedelta(minutes=15)
@@ -34,7 +34,7 @@ def set_wait(chat_data: MutableMapping[str, Any], what: str, token: str, **extra
     chat_data[WAIT] = {
         "what": what,
         "token": token,
-        "until": utcnow().timestamp() + WAIT_TTL.total_seconds(),
+        "until": clock.deadline(WAIT_TTL),
         **extra,
     }
 
@@ -44,7 +44,7 @@ def get_wait(chat_data: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not chat_data:
         return None
     wait = chat_data.get(WAIT)
-    if not wait or wait["until"] <= utcnow().timestamp():
+    if not wait or clock.passed(wait["until"]):
         return None
     return wait
 
