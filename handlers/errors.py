@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
 from handlers.conversation.turn import LIVE
@@ -55,8 +55,3 @@ async def on_error(update: object, context: BotContext) -> None:
         )
     except TelegramError as exc:
         log.warning("could not send the apology: %s", type(exc).__name__, extra=extra)
-
-
-def add_handlers(application: Application) -> None:
-    """Install the error handler."""
-    application.add_error_handler(on_error)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from models.services.outbox import DeliverySummary
 from models.services.reports import HistoryEntry, ReportView
 from models.values.statuses import Status, allowed_next
 
+STAFF = "s"  # every staff button's data starts "s:"
 SET_STATUS = "s:st"
 REVEAL = "s:rv"
 RECOVERY = "s:rc"
