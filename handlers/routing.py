@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from handlers import errors, menus
-from handlers.common import answer_unknown_command
+from handlers.common import answer_unknown_command, private_buttons
 from handlers.conversation import commands as conversation_commands
 from handlers.conversation import expire_drafts, fallback, router
 from handlers.engine import callbacks
@@ -82,7 +82,10 @@ def routes(application: Application) -> list[BaseHandler]:
             status.start_with_payload,  # type: ignore[arg-type]
             filters=NEW_MESSAGE & status.DEEP_LINK,
         ),
-        CallbackQueryHandler(actions.on_button, pattern=callbacks.pattern("f")),  # type: ignore[arg-type]
+        CallbackQueryHandler(
+            private_buttons(actions.on_button),  # type: ignore[arg-type]
+            pattern=callbacks.pattern("f"),
+        ),
         waiting.AwaitingInput(application.chat_data, actions.on_input),
         # 4. The victim's conversation, then whatever is left.
         *(
@@ -96,7 +99,10 @@ def routes(application: Application) -> list[BaseHandler]:
             filters=PRIVATE,
             has_args=False,
         ),
-        CallbackQueryHandler(router.on_button, pattern=callbacks.pattern("c")),  # type: ignore[arg-type]
+        CallbackQueryHandler(
+            private_buttons(router.on_button),  # type: ignore[arg-type]
+            pattern=callbacks.pattern("c"),
+        ),
         MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.COMMAND, router.on_message),  # type: ignore[arg-type]
         MessageHandler(fallback.UnknownCommand(application), answer_unknown_command),  # type: ignore[arg-type]
     ]
