@@ -15,8 +15,10 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, Turn
+from handlers.engine import language
 from handlers.texts import describe, languages
-from models.values.coordinates import BadCoordinates, check_point
+from models.errors import RegisterError
+from models.values.coordinates import check_point
 
 log = logging.getLogger("reportbot.conversation")
 
@@ -45,6 +47,12 @@ def start_new(turn: Turn) -> None:
 def reask(turn: Turn, key: str, **params: object) -> None:
     """Say what was wrong, then ask the current question again."""
     turn.say(key, **params)
+    turn.ask()
+
+
+def refuse(turn: Turn, error: RegisterError) -> None:
+    """Say in the victim's language why the register cannot take the answer, then re-ask."""
+    turn.send(describe(error, turn.lang))
     turn.ask()
 
 
@@ -88,9 +96,8 @@ async def answer(turn: Turn, message: Message) -> None:
             reask(turn, wrong_kind)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
-    except BadCoordinates as problem:  # off the map, or 0,0: never stored
-        turn.send(describe(problem, turn.lang))
-        turn.ask()
+    except RegisterError as problem:  # e.g. a pin off the map, or 0,0: never stored
+        refuse(turn, problem)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -130,6 +137,9 @@ async def choose(turn: Turn, press: Press) -> None:
         accepted = step.on_choice is not None and await step.on_choice(turn, press.value)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
+        return
+    except RegisterError as problem:
+        refuse(turn, problem)
         return
     if accepted:
         turn.accepted_press = True
@@ -183,8 +193,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
 
 def choose_language(turn: Turn, code: str) -> None:
     """Switch language, then carry on in it."""
-    if turn.context.user_data is not None:
-        turn.context.user_data["language"] = code
+    language.remember(turn.context, code)
     if turn.draft is not None:
         turn.set(language=code)
     turn.say("language_set")
