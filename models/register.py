@@ -92,5 +92,8 @@ class Register:
         )
 
     async def close(self) -> None:
-        """Release the database's connections."""
-        await self.db.dispose()
+        """Store what is still only in memory, then release the database's connections."""
+        try:
+            await self.drafts.flush_all()
+        finally:
+            await self.db.dispose()
