@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.context import BotContext
-from handlers.staff import export, hotspots, lookup, recover, stats, status
+from handlers.staff import export, hotspots, lookup, recover, stats, status, web
 from handlers.staff import help as staff_help
 from handlers.staff.access import StaffUser, staff_only
 from handlers.texts import text
@@ -24,6 +24,7 @@ COMMANDS = {
     "stats": stats.stats,
     "hotspots": hotspots.hotspots,
     "staffhelp": staff_help.staffhelp,
+    "web": web.web,
 }
 
 
