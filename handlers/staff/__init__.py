@@ -1,4 +1,5 @@
-"""Staff commands and buttons: look-up, statuses, export, bulk recovery, stats, help.
+"""Staff commands and buttons: look-up, statuses, police references, access codes, alerts,
+export, bulk recovery, stats, help.
 
 Every command and button checks the role (see `access`); staff buttons' callback data start
 with "s:". These handlers go before the victim's conversation.
@@ -10,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers.context import BotContext
-from handlers.staff import export, hotspots, lookup, recover, stats, status
+from handlers.staff import alerts, export, hotspots, lookup, police, recover, reissue, stats, status
 from handlers.staff import help as staff_help
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, REVEAL, SET_STATUS
@@ -24,6 +25,9 @@ COMMANDS = {
     "recover": recover.recover,
     "stats": stats.stats,
     "hotspots": hotspots.hotspots,
+    "reissue": reissue.reissue,
+    "police": police.police,
+    "alerts": alerts.alerts,
     "staffhelp": staff_help.staffhelp,
 }
 
