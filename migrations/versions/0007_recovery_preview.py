@@ -1,7 +1,7 @@
 """web console: bulk recoveries previewed and waiting for their one confirmation
 
 Revision ID: recovery_preview
-Revises: intel
+Revises: web
 Create Date: 2026-12-04 10:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.storage.columns
 
 revision: str = "recovery_preview"
-down_revision: str | None = "intel"
+down_revision: str | None = "web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
