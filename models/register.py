@@ -14,6 +14,7 @@ from models.services.filing import Enrichment
 from models.services.followup import FollowUp
 from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
+from models.services.listing import ReportListing
 from models.services.mapping import MapPoints
 from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
@@ -87,6 +88,7 @@ class Register:
         self.access = AccessCodes(db, vault, self.reports)
         self.search = StaffSearch(db, vault, self.reports)
         self.reindex = Reindexer(db, vault, self.tac)
+        self.listing = ReportListing(db, self.reports)
         self.web = WebSessions(db, vault, self.config.web_sessions)
 
     def _online(self) -> Nominatim | None:
@@ -99,5 +101,8 @@ class Register:
         )
 
     async def close(self) -> None:
-        """Release the database's connections."""
-        await self.db.dispose()
+        """Store what is still only in memory, then release the database's connections."""
+        try:
+            await self.drafts.flush_all()
+        finally:
+            await self.db.dispose()

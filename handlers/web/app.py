@@ -13,13 +13,15 @@ from starlette.responses import Response
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
 from handlers.web.middleware import ConsoleMiddleware
-from handlers.web.pages import home, map, recovery, signin, stats
+from handlers.web.pages import home, map, recovery, report, search, signin, stats
 from handlers.web.render import STATIC, NavEntry, render
 from models.register import Register
 
 # Every page's router, in menu order.
 PAGES: tuple[ModuleType, ...] = (
     home,
+    search,
+    report,
     map,
     stats,
     recovery,
