@@ -13,7 +13,7 @@ from starlette.responses import Response
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
 from handlers.web.middleware import ConsoleMiddleware
-from handlers.web.pages import home, report, search, signin
+from handlers.web.pages import export, home, report, reports, search, signin
 from handlers.web.render import STATIC, NavEntry, render
 from models.register import Register
 
@@ -21,7 +21,9 @@ from models.register import Register
 PAGES: tuple[ModuleType, ...] = (
     home,
     search,
+    reports,
     report,
+    export,
     signin,
 )
 
