@@ -13,7 +13,7 @@ from starlette.responses import Response
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
 from handlers.web.middleware import ConsoleMiddleware
-from handlers.web.pages import export, home, report, reports, search, signin
+from handlers.web.pages import audit, export, home, report, reports, search, signin, staff
 from handlers.web.render import STATIC, NavEntry, render
 from models.register import Register
 
@@ -24,6 +24,8 @@ PAGES: tuple[ModuleType, ...] = (
     reports,
     report,
     export,
+    audit,
+    staff,
     signin,
 )
 

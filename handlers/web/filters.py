@@ -41,9 +41,13 @@ class FilterForm:
 
     def query(self, **extra: str | int) -> str:
         """The filters as a query string (they hold no personal data), plus EXTRA."""
-        values = {name: getattr(self, name) for name in self.__slots__ if getattr(self, name)}
-        values.update({name: str(value) for name, value in extra.items()})
-        return urlencode(values)
+        values: dict[str, object] = {name: getattr(self, name) for name in self.__slots__}
+        return self.encode({**values, **extra})
+
+    @staticmethod
+    def encode(values: dict[str, object]) -> str:
+        """VALUES that are set, as a query string."""
+        return urlencode({name: str(value) for name, value in values.items() if value})
 
 
 def _day(text: str, field: str) -> date | None:
@@ -65,6 +69,12 @@ def _yes_no(text: str, field: str) -> bool | None:
 
 def _start_of(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def day_start(text: str, field: str, zone: tzinfo) -> datetime | None:
+    """The start of the register's day TEXT (YYYY-MM-DD) in UTC; 422 if it is not a day."""
+    day = _day(text, field)
+    return _start_of(day, zone) if day else None
 
 
 def read_filters(form: FilterForm, zone: tzinfo, *, now: datetime | None = None) -> ReportFilter:
