@@ -239,6 +239,28 @@ class StaffMember(SQLModel, table=True):
     )
 
 
+class RecoveryPreview(SQLModel, table=True):
+    """A bulk recovery previewed in the web console, waiting for its one confirmation.
+
+    It keeps what the preview showed, never an IMEI: the reports to recover with the keyed hashes
+    of their seized IMEIs, and the preview's counts. Confirming sets `used_at` in one conditional
+    update, so of two confirmations (two tabs, two console processes) exactly one applies it.
+    """
+
+    __tablename__ = "recovery_preview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    staff_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # {report id: [keyed IMEI hash, ...]}: the reports each seized IMEI alone claims.
+    supports: str = Field(sa_column=Column(Text, nullable=False))
+    # The preview's counts, as the audit trail records them.
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class TrackedCluster(SQLModel, table=True):
     """A place where several reports' phones were tracked: alerted once, again as it grows."""
 
