@@ -85,3 +85,16 @@ async def test_the_app_from_settings_signs_cookies_with_a_key_every_process_shar
         transport=transport, base_url=settings.web_base_url, cookies=cookies
     ) as other:
         assert (await other.get("/")).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["ftp://x", "console.example.org", ""])
+def test_web_base_url_must_be_an_http_url(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import SettingsError
+
+    monkeypatch.setenv("WEB_BASE_URL", bad)
+    if bad == "":
+        # Empty means unset: the default.
+        assert load_settings().web_base_url == "http://127.0.0.1:8080"
+        return
+    with pytest.raises(SettingsError, match="WEB_BASE_URL: must be an http"):
+        load_settings()

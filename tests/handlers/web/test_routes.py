@@ -1,0 +1,104 @@
+"""Rules every page keeps, checked over the whole app (pages added later included)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from handlers.web.auth import current_staff
+from models.register import Register
+from models.services.staff import Role
+from tests import web_fixtures
+from tests.factories import new_report
+
+web_config = web_fixtures.web_config
+web_app = web_fixtures.web_app
+browser = web_fixtures.browser
+console = web_fixtures.console
+
+# The only routes open without a session: signing in.
+OPEN = {("GET", "/signin"), ("GET", "/signin/{token}"), ("POST", "/signin")}
+
+
+def _calls(dependant: Dependant) -> set:
+    found = {dependant.call}
+    for child in dependant.dependencies:
+        found |= _calls(child)
+    return found
+
+
+def routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    return [
+        (method, route.path, route)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    ]
+
+
+def test_every_route_but_sign_in_needs_a_session_and_every_post_its_token(web_app) -> None:
+    # current_staff reads the role now and, on a POST, checks the form's CSRF token.
+    for method, path, route in routes(web_app):
+        if (method, path) in OPEN:
+            continue
+        assert current_staff in _calls(route.dependant), f"{method} {path} has no session check"
+
+
+async def test_no_route_answers_without_a_session(web_app, browser) -> None:
+    page = browser()
+    for method, path, _ in routes(web_app):
+        if (method, path) in OPEN:
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        answer = await page.client.request(method, url)
+        assert answer.status_code == 401, f"{method} {path}"
+
+
+class Fields(HTMLParser):
+    """The form fields of a page and the labels pointing at them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+        self.labels: set[str] = set()
+        self.unnamed: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "label" and values.get("for"):
+            self.labels.add(values["for"])
+        if tag in {"input", "select", "textarea"} and values.get("type") not in {
+            "hidden",
+            "submit",
+        }:
+            if values.get("id"):
+                self.fields.append(values["id"])
+            else:
+                self.unnamed.append(str(values))
+
+
+@pytest.mark.parametrize("role", [Role.OFFICER, Role.ADMIN])
+async def test_every_field_on_every_page_has_a_label(
+    web_app, console, register: Register, role
+) -> None:
+    filed = await register.reports.file(new_report(), "k-labels")
+    page = await console(role)
+    paths = [
+        re.sub(r"\{[^}]+\}", filed.reference, path)
+        for method, path, _ in routes(web_app)
+        if method == "GET" and "{token}" not in path
+    ]
+    for path in paths:
+        answer = await page.get(path)
+        if answer.status_code == 403:
+            continue
+        assert answer.status_code == 200, path
+        parser = Fields()
+        parser.feed(answer.text)
+        assert parser.unnamed == [], path
+        assert set(parser.fields) <= parser.labels, (path, set(parser.fields) - parser.labels)
