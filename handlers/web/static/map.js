@@ -59,7 +59,7 @@
     }
     L.control.scale().addTo(map);
     map.setView(LONDON, 11);
-    var reportUrl = element.dataset.reportUrl || "/reports/";
+    var reportUrl = element.dataset.reportUrl || "/report/";
     var groups = {
       theft: L.markerClusterGroup({ showCoverageOnHover: false }),
       tracked: L.markerClusterGroup({ showCoverageOnHover: false })

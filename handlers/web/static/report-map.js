@@ -1,8 +1,10 @@
-/* A report's small map: its theft and tracked points, from the element's data attributes:
-   data-points='[{"kind": "theft", "lat": 51.5, "lon": -0.1, "label": "Taken here"}, ...]'
+/* A report's small map (#report-map): its theft and tracked points, from data attributes:
+   data-points='[{"kind": "theft", "lat": 51.5, "lon": -0.1}, {"kind": "tracked", ...}]'
    and data-tiles (the tile server's URL template; empty: a plain background). */
 (function () {
   "use strict";
+
+  var LABELS = { theft: "Taken here", tracked: "Tracked here" };
 
   function icon(kind) {
     return L.divIcon({
@@ -20,7 +22,7 @@
     } catch (error) {
       return;
     }
-    if (!points.length) { return; }
+    if (!points.length) { element.hidden = true; return; }
     var map = L.map(element, { scrollWheelZoom: false, maxZoom: 18 });
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, {
@@ -30,15 +32,16 @@
     } else {
       element.classList.add("map-offline");
     }
+    L.control.scale().addTo(map);
     var bounds = L.latLngBounds([]);
     points.forEach(function (point) {
       var kind = point.kind === "tracked" ? "tracked" : "theft";
       var marker = L.marker([point.lat, point.lon], {
         icon: icon(kind),
-        title: point.label || kind,
+        title: LABELS[kind],
         keyboard: true
       }).addTo(map);
-      if (point.label) { marker.bindTooltip(point.label); }
+      marker.bindTooltip(LABELS[kind]);
       bounds.extend([point.lat, point.lon]);
     });
     map.fitBounds(bounds, { padding: [32, 32], maxZoom: 15 });
@@ -46,5 +49,6 @@
   }
 
   if (!window.L) { return; }
-  Array.prototype.forEach.call(document.querySelectorAll("[data-report-map]"), show);
+  var element = document.getElementById("report-map");
+  if (element) { show(element); }
 }());

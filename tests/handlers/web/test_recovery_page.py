@@ -65,7 +65,7 @@ async def test_preview_lists_each_kind_and_changes_nothing(console, register: Re
         "repeated": "0",
     }
     assert re.search(
-        r'id="to-recover">\s*<li><a class="mono" href="/reports/' + reference, preview.text
+        r'id="to-recover">\s*<li><a class="mono" href="/report/' + reference, preview.text
     )
     assert "Mark 1 reports recovered" in preview.text
     view = await register.reports.get(reference)
