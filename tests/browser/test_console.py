@@ -61,6 +61,20 @@ async def test_sign_in_find_by_imei_and_move_a_report(seeded: Register, signed_i
     assert page.errors == []
 
 
+async def test_pages_fit_a_phone(seeded: Register, signed_in) -> None:
+    filed = await seeded.reports.file(new_report(tracked_lat=51.52, tracked_lon=-0.1), "k-phone")
+    phone = await signed_in(ADMIN, width=390, height=844)
+
+    for path in ("/", "/search", f"/report/{filed.reference}", "/reports", "/map", "/stats"):
+        await phone.goto(path)
+        wide = await phone.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"{path} is {wide} px wide at phone width"
+    await phone.goto(f"/report/{filed.reference}")
+    await phone.wait_for_selector("#report-map[data-loaded-points='2']")
+    await screenshot(phone, "report-phone")
+    assert phone.errors == []
+
+
 async def test_export_csv_and_geojson_through_the_download(
     seeded: Register, signed_in, tmp_path
 ) -> None:
@@ -101,4 +115,11 @@ async def test_export_csv_and_geojson_through_the_download(
         51.54,
     ]
     assert {round(point.x, 2) for point in read_back.values()} == {-0.12}
+    await open_page(page, "Reports")
+    await page.get_by_label("Filed").select_option("week")
+    await page.get_by_role("button", name="Show").click()
+    await screenshot(page, "reports")
+    await open_page(page, "Audit")
+    assert await page.get_by_role("cell", name="export", exact=True).count() == 2
+    await screenshot(page, "audit")
     assert page.errors == []
