@@ -22,16 +22,6 @@ ADMIN = 4242
 OFFICER = 4343
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests share two cores with a browser each: never two at once (one xdist group)."""
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture
 def chromium() -> str:
     """The Chromium binary (skip, or fail in CI, when there is none)."""

@@ -10,6 +10,7 @@ import csv
 import io
 
 import pyogrio
+import pytest
 import shapely
 from sqlalchemy import select
 
@@ -19,6 +20,9 @@ from models.values.statuses import Status
 from tests.browser.conftest import ADMIN, OFFICER
 from tests.browser.harness import open_page, screenshot
 from tests.factories import imei, new_report, subscribe
+
+# Each test runs the console and a Chromium: never two at once (one xdist group), and slow.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 async def test_sign_in_find_by_imei_and_move_a_report(seeded: Register, signed_in) -> None:

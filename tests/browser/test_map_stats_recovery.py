@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from models.register import Register
 from models.storage.columns import utcnow
 from models.storage.tables import Notification
@@ -11,6 +13,9 @@ from models.values.statuses import Status
 from tests.browser.conftest import ADMIN, OFFICER
 from tests.browser.harness import open_page, screenshot
 from tests.factories import imei, new_report, rows, set_report_columns, subscribe
+
+# Each test runs the console and a Chromium: never two at once (one xdist group), and slow.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 # Around Oxford Circus, Camden and Stratford: three places a few kilometres apart.
 PLACES = [(51.5152, -0.1418), (51.5390, -0.1426), (51.5416, -0.0033)]
