@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from handlers.conversation import states
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 
 # The register's theft_method codes, in the order the buttons show them.
 METHODS = ("snatched_foot", "snatched_bike", "snatched_moped", "pickpocket", "force", "lost")
@@ -28,7 +27,7 @@ async def on_how(turn: Turn, value: str) -> bool:
             emergency=config.emergency_number,
             non_emergency=config.non_emergency_number,
         )
-    turn.advance(states.TRACKED)
+    turn.next()
     return True
 
 
