@@ -17,6 +17,7 @@ from handlers.conversation.turn import EDITING, QUESTIONS, Turn
 from handlers.engine import language
 from handlers.texts import describe, languages
 from models.errors import RegisterError
+from models.values.coordinates import check_point
 
 log = logging.getLogger("reportbot.conversation")
 
@@ -82,8 +83,8 @@ async def answer(turn: Turn, message: Message) -> None:
         if message.text is not None and step.on_text is not None:
             await step.on_text(turn, message.text)
         elif message.location is not None and step.on_location is not None:
-            location = message.location
-            await step.on_location(turn, location.latitude, location.longitude)
+            point = check_point(message.location.latitude, message.location.longitude)
+            await step.on_location(turn, point.lat, point.lon)
         elif message.contact is not None and step.name == states.CONTACT_PHONE:
             reask(turn, "contact_type_it")
         elif message.location is not None and step.on_text is not None:
@@ -92,7 +93,7 @@ async def answer(turn: Turn, message: Message) -> None:
             reask(turn, wrong_kind)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
-    except RegisterError as problem:
+    except RegisterError as problem:  # e.g. a pin off the map, or 0,0: never stored
         refuse(turn, problem)
 
 

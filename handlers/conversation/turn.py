@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from handlers.context import BotContext
 from handlers.conversation import flow, keyboards, required
-from handlers.conversation.states import EDIT_GROUPS, REVIEW
+from handlers.conversation.states import EDIT_GROUPS, FINISHED, REVIEW
 from handlers.engine import language
 from handlers.engine.steps import Steps
 from handlers.texts import MAX_MESSAGE_LENGTH, text
@@ -228,7 +228,7 @@ class Turn:
         return message.message_id if message is not None else None
 
     async def finish(self) -> None:
-        """Store the draft, then send the replies, then note what was sent (for clearing)."""
+        """Store the draft (one write), then send the replies, then note what was sent."""
         store = self.context.register.drafts
         query = self.update.callback_query
         language.remember(self.context, self.lang)
@@ -236,10 +236,10 @@ class Turn:
         if self.draft is not None and self.drop:
             await store.delete(self.chat_id)
             self.context.chat_data.pop(LIVE, None)
-        elif self.draft is not None and self.dirty:
+        elif self.draft is not None:
+            # Saved even when unchanged: the write records the update and the message ids.
             self.draft.remember_messages([incoming] if incoming else [])
             await store.save(self.draft)
-            incoming = None
         if self.accepted_press and query is not None and query.message is not None:
             await self._remove_keyboard(query.message.message_id)
         sent: list[int] = []
@@ -254,9 +254,9 @@ class Turn:
                 sent.append(reply.message_id)
         finally:
             if self.draft is not None and not self.drop:
-                if sent or incoming:
-                    self.draft.remember_messages(sent + ([incoming] if incoming else []))
-                    await store.save_messages(self.draft)
+                store.note_sent(self.draft, sent)
+                if self.draft.step in FINISHED:
+                    await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
                     self.context.chat_data[LIVE] = self.draft.token
 

@@ -11,12 +11,13 @@ from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.answers import BadAnswer
 from handlers.engine.cleaning import clean_text
-from handlers.followup import access, views, waiting
+from handlers.followup import access, crime, views, waiting
 from handlers.followup.status import report_language, user_language, view_parts
 from handlers.i18n.moments import UnclearMoment, parse_moment
 from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
+from models.values.coordinates import BadCoordinates, check_point
 from models.values.imei import Imei, InvalidImei
 from models.values.statuses import OPEN, Status, allowed_next
 
@@ -91,6 +92,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action in (views.TIME_NOW, views.TIME_HOUR):
         ago = timedelta(hours=1) if action == views.TIME_HOUR else timedelta(0)
         await _located(query, context, report, clock.now() - ago, language)
+    elif action in crime.ACTIONS:
+        if not await crime.on_button(query, context, report, token, language, action):
+            await _refuse_ended(query, report, language)
     elif action == views.CANCEL:
         waiting.clear_wait(context.chat_data)
         await query.answer()
@@ -261,6 +265,8 @@ async def on_input(update: Update, context: BotContext) -> None:
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:
         await _typed_location(message, context, session.token, language)
+    elif wait["what"] in crime.WAITS:
+        await crime.on_input(message, context, report, wait, language)
     else:
         await _typed_time(message, context, report, wait, language)
 
@@ -311,12 +317,22 @@ async def _typed_location(
             reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
         )
         return
+    point = None
+    if location is not None:
+        try:
+            point = check_point(location.latitude, location.longitude)
+        except BadCoordinates as exc:
+            await message.reply_text(
+                describe(exc, language),
+                reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
+            )
+            return
     waiting.set_wait(
         context.chat_data,
         waiting.LOCATION_TIME,
         token,
-        lat=location.latitude if location else None,
-        lon=location.longitude if location else None,
+        lat=point.lat if point else None,
+        lon=point.lon if point else None,
         place=place,
     )
     await message.reply_text(
