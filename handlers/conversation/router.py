@@ -85,6 +85,8 @@ async def answer(turn: Turn, message: Message) -> None:
         elif message.location is not None and step.on_location is not None:
             point = check_point(message.location.latitude, message.location.longitude)
             await step.on_location(turn, point.lat, point.lon)
+        elif message.document is not None and step.on_document is not None:
+            await step.on_document(turn, message.document)
         elif message.contact is not None and step.name == states.CONTACT_PHONE:
             reask(turn, "contact_type_it")
         elif message.location is not None and step.on_text is not None:
