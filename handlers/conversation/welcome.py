@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from handlers.conversation import advice_menu, states
 from handlers.conversation.keyboards import ANY_STEP
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.texts import languages, text
 
 
@@ -27,7 +26,7 @@ async def on_consent(turn: Turn, value: str) -> bool:
     """Agreeing starts the questions; the advice alone is there for whoever wants only that."""
     if value == "yes":
         turn.set(consent=True)
-        turn.advance(states.ACCOUNT)
+        turn.next()
         return True
     if value == "advice":
         advice_menu.offer(turn)
@@ -49,7 +48,7 @@ async def on_account(turn: Turn, value: str) -> bool:
     turn.set(own_account=own)
     if not own and turn.answers.get("preferred_channel") == "telegram":
         turn.unset("preferred_channel")
-    turn.advance(states.MAKE)
+    turn.next()
     return True
 
 
