@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.conversation import keyboards, states
-from handlers.conversation.clock import format_moment
 from handlers.conversation.contact import channels
+from handlers.conversation.losskinds import METHODS, loss_kind
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import zone
+from handlers.i18n.moments import show_moment
 from handlers.texts import Html
 from models.values.imei import Imei
+from models.values.loss import LossKind
 from models.values.phone import PhoneNumber
 
 if TYPE_CHECKING:
@@ -39,11 +41,8 @@ def _moment(turn: Turn, iso: str | None, exact: bool = True, time_known: bool = 
     if not iso:
         return Html(turn.t("not_given"))
     at = datetime.fromisoformat(iso)
-    if not time_known:
-        day = format_moment(at, zone(turn), turn.t("day_format"))
-        return Html(turn.t("day_only", day=day))
-    shown = format_moment(at, zone(turn), turn.t("moment_format"))
-    return Html(shown if exact else turn.t("about", moment=shown))
+    shown = show_moment(at, turn.lang, zone(turn), approximate=not exact, time_known=time_known)
+    return Html(shown)
 
 
 def _international(stored: dict[str, str]) -> str:
@@ -57,6 +56,18 @@ def _place(turn: Turn, words: str | None, lat: float | None, lon: float | None) 
     if lat is not None and lon is not None:
         parts.append(turn.t("pin", lat=f"{lat:.5f}", lon=f"{lon:.5f}"))
     return Html(", ".join(parts) if parts else turn.t("not_given"))
+
+
+def how_it_happened(turn: Turn) -> str:
+    """Lost, stolen or robbery, with how a theft happened when the victim said."""
+    kind = loss_kind(turn.answers)
+    if kind is None:
+        return "-"
+    shown = turn.t(f"loss_name_{kind.value}")
+    method = turn.answers.get("theft_method")
+    if kind is LossKind.THEFT_FROM_PERSON and method in METHODS:
+        shown += f" – {turn.t(f'button_how_{method}')}"
+    return shown
 
 
 def summary_lines(turn: Turn) -> list[str]:
@@ -101,8 +112,7 @@ def summary_lines(turn: Turn) -> list[str]:
             where=_place(turn, a.get("place"), a.get("incident_lat"), a.get("incident_lon")),
         )
     )
-    method = a.get("theft_method")
-    lines.append(turn.t("review_how", how=turn.t(f"button_how_{method}") if method else "-"))
+    lines.append(turn.t("review_how", how=how_it_happened(turn)))
     if a.get("tracked_at"):
         place = _place(turn, a.get("tracked_place"), a.get("tracked_lat"), a.get("tracked_lon"))
         lines.append(turn.t("review_tracked", where=place, when=_moment(turn, a.get("tracked_at"))))

@@ -12,7 +12,8 @@ from telegram.error import BadRequest
 from handlers.context import BotContext
 from handlers.conversation import keyboards
 from handlers.conversation.states import EDIT_GROUPS, FINISHED, QUESTIONS, REVIEW
-from handlers.texts import MAX_MESSAGE_LENGTH, languages, text
+from handlers.engine import language
+from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
@@ -83,15 +84,9 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        """The language chosen in the draft, else the account's if we have it, else English."""
-        if self.draft is not None and self.draft.answers.get("language"):
-            return str(self.draft.answers["language"])
-        chosen = (self.context.user_data or {}).get("language")
-        if chosen:
-            return str(chosen)
-        user = self.update.effective_user
-        code = (user.language_code or "").split("-")[0].lower() if user else ""
-        return code if code in languages() else "en"
+        """The draft's language, else the chat's choice, else the account's, else English."""
+        drafted = self.draft.answers.get("language") if self.draft is not None else None
+        return language.of(self.update, self.context, drafted)
 
     @property
     def live(self) -> bool:
@@ -234,8 +229,7 @@ class Turn:
         """Store the draft (one write), then send the replies, then note what was sent."""
         store = self.context.register.drafts
         query = self.update.callback_query
-        if self.context.user_data is not None:
-            self.context.user_data["language"] = self.lang
+        language.remember(self.context, self.lang)
         incoming = self._incoming_id()
         if self.draft is not None and self.drop:
             await store.delete(self.chat_id)
