@@ -259,8 +259,8 @@ class Speaker:
         chat = self.crowd.api.chats.get(self.person.chat_id, {})
         return max((m.message_id for m in chat.values() if m.from_bot), default=0)
 
-    async def act(self, payload: dict[str, Any], answered: Callable[[], bool]) -> None:
-        """Send PAYLOAD; return once ANSWERED() holds or the bot finished with it."""
+    async def act(self, payload: dict[str, Any], answered: Callable[[], bool]) -> int:
+        """Send PAYLOAD; return (its update id) once ANSWERED() holds or the bot finished it."""
         self._replied = False
         self._arrived = time.perf_counter()
         update_id = self._current = self.crowd.submit(self, payload)
@@ -270,11 +270,25 @@ class Speaker:
         while True:
             self._wake.clear()
             if update_id in self._finished or answered():
-                self._finished.discard(update_id)
-                return
+                return update_id
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise TimeoutError(f"chat {self.person.chat_id}: no answer in {self.patience} s")
+            alarm = loop.call_later(left, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                alarm.cancel()
+
+    async def until_done(self, update_id: int) -> None:
+        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
+        deadline = time.perf_counter() + self.patience
+        loop = asyncio.get_running_loop()
+        while update_id not in self._finished:
+            self._wake.clear()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise TimeoutError(f"chat {self.person.chat_id}: update never finished")
             alarm = loop.call_later(left, self._wake.set)
             try:
                 await self._wake.wait()
@@ -368,8 +382,10 @@ class Victim(Speaker):
         careful = False
         while True:
             mark = self.newest_id()
-            await self.act(payload, lambda mark=mark: self._news(mark))
+            update_id = await self.act(payload, lambda mark=mark: self._news(mark))
             if self.reference() is not None:
+                # Done once the bot is: the advice that follows the reference is sent too.
+                await self.until_done(update_id)
                 return
             found = self.question()
             signature = (found[0].message_id, found[0].text or "") if found else None

@@ -218,13 +218,16 @@ def summarise(
     done = [p for p in persons if p.finished is not None]
     totals = [p.total for p in done if p.total is not None]
     updates = sum(p.updates for p in persons)
-    # A run that ends with every person done lasts until the last one finished.
+    sends = [at for at, _ in api.accepted]
+    # A run that ends with every person done lasts until the last message was sent (a victim
+    # is done once the bot finished the update that showed the reference and its advice).
     span = (
         elapsed
         if cut_off or not done
-        else max(p.finished for p in done) - min(p.started for p in persons)
+        else max(max(p.finished for p in done), max(sends, default=0.0))
+        - min(p.started for p in persons)
     )
-    sends = [at for at, _ in api.accepted]
+    edits = sum(count for method, count in api.methods.items() if method.startswith("edit"))
     # Everything in this process but the Telegram side's thread (fake API and people) is the bot.
     bot_cpu = max(0.0, cpu_s - side_cpu_s)
     figures: dict[str, Any] = {
@@ -244,11 +247,11 @@ def summarise(
         "http_429_per_chat": api.refused["per_chat"],
         "replies_lost_nudges": sum(p.nudges for p in persons),
         "api_calls_per_update": sum(api.methods.values()) / updates if updates else 0.0,
-        "edits_per_update": sum(
-            count for method, count in api.methods.items() if method.startswith("edit")
-        )
-        / max(updates, 1),
+        "edits_per_update": edits / max(updates, 1),
         "messages_per_update": len(sends) / max(updates, 1),
+        # Per person served: a report for a victim, twenty echoes for an echo user.
+        "messages_per_person": len(sends) / max(len(done), 1),
+        "edits_per_person": edits / max(len(done), 1),
         "cpu_s": cpu_s,
         "telegram_side_cpu_s": side_cpu_s,
         "bot_cpu_s": bot_cpu,

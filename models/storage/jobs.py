@@ -18,11 +18,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import Boolean, Table, TextClause, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+
+from models.storage.columns import UTCDateTime
 
 Params = Mapping[str, Any]
 
@@ -45,6 +48,10 @@ class Tx(Protocol):
 
     def run(self, sql: str, params: Params | None = None) -> int:
         """Run SQL; how many rows it changed. A unique key that exists raises Duplicate."""
+        ...
+
+    def dicts(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
+        """Run SQL and return every row as a dict by column name."""
         ...
 
     def time(self, value: Any) -> datetime | None:
@@ -75,6 +82,12 @@ class SqliteTx:
     def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         """Run SQL and return every row."""
         return self.connection.execute(sql, self._params(params)).fetchall()
+
+    def dicts(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
+        """Run SQL and return every row as a dict by column name."""
+        cursor = self.connection.execute(sql, self._params(params))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def run(self, sql: str, params: Params | None = None) -> int:
         """Run SQL; how many rows it changed."""
@@ -115,6 +128,11 @@ class SaTx:
     def rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         """Run SQL and return every row."""
         return [tuple(row) for row in self.connection.execute(_text(sql), dict(params or {}))]
+
+    def dicts(self, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
+        """Run SQL and return every row as a dict by column name."""
+        result = self.connection.execute(_text(sql), dict(params or {}))
+        return [dict(row) for row in result.mappings()]
 
     def run(self, sql: str, params: Params | None = None) -> int:
         """Run SQL; how many rows it changed."""
@@ -169,3 +187,22 @@ def sqlite_transaction(connection: sqlite3.Connection, begin: str, job: Any) -> 
         raise
     connection.execute("COMMIT")
     return result
+
+
+_kinds: dict[str, list[tuple[str, str]]] = {}
+
+
+def typed(tx: Tx, table: Table, row: dict[str, Any]) -> SimpleNamespace:
+    """A row of TABLE read by plain SQL, with the values the ORM would give (times, booleans)."""
+    kinds = _kinds.get(table.name)
+    if kinds is None:
+        kinds = _kinds[table.name] = [
+            (column.name, "time" if isinstance(column.type, UTCDateTime) else "bool")
+            for column in table.columns
+            if isinstance(column.type, UTCDateTime | Boolean)
+        ]
+    for name, kind in kinds:
+        value = row.get(name)
+        if value is not None:
+            row[name] = tx.time(value) if kind == "time" else bool(value)
+    return SimpleNamespace(**row)
