@@ -1,17 +1,16 @@
 """Simulated people talking to an in-process bot through its update queue, as Telegram delivers.
 
-The people live on the Telegram side (bench/_fakeapi.py's `TelegramThread`, beside the fake API),
-the bot on the main thread. A `Crowd` hands each person's update to the bot's loop, where it is
-parsed and put on `Application.update_queue` (so the bot's update processor decides what runs
-when, as in `reportbot run`), and hears, through a signalling update processor, when the bot has
-finished with each. A `Victim` files a full report the way a person typing fast
+The people live on the Telegram side (bench/_telegram_thread.py's `TelegramThread`, beside the fake
+API of tests/botapi.py), the bot on the main thread. A `Crowd` hands each person's update to the
+bot's loop, where it is parsed and put on `Application.update_queue` (so the bot's update processor
+decides what runs when, as in `reportbot run`), and hears, through a signalling update processor,
+when the bot has finished with each. A `Victim` files a full report the way a person typing fast
 does: it answers the bot's newest question as soon as that question arrives. When the bot has
 finished with an update without asking anything new (its reply was refused with a 429 and lost),
 the victim waits a moment (SILENCE), as a person would, then sends /start (or "hello?" after
 Submit) to get the question again, and reads that offer before pressing Continue (READING), since
 pressing at once would only be refused again. An `EchoUser` sends a number of texts, each as soon
-as the previous one was answered (or lost).
-"""
+as the previous one was answered (or lost)."""
 
 from __future__ import annotations
 
@@ -28,12 +27,13 @@ from telegram import Update
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bench._bulk import imei_digits
-from bench._fakeapi import LimitedBotApi, TelegramThread
+from bench._telegram_thread import TelegramThread
 from bot.local_api import BOT_USER, ChatMessage, LocalUser
 from bot.processing import ChatOrderedProcessor
 from handlers.conversation import keyboards, states
 from handlers.texts import text
 from models.storage.database import Database
+from tests.botapi import LimitedBotApi
 
 REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"

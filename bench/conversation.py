@@ -43,9 +43,9 @@ from telegram.ext import (
 )
 
 from bench._echo_bot import echo
-from bench._fakeapi import LimitedBotApi, Limits, RemoteRequest, TelegramThread, max_in_window
 from bench._inproc import CpuClock, LogCount, build_bot, isolated_settings, scratch_register
 from bench._targets import at_least, at_most, zero
+from bench._telegram_thread import RemoteRequest, TelegramThread
 from bench._victim import (
     Crowd,
     EchoUser,
@@ -58,6 +58,7 @@ from bench._victim import (
 from bench.common import Result, emit, latency_ms, log, median, parser, peak_rss_mb, ratio
 from bot.app import CONSOLE_TOKEN, default_rate_limiter
 from models.register import Register
+from tests.botapi import LimitedBotApi, Limits, max_in_window
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0

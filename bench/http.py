@@ -31,7 +31,7 @@ from bench._targets import at_most
 from bench.common import PROJECT_ROOT, Result, emit, log, parser, ratio
 from handlers.conversation import states
 from models.sealing.vault import KeyRing
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess
 from tests.e2e.script import ScriptedVictim, Story
 from tests.e2e.victim import Victim

@@ -34,7 +34,6 @@ if not __package__:  # run as `python bench/notify.py`: make the project importa
 from sqlalchemy import func, select
 
 from bench._bulk import build_register
-from bench._fakeapi import LimitedBotApi, Limits, max_in_window
 from bench._inproc import (
     CpuClock,
     LogCount,
@@ -52,6 +51,7 @@ from models.services.outbox import DELIVERED
 from models.storage.columns import utcnow
 from models.storage.tables import Notification, Report, Subscription
 from models.values.statuses import Status
+from tests.botapi import LimitedBotApi, Limits, max_in_window
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0
