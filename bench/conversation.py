@@ -139,6 +139,7 @@ async def crowd_run(
         request = RemoteRequest(api, side)
         crowd = Crowd(api, side)
         async with scratch_register(folder / mode.name, url) as register:
+            transactions = count_transactions(register)
             application = make_application(mode, register, request, crowd, folder)
             crowd.attach(application)
             with LogCount() as counter:
@@ -167,8 +168,34 @@ async def crowd_run(
     persons = [speaker.person for speaker in crowd.speakers]
     figures = summarise(mode, persons, api, elapsed, cpu.seconds, side_cpu, bool(pending))
     figures["updates_dropped_at_cutoff"] = dropped
+    if not mode.echo:
+        for kind, count in transactions.items():
+            # Write jobs or sessions; on SQLite, group commit may join several in one commit.
+            figures[f"{kind}s_per_update"] = count / max(figures["updates"], 1)
     figures.update(counter.figures(mode.name))
     return figures
+
+
+def count_transactions(register: Register) -> Counter[str]:
+    """Count the register's transactions from now on, by kind (read, write); all of them."""
+    db = register.db
+    counts: Counter[str] = Counter()
+    run, read, write = db.run, db.read, db.write
+
+    def counted_run(job: Any, *, write: bool = False) -> Any:
+        counts["write" if write else "read"] += 1
+        return run(job, write=write)
+
+    def counted_read() -> Any:
+        counts["read"] += 1
+        return read()
+
+    def counted_write() -> Any:
+        counts["write"] += 1
+        return write()
+
+    db.run, db.read, db.write = counted_run, counted_read, counted_write  # type: ignore[method-assign]
+    return counts
 
 
 def make_application(
