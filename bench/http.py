@@ -69,8 +69,7 @@ async def bot_run(victims: int, scratch: Path, url: str | None, *, quick: bool) 
         database_url=url or f"sqlite+aiosqlite:///{workdir / 'register.db'}",
         database_schema=backend.schema if backend is not None else None,
         keys=KeyRing.generate().to_env(),
-        api_base_url=telegram.base_url,
-        extra={"LOG_LEVEL": "WARNING"},
+        api_base_url=telegram.base_url,  # LOG_LEVEL INFO: `reportbot run`'s default
     )
     bot = BotProcess(environment, telegram, scratch / "bot.log")
     try:
