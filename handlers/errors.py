@@ -58,4 +58,4 @@ async def on_error(update: object, context: BotContext) -> None:
 
 def add_handlers(application: Application) -> None:
     """Install the error handler."""
-    application.add_error_handler(on_error)  # type: ignore[arg-type]
+    application.add_error_handler(on_error)

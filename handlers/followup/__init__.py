@@ -16,27 +16,23 @@ from handlers.followup import actions, status, waiting
 def add_handlers(application: Application) -> None:
     """Install /status, the deep-link /start, the buttons and the awaited answers."""
     application.add_handler(
-        TypeHandler(Update, waiting.end_wait_on_other_input),  # type: ignore[arg-type]
+        TypeHandler(Update, waiting.end_wait_on_other_input),
         group=waiting.RESET_GROUP,
     )
     # Edited messages are not re-run: an edit must not spend another code attempt.
     application.add_handler(
         CommandHandler(
             "status",
-            status.status_command,  # type: ignore[arg-type]
+            status.status_command,
             filters=filters.UpdateType.MESSAGE,
         )
     )
     application.add_handler(
         CommandHandler(
             "start",
-            status.start_with_payload,  # type: ignore[arg-type]
+            status.start_with_payload,
             filters=filters.UpdateType.MESSAGE & status.DEEP_LINK,
         )
     )
-    application.add_handler(
-        CallbackQueryHandler(actions.on_button, pattern=r"^f:")  # type: ignore[arg-type]
-    )
-    application.add_handler(
-        waiting.AwaitingInput(application.chat_data, actions.on_input)  # type: ignore[arg-type]
-    )
+    application.add_handler(CallbackQueryHandler(actions.on_button, pattern=r"^f:"))
+    application.add_handler(waiting.AwaitingInput(application.chat_data, actions.on_input))

@@ -40,13 +40,11 @@ def add_handlers(application: Application) -> None:
     """Install the staff commands, the upload of seized IMEIs and the staff buttons."""
     # Edited commands are not re-run: an edit must not move a report a second time.
     for name, callback in COMMANDS.items():
-        application.add_handler(
-            CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE)  # type: ignore[arg-type]
-        )
+        application.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
     application.add_handler(
         MessageHandler(
             filters.UpdateType.MESSAGE & recover.RecoveryUpload(application),
-            recover.on_upload,  # type: ignore[arg-type]
+            recover.on_upload,
         )
     )
     buttons = {
@@ -55,7 +53,5 @@ def add_handlers(application: Application) -> None:
         RECOVERY: recover.on_button,
     }
     for prefix, callback in buttons.items():
-        application.add_handler(
-            CallbackQueryHandler(callback, pattern=f"^{prefix}:")  # type: ignore[arg-type]
-        )
-    application.add_handler(CallbackQueryHandler(stale_button, pattern=r"^s:"))  # type: ignore[arg-type]
+        application.add_handler(CallbackQueryHandler(callback, pattern=f"^{prefix}:"))
+    application.add_handler(CallbackQueryHandler(stale_button, pattern=r"^s:"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.audit import record
@@ -42,7 +43,7 @@ class AccessCodes:
         async with self.db.write() as session:
             report = (
                 await session.execute(
-                    select(Report).where(Report.reference == str(reference)).with_for_update()
+                    select(Report).where(col(Report.reference) == str(reference)).with_for_update()
                 )
             ).scalar_one_or_none()
             if report is None:

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.sealing.vault import Vault
@@ -33,6 +35,7 @@ from models.storage.tables import (
     ReportImei,
     StaffMember,
     TrackedCluster,
+    stored,
 )
 from models.values.earth import degree_span, haversine_metres
 from models.values.statuses import OPEN, Status
@@ -153,17 +156,17 @@ class StaffAlerts:
         return None if member is None else bool(member.alerts)
 
     @staticmethod
-    async def subscribers_in(session: Any) -> list[int]:
+    async def subscribers_in(session: AsyncSession) -> list[int]:
         """Within SESSION: the user ids of staff who get alerts."""
         rows = await session.execute(
-            select(StaffMember.user_id)
-            .where(StaffMember.alerts.is_(True))
-            .order_by(StaffMember.user_id)
+            select(col(StaffMember.user_id))
+            .where(col(StaffMember.alerts).is_(True))
+            .order_by(col(StaffMember.user_id))
         )
         return list(rows.scalars())
 
     async def _queue_in(
-        self, session: Any, report_id: int, kind: str, key: str, params: dict[str, Any]
+        self, session: AsyncSession, report_id: int, kind: str, key: str, params: dict[str, Any]
     ) -> int:
         staff = await self.subscribers_in(session)
         for user_id in staff:
@@ -181,7 +184,7 @@ class StaffAlerts:
 
     # --- duplicate IMEIs --------------------------------------------------------------
 
-    async def lock_imeis_in(self, session: Any, imei_hashes: Sequence[str]) -> None:
+    async def lock_imeis_in(self, session: AsyncSession, imei_hashes: Sequence[str]) -> None:
         """Within SESSION: wait for other filings of the same IMEIs to commit (PostgreSQL).
 
         Taken before looking for duplicates, so two reports of one IMEI filed at the same
@@ -194,7 +197,7 @@ class StaffAlerts:
 
     async def imeis_added_in(
         self,
-        session: Any,
+        session: AsyncSession,
         report: Report,
         imeis: Sequence[tuple[int, str, str]],
         *,
@@ -207,26 +210,31 @@ class StaffAlerts:
             others = list(
                 (
                     await session.execute(
-                        select(Report.id)
-                        .join(ReportImei, ReportImei.report_id == Report.id)
+                        select(col(Report.id))
+                        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
                         .where(
-                            ReportImei.imei_hash == imei_hash,
-                            Report.id != report.id,
-                            Report.status.in_([status.value for status in OPEN]),
+                            col(ReportImei.imei_hash) == imei_hash,
+                            col(Report.id) != report.id,
+                            col(Report.status).in_([status.value for status in OPEN]),
                         )
                         .distinct()
-                        .order_by(Report.id)
+                        .order_by(col(Report.id))
                     )
                 ).scalars()
             )
             queued += await self.duplicate_imei_in(
-                session, report, masked_imei=masked, place=place, others=others, slot=slot
+                session,
+                report,
+                masked_imei=masked,
+                place=place,
+                others=[stored(other) for other in others],
+                slot=slot,
             )
         return queued
 
     async def duplicate_imei_in(
         self,
-        session: Any,
+        session: AsyncSession,
         report: Report,
         *,
         masked_imei: str,
@@ -245,12 +253,16 @@ class StaffAlerts:
         now = now or utcnow()
         await session.execute(
             update(Report)
-            .where(Report.id.in_([report.id, *others]), Report.duplicate_imei_at.is_(None))
+            .where(
+                col(Report.id).in_([report.id, *others]), col(Report.duplicate_imei_at).is_(None)
+            )
             .values(duplicate_imei_at=now)
         )
         references = (
             await session.execute(
-                select(Report.reference).where(Report.id.in_(list(others))).order_by(Report.id)
+                select(col(Report.reference))
+                .where(col(Report.id).in_(list(others)))
+                .order_by(col(Report.id))
             )
         ).scalars()
         params = {
@@ -266,7 +278,7 @@ class StaffAlerts:
     # --- tracked clusters -------------------------------------------------------------
 
     async def tracked_location_in(
-        self, session: Any, report: Report, *, now: datetime | None = None
+        self, session: AsyncSession, report: Report, *, now: datetime | None = None
     ) -> ClusterFound | None:
         """Within SESSION: after REPORT's tracked location is stored, find its cluster.
 
@@ -340,34 +352,35 @@ class StaffAlerts:
         return ClusterFound(cluster.id, len(members), centre, kind, alerts)
 
     async def _near(
-        self, session: Any, lat: float, lon: float, seen: datetime
+        self, session: AsyncSession, lat: float, lon: float, seen: datetime
     ) -> list[tuple[int, str, float, float, datetime]]:
         """Reports tracked within the radius of (LAT, LON) and the window around SEEN."""
         radius = self.rule.radius_metres
         dlat, dlon = degree_span(radius, lat)
         rows = await session.execute(
             select(
-                Report.id,
-                Report.reference,
-                Report.tracked_lat,
-                Report.tracked_lon,
-                Report.tracked_at,
+                col(Report.id),
+                col(Report.reference),
+                col(Report.tracked_lat),
+                col(Report.tracked_lon),
+                col(Report.tracked_at),
             ).where(
-                Report.tracked_at >= seen - self.rule.window,
-                Report.tracked_at <= seen + self.rule.window,
-                Report.tracked_lat.between(lat - dlat, lat + dlat),
-                Report.tracked_lon.between(lon - dlon, lon + dlon),
-                Report.status != Status.WITHDRAWN.value,
+                col(Report.tracked_at) >= seen - self.rule.window,
+                col(Report.tracked_at) <= seen + self.rule.window,
+                col(Report.tracked_lat).between(lat - dlat, lat + dlat),
+                col(Report.tracked_lon).between(lon - dlon, lon + dlon),
+                col(Report.status) != Status.WITHDRAWN.value,
             )
         )
-        return [
-            (row[0], row[1], row[2], row[3], row[4])
-            for row in rows
-            if haversine_metres(lat, lon, row[2], row[3]) <= radius
+        # The filter leaves no NULL in the tracked columns.
+        found = [
+            (stored(report_id), reference, stored(at_lat), stored(at_lon), stored(at))
+            for report_id, reference, at_lat, at_lon, at in rows.tuples()
         ]
+        return [row for row in found if haversine_metres(lat, lon, row[2], row[3]) <= radius]
 
     async def _known_cluster(
-        self, session: Any, centre: tuple[float, float], first: datetime, last: datetime
+        self, session: AsyncSession, centre: tuple[float, float], first: datetime, last: datetime
     ) -> TrackedCluster | None:
         """The known cluster this one continues: near its centre and seen within the window."""
         reach = GROWTH * self.rule.radius_metres
@@ -375,10 +388,10 @@ class StaffAlerts:
         candidates = (
             await session.execute(
                 select(TrackedCluster).where(
-                    TrackedCluster.last_seen_at >= first - self.rule.window,
-                    TrackedCluster.first_seen_at <= last + self.rule.window,
-                    TrackedCluster.centre_lat.between(centre[0] - dlat, centre[0] + dlat),
-                    TrackedCluster.centre_lon.between(centre[1] - dlon, centre[1] + dlon),
+                    col(TrackedCluster.last_seen_at) >= first - self.rule.window,
+                    col(TrackedCluster.first_seen_at) <= last + self.rule.window,
+                    col(TrackedCluster.centre_lat).between(centre[0] - dlat, centre[0] + dlat),
+                    col(TrackedCluster.centre_lon).between(centre[1] - dlon, centre[1] + dlon),
                 )
             )
         ).scalars()

@@ -8,12 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.storage.database import Database
-from models.storage.tables import AuditEvent
+from models.storage.tables import AuditEvent, stored
 
 
-def record(session: Any, actor: str, action: str, target: str | None, details: dict) -> None:
+def record(
+    session: AsyncSession, actor: str, action: str, target: str | None, details: dict
+) -> None:
     """Add an audit event to SESSION's transaction (details must hold no personal data)."""
     session.add(
         AuditEvent(
@@ -45,15 +49,17 @@ class AuditLog:
         """Yield events oldest first, from SINCE when given."""
         last_id = 0
         while True:
-            query = select(AuditEvent).where(AuditEvent.id > last_id)
+            query = select(AuditEvent).where(col(AuditEvent.id) > last_id)
             if since is not None:
-                query = query.where(AuditEvent.at >= since)
+                query = query.where(col(AuditEvent.at) >= since)
             async with self.db.read() as session:
                 page = list(
-                    (await session.execute(query.order_by(AuditEvent.id).limit(batch))).scalars()
+                    (
+                        await session.execute(query.order_by(col(AuditEvent.id)).limit(batch))
+                    ).scalars()
                 )
             if not page:
                 return
             for event in page:
                 yield event
-            last_id = page[-1].id  # type: ignore[assignment]
+            last_id = stored(page[-1].id)

@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.subscriptions import subscribe_in
 from models.storage.columns import utcnow
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.tables import Draft
 
 # A conversation with many re-asks still stays a small row; the newest ids are the ones to keep.
@@ -99,14 +101,14 @@ class DraftStore:
         now = now or utcnow()
         async with self.db.read() as session:
             row = (
-                await session.execute(select(Draft).where(Draft.chat_id == chat_id))
+                await session.execute(select(Draft).where(col(Draft.chat_id) == chat_id))
             ).scalar_one_or_none()
         if row is None:
             return Loaded(None)
         if row.expires_at <= now:
             async with self.db.write() as session:
                 await session.execute(
-                    delete(Draft).where(Draft.chat_id == chat_id, Draft.expires_at <= now)
+                    delete(Draft).where(col(Draft.chat_id) == chat_id, col(Draft.expires_at) <= now)
                 )
             return Loaded(None, expired=True)
         return Loaded(self._state(row))
@@ -121,8 +123,8 @@ class DraftStore:
             await self._save(session, state, now or utcnow())
         return state
 
-    async def _save(self, session: Any, state: DraftState, now: datetime) -> None:
-        values = {
+    async def _save(self, session: AsyncSession, state: DraftState, now: datetime) -> None:
+        values: dict[str, Any] = {
             "user_id": state.user_id,
             "step": state.step,
             "idempotency_key": state.idempotency_key,
@@ -133,9 +135,9 @@ class DraftStore:
             "expires_at": now + self.ttl,
         }
         result = await session.execute(
-            update(Draft).where(Draft.chat_id == state.chat_id).values(**values)
+            update(Draft).where(col(Draft.chat_id) == state.chat_id).values(**values)
         )
-        if not result.rowcount:
+        if not rowcount(result):
             session.add(Draft(chat_id=state.chat_id, created_at=now, **values))
             await session.flush()
             state.created_at = now
@@ -149,8 +151,8 @@ class DraftStore:
             result = await session.execute(
                 update(Draft)
                 .where(
-                    Draft.chat_id == state.chat_id,
-                    Draft.idempotency_key == state.idempotency_key,
+                    col(Draft.chat_id) == state.chat_id,
+                    col(Draft.idempotency_key) == state.idempotency_key,
                 )
                 .values(
                     message_ids=json.dumps(state.message_ids),
@@ -159,7 +161,7 @@ class DraftStore:
                 )
             )
         state.updated_at, state.expires_at = now, now + self.ttl
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def mark_filed(
         self, state: DraftState, report_id: int, *, subscribe: bool, now: datetime | None = None
@@ -178,12 +180,12 @@ class DraftStore:
     async def delete(self, chat_id: int) -> bool:
         """Forget the chat's draft; True if there was one."""
         async with self.db.write() as session:
-            result = await session.execute(delete(Draft).where(Draft.chat_id == chat_id))
-            return bool(result.rowcount)
+            result = await session.execute(delete(Draft).where(col(Draft.chat_id) == chat_id))
+            return bool(rowcount(result))
 
     async def expire(self, *, now: datetime | None = None) -> int:
         """Delete every draft idle past its expiry; returns how many."""
         async with self.db.write() as session:
-            expired = Draft.expires_at <= (now or utcnow())
+            expired = col(Draft.expires_at) <= (now or utcnow())
             result = await session.execute(delete(Draft).where(expired))
-            return result.rowcount or 0
+            return rowcount(result)

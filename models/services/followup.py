@@ -12,6 +12,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.alerts import short_place
@@ -113,7 +115,7 @@ class FollowUp:
             count, oldest = (
                 await session.execute(
                     select(func.count(), func.min(CodeAttempt.at)).where(
-                        CodeAttempt.chat_id == chat_id, CodeAttempt.at > since
+                        col(CodeAttempt.chat_id) == chat_id, col(CodeAttempt.at) > since
                     )
                 )
             ).one()
@@ -126,15 +128,18 @@ class FollowUp:
             session.add(CodeAttempt(chat_id=chat_id, at=now))
         return Denied(max(0, self.wrong_code_limit - count - 1))
 
-    async def _locked(self, session: Any, reference: str) -> Report | None:
+    async def _locked(self, session: AsyncSession, reference: str) -> Report | None:
         return (
             await session.execute(
-                select(Report).where(Report.reference == reference).with_for_update()
+                select(Report).where(col(Report.reference) == reference).with_for_update()
             )
         ).scalar_one_or_none()
 
     def _open(self, report: Report) -> dict[str, Any]:
-        return self.vault.open_json(report.sealed, context=report_context(report.reference))
+        private: dict[str, Any] = self.vault.open_json(
+            report.sealed, context=report_context(report.reference)
+        )
+        return private
 
     def _seal(self, report: Report, private: dict[str, Any]) -> None:
         report.sealed = self.vault.seal_json(private, context=report_context(report.reference))
@@ -157,7 +162,7 @@ class FollowUp:
             assert report.id is not None
             slots = (
                 await session.execute(
-                    select(ReportImei.slot).where(ReportImei.report_id == report.id)
+                    select(col(ReportImei.slot)).where(col(ReportImei.report_id) == report.id)
                 )
             ).scalars()
             slot = max(slots, default=0) + 1
@@ -171,12 +176,12 @@ class FollowUp:
             duplicates = sorted(
                 (
                     await session.execute(
-                        select(Report.reference)
-                        .join(ReportImei, ReportImei.report_id == Report.id)
+                        select(col(Report.reference))
+                        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
                         .where(
-                            ReportImei.imei_hash == imei_hash,
-                            Report.id != report.id,
-                            Report.status.in_([status.value for status in OPEN]),
+                            col(ReportImei.imei_hash) == imei_hash,
+                            col(Report.id) != report.id,
+                            col(Report.status).in_([status.value for status in OPEN]),
                         )
                         .distinct()
                     )

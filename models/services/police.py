@@ -4,9 +4,10 @@ the victim (through /status), each change kept in the report's history and the a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.services.audit import record
 from models.services.followup import Change
@@ -54,7 +55,7 @@ class PoliceReferences:
         async with self.db.write() as session:
             report = (
                 await session.execute(
-                    select(Report).where(Report.reference == str(reference)).with_for_update()
+                    select(Report).where(col(Report.reference) == str(reference)).with_for_update()
                 )
             ).scalar_one_or_none()
             if report is None:
@@ -76,7 +77,7 @@ class PoliceReferences:
 
     @staticmethod
     def _apply(
-        session: Any,
+        session: AsyncSession,
         report: Report,
         crime: str | None,
         force: str | None,

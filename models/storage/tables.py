@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -22,15 +23,31 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
 
 from models.storage.columns import UTCDateTime, sealed_key_id_column, utcnow
 
 HASH_LENGTH = 32
+T = TypeVar("T")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (for aliases and Core-only statements)."""
+    table = sa_inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+def stored(value: T | None) -> T:
+    """A value the database guarantees is set: a saved row's id, a column the query filtered on."""
+    assert value is not None
+    return value
 
 
 def _when(*, index: bool = False, nullable: bool = False) -> Column:
