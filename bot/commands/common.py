@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import getpass
-import os
-import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from handlers.texts import describe, has, plain, text
 from models.errors import RegisterError
 from models.services.datasets import ImportResult, Rejected
+from models.storage.files import atomic_write
 
 
 class CliError(Exception):
@@ -64,18 +63,11 @@ def explain(error: RegisterError) -> str:
 
 def write_rejected(path: Path, rejected: list[Rejected]) -> None:
     """The rejected lines as CSV (where, reason, detail), written atomically to PATH."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(["line", "reason", "detail"])
-            for item in rejected:
-                writer.writerow([item.line, item.reason, item.detail or ""])
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["line", "reason", "detail"])
+        for item in rejected:
+            writer.writerow([item.line, item.reason, item.detail or ""])
 
 
 def print_import(result: ImportResult, what: str, shown: int = 20) -> None:

@@ -9,9 +9,6 @@ complete, so a reader never sees half an export.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +27,7 @@ from models.present.spreadsheet import BOM, FORMULA_TRIGGERS, CsvWriter, csv_cel
 from models.services.audit import AuditLog
 from models.services.blocklist import BlockList
 from models.services.reports import ReportStore
+from models.storage.files import atomic_write
 from models.values.statuses import Status
 
 __all__ = [
@@ -130,12 +128,6 @@ class ExportResult:
     skipped: int = 0
 
 
-def _open_temporary(target: Path) -> tuple[IO[str], Path]:
-    # In the target's folder, so that os.replace is an atomic rename on one filesystem.
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
-
-
 class Exporter:
     """Export reports to files or streams, and record each export in the audit trail."""
 
@@ -200,17 +192,8 @@ class Exporter:
         """Write the export to TARGET atomically (complete, or not at all); audited."""
         selection.check(export_format)
         target = Path(target)
-        out, temporary = _open_temporary(target)
-        try:
-            with out:
-                rows, skipped = await self.write(out, export_format, selection)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
+        with atomic_write(target) as out:
+            rows, skipped = await self.write(out, export_format, selection)
         await self._record(actor, channel, export_format, selection, rows, skipped)
         return ExportResult(rows, export_format, target, skipped)
 
