@@ -14,6 +14,7 @@ from models.services.filing import Enrichment
 from models.services.followup import FollowUp
 from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
+from models.services.listing import ReportListing
 from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
 from models.services.places import Gazetteer
@@ -29,6 +30,7 @@ from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
 from models.services.tac import TacTable
+from models.services.websessions import SessionRules, WebSessions
 from models.storage.database import Database
 from models.values.coordinates import GREATER_LONDON, Area
 
@@ -46,6 +48,7 @@ class RegisterConfig:
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
     recovery_max_file_mb: float = DEFAULT_MAX_MB
+    web_sessions: SessionRules = field(default_factory=SessionRules)
 
 
 class Register:
@@ -81,6 +84,8 @@ class Register:
         self.access = AccessCodes(db, vault, self.reports)
         self.search = StaffSearch(db, vault, self.reports)
         self.reindex = Reindexer(db, vault, self.tac)
+        self.listing = ReportListing(db, self.reports)
+        self.web = WebSessions(db, vault, self.config.web_sessions)
 
     def _online(self) -> Nominatim | None:
         if not self.config.nominatim_url:
@@ -92,5 +97,8 @@ class Register:
         )
 
     async def close(self) -> None:
-        """Release the database's connections."""
-        await self.db.dispose()
+        """Store what is still only in memory, then release the database's connections."""
+        try:
+            await self.drafts.flush_all()
+        finally:
+            await self.db.dispose()

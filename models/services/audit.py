@@ -63,3 +63,45 @@ class AuditLog:
             for event in page:
                 yield event
             last_id = stored(page[-1].id)
+
+    async def page(
+        self,
+        *,
+        action: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        size: int = 100,
+    ) -> tuple[list[AuditEvent], int | None]:
+        """Events newest first matching the filters, below id BEFORE: (events, next cursor)."""
+        query = select(AuditEvent)
+        if action:
+            query = query.where(col(AuditEvent.action) == action)
+        if actor:
+            query = query.where(col(AuditEvent.actor) == actor)
+        if target:
+            query = query.where(col(AuditEvent.target) == target)
+        if since is not None:
+            query = query.where(col(AuditEvent.at) >= since)
+        if until is not None:
+            query = query.where(col(AuditEvent.at) < until)
+        if before is not None:
+            query = query.where(col(AuditEvent.id) < before)
+        async with self.db.read() as session:
+            rows = list(
+                (
+                    await session.execute(query.order_by(col(AuditEvent.id).desc()).limit(size + 1))
+                ).scalars()
+            )
+        shown = rows[:size]
+        return shown, (shown[-1].id if len(rows) > size and shown else None)
+
+    async def actions(self) -> list[str]:
+        """Every action the trail holds, for filters."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(col(AuditEvent.action)).distinct().order_by(col(AuditEvent.action))
+            )
+            return list(found.scalars())

@@ -6,12 +6,12 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm import defer
 from sqlmodel import col
 
 from models.errors import RegisterError
@@ -27,6 +27,7 @@ from models.storage.tables import (
     ReportImei,
     StatusChange,
     Subscription,
+    attribute,
     stored,
     table_of,
 )
@@ -431,6 +432,10 @@ class ReportStore:
             tracked_point_precision=report.tracked_point_precision,
         )
 
+    def view_without_personal_data(self, report: Report) -> ReportView:
+        """REPORT's plain columns as a view; nothing sealed is opened (lists, maps)."""
+        return self._view(report, sealed=False)
+
     def _history_entry(self, change: StatusChange) -> HistoryEntry:
         note = None
         if change.note_sealed is not None:
@@ -634,21 +639,24 @@ class ReportStore:
         batch: int = 500,
         located: bool = False,
         sealed: bool = True,
+        where: Iterable[ColumnElement[bool]] = (),
     ) -> AsyncIterator[ReportView]:
         """Yield matching reports oldest first, in constant memory (keyset pages).
 
         LOCATED keeps only reports with a theft or tracked point; without SEALED the personal
-        data is neither read nor opened (the views' private part is empty).
+        data is neither read nor opened (the views' private part is empty); WHERE adds
+        conditions on `report` (see models.services.listing.ReportFilter).
         """
         last_id = 0
+        conditions = list(where)
         while True:
-            query = select(Report).where(col(Report.id) > last_id)
+            query = select(Report).where(col(Report.id) > last_id, *conditions)
             if located:
                 query = query.where(
                     or_(col(Report.incident_lat).is_not(None), col(Report.tracked_lat).is_not(None))
                 )
             if not sealed:
-                query = query.options(defer(cast(QueryableAttribute[bytes], Report.sealed)))
+                query = query.options(defer(attribute(Report.sealed)))
             if since is not None:
                 query = query.where(col(Report.created_at) >= since)
             if until is not None:

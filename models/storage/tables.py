@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import QueryableAttribute
 from sqlmodel import Field, SQLModel
 
 from models.storage.columns import UTCDateTime, sealed_key_id_column, utcnow
@@ -35,6 +36,12 @@ def table_of(model: type[SQLModel]) -> Table:
     table = sa_inspect(model).local_table
     assert isinstance(table, Table)
     return table
+
+
+def attribute(field: object) -> QueryableAttribute[Any]:
+    """A table model's field as the ORM attribute it is at run time (for loader options)."""
+    assert isinstance(field, QueryableAttribute)
+    return field
 
 
 def stored(value: T | None) -> T:
@@ -284,6 +291,45 @@ class CodeAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebSignInLink(SQLModel, table=True):
+    """A one-time sign-in link to the web console: only the token's hash is kept."""
+
+    __tablename__ = "web_sign_in_link"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(
+        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in web console session; removing the staff member removes it."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(
+        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WebSignInFailure(SQLModel, table=True):
+    """A sign-in with an unknown, used or expired link, for rate limiting by source."""
+
+    __tablename__ = "web_sign_in_failure"
+    __table_args__ = (Index("ix_web_sign_in_failure_source_at", "source_hash", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_hash: str = Field(max_length=HASH_LENGTH)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -26,6 +26,7 @@ COMMANDS = {
     "/stats": OFFICER,
     "/hotspots": OFFICER,
     "/staffhelp": OFFICER,
+    "/web": OFFICER,
     "/export": ADMIN,
     "/recover": ADMIN,
 }
