@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from models.errors import RegisterError
@@ -49,6 +50,7 @@ KINDS = (DUPLICATE_IMEI, CLUSTER, CLUSTER_GREW)
 MAX_REFERENCES = 10
 MAX_PLACE = 80
 GROWTH = 2
+T = TypeVar("T")
 # Serialise cluster checks between workers on PostgreSQL (SQLite's write lock already does).
 CLUSTER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.clusters:' || current_schema()))"
 IMEI_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.imei:' || current_schema() || :h))"
@@ -125,6 +127,20 @@ def listed(references: Sequence[str]) -> str:
     shown = ", ".join(references[:MAX_REFERENCES])
     more = len(references) - MAX_REFERENCES
     return f"{shown} (+{more})" if more > 0 else shown
+
+
+def open_holders(column: Mapped[T], imei_hash: str, *, other_than: int) -> Select[T]:
+    """COLUMN of every open report but OTHER_THAN that holds the IMEI with IMEI_HASH."""
+    return (
+        select(column)
+        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
+        .where(
+            col(ReportImei.imei_hash) == imei_hash,
+            col(Report.id) != other_than,
+            col(Report.status).in_([status.value for status in OPEN]),
+        )
+        .distinct()
+    )
 
 
 class StaffAlerts:
@@ -207,21 +223,8 @@ class StaffAlerts:
         alert when other open reports hold it. Returns how many alerts were queued."""
         queued = 0
         for slot, masked, imei_hash in imeis:
-            others = list(
-                (
-                    await session.execute(
-                        select(col(Report.id))
-                        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
-                        .where(
-                            col(ReportImei.imei_hash) == imei_hash,
-                            col(Report.id) != report.id,
-                            col(Report.status).in_([status.value for status in OPEN]),
-                        )
-                        .distinct()
-                        .order_by(col(Report.id))
-                    )
-                ).scalars()
-            )
+            holders = open_holders(col(Report.id), imei_hash, other_than=stored(report.id))
+            others = list((await session.execute(holders.order_by(col(Report.id)))).scalars())
             queued += await self.duplicate_imei_in(
                 session,
                 report,

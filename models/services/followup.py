@@ -12,16 +12,21 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.sealing.vault import Vault
-from models.services.alerts import short_place
+from models.services.alerts import open_holders, short_place
 from models.services.audit import record
-from models.services.reports import InvalidTransition, ReportStore, ReportView, report_context
+from models.services.reports import (
+    InvalidTransition,
+    ReportStore,
+    ReportView,
+    locked_report,
+    report_context,
+)
 from models.storage.columns import utcnow
 from models.storage.database import Database
-from models.storage.tables import CodeAttempt, Report, ReportImei
+from models.storage.tables import CodeAttempt, Report, ReportImei, stored
 from models.values.coordinates import Point, PointSource, Precision, check_point
 from models.values.imei import Imei
 from models.values.reference import Reference
@@ -128,13 +133,6 @@ class FollowUp:
             session.add(CodeAttempt(chat_id=chat_id, at=now))
         return Denied(max(0, self.wrong_code_limit - count - 1))
 
-    async def _locked(self, session: AsyncSession, reference: str) -> Report | None:
-        return (
-            await session.execute(
-                select(Report).where(col(Report.reference) == reference).with_for_update()
-            )
-        ).scalar_one_or_none()
-
     def _open(self, report: Report) -> dict[str, Any]:
         private: dict[str, Any] = self.vault.open_json(
             report.sealed, context=report_context(report.reference)
@@ -148,7 +146,7 @@ class FollowUp:
         """Add IMEI to an open report that has room for it; flag other open reports with it."""
         imei_hash = self.reports.imei_hash(imei)
         async with self.db.write() as session:
-            report = await self._locked(session, str(reference))
+            report = await locked_report(session, str(reference))
             if report is None:
                 return ImeiAdded(Change.NOT_FOUND)
             if Status(report.status) not in OPEN:
@@ -173,20 +171,8 @@ class FollowUp:
             report.imei_count = len(private["imeis"])
             if report.imei_tac is None:
                 report.imei_tac = imei.tac
-            duplicates = sorted(
-                (
-                    await session.execute(
-                        select(col(Report.reference))
-                        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
-                        .where(
-                            col(ReportImei.imei_hash) == imei_hash,
-                            col(Report.id) != report.id,
-                            col(Report.status).in_([status.value for status in OPEN]),
-                        )
-                        .distinct()
-                    )
-                ).scalars()
-            )
+            holders = open_holders(col(Report.reference), imei_hash, other_than=stored(report.id))
+            duplicates = sorted((await session.execute(holders)).scalars())
             record(session, "victim", "add_imei", report.reference, {"slot": slot})
             if duplicates:
                 record(session, "system", "duplicate_imei", report.reference, {"open": duplicates})
@@ -222,7 +208,7 @@ class FollowUp:
                 latitude, longitude = found.lat, found.lon
                 source, precision = found.source.value, found.precision.value
         async with self.db.write() as session:
-            report = await self._locked(session, str(reference))
+            report = await locked_report(session, str(reference))
             if report is None:
                 return Change.NOT_FOUND
             if Status(report.status) not in OPEN:

@@ -226,6 +226,14 @@ def platform_of(make: str, platform: str | None = None) -> str:
     return PLATFORM_OF_MAKE.get(make, "other")
 
 
+async def locked_report(session: AsyncSession, reference: str) -> Report | None:
+    """The report with REFERENCE, locked for this transaction (PostgreSQL), or None."""
+    found = await session.execute(
+        select(Report).where(col(Report.reference) == reference).with_for_update()
+    )
+    return found.scalar_one_or_none()
+
+
 class ReportStore:
     """File, look up, move and stream reports."""
 
@@ -538,11 +546,7 @@ class ReportStore:
     ) -> StatusChanged:
         """Move a report, keep the history, and queue the victim's notifications, atomically."""
         async with self.db.write() as session:
-            report = (
-                await session.execute(
-                    select(Report).where(col(Report.reference) == str(reference)).with_for_update()
-                )
-            ).scalar_one_or_none()
+            report = await locked_report(session, str(reference))
             if report is None:
                 raise ReportNotFound(str(reference))
             previous = Status(report.status)

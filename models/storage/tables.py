@@ -294,32 +294,31 @@ class CodeAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class WebSignInLink(SQLModel, table=True):
+class StaffToken(SQLModel):
+    """What a web console link and session share: a token's hash, whose it is, its lifetime."""
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(
+        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WebSignInLink(StaffToken, table=True):
     """A one-time sign-in link to the web console: only the token's hash is kept."""
 
     __tablename__ = "web_sign_in_link"
 
-    token_hash: str = Field(max_length=64, primary_key=True)
-    user_id: int = Field(
-        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(StaffToken, table=True):
     """A signed-in web console session; removing the staff member removes it."""
 
     __tablename__ = "web_session"
 
-    token_hash: str = Field(max_length=64, primary_key=True)
-    user_id: int = Field(
-        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class WebSignInFailure(SQLModel, table=True):
