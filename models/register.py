@@ -15,11 +15,13 @@ from models.services.followup import FollowUp
 from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
 from models.services.listing import ReportListing
+from models.services.mapping import MapPoints
 from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
 from models.services.places import Gazetteer
 from models.services.police import PoliceReferences
 from models.services.recovery import Recovery
+from models.services.recovery_previews import RecoveryPreviews
 from models.services.reindex import Reindexer
 from models.services.reports import ReportStore
 from models.services.retention import Retention
@@ -68,7 +70,9 @@ class Register:
         self.recovery = Recovery(
             db, self.reports, limits=ReadLimits(int(self.config.recovery_max_file_mb * MB))
         )
+        self.recovery_previews = RecoveryPreviews(db, self.recovery)
         self.stats = Stats(db)
+        self.map = MapPoints(self.reports)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
         self.subscriptions = SubscriptionStore(db)

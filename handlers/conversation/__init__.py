@@ -15,6 +15,7 @@ from handlers.conversation import (  # noqa: F401
     fallback,
     how,
     imei,
+    loss,
     number,
     review,
     router,

@@ -32,7 +32,7 @@ async def on_where_text(turn: Turn, answer: str) -> None:
     """Keep the place as typed (a typed place replaces an earlier pin)."""
     turn.set(place=clean_text(answer, max_length=MAX_PLACE))
     turn.unset("incident_lat", "incident_lon")
-    turn.advance(states.HOW)
+    turn.advance(states.LOSS)
 
 
 def ask_where_note(turn: Turn) -> None:
@@ -43,14 +43,14 @@ def ask_where_note(turn: Turn) -> None:
 async def on_where_note(turn: Turn, answer: str) -> None:
     """Keep the words with the pin."""
     turn.set(place=clean_text(answer, max_length=MAX_PLACE))
-    turn.advance(states.HOW)
+    turn.advance(states.LOSS)
 
 
 async def on_where_note_skip(turn: Turn, value: str) -> bool:
     """The pin alone."""
     if value != "skip":
         return False
-    turn.advance(states.HOW)
+    turn.advance(states.LOSS)
     return True
 
 

@@ -11,7 +11,7 @@ from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.answers import BadAnswer
 from handlers.engine.cleaning import clean_text
-from handlers.followup import access, views, waiting
+from handlers.followup import access, crime, views, waiting
 from handlers.followup.status import report_language, user_language, view_parts
 from handlers.i18n.moments import UnclearMoment, parse_moment
 from handlers.texts import Html, describe, text
@@ -92,6 +92,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action in (views.TIME_NOW, views.TIME_HOUR):
         ago = timedelta(hours=1) if action == views.TIME_HOUR else timedelta(0)
         await _located(query, context, report, clock.now() - ago, language)
+    elif action in crime.ACTIONS:
+        if not await crime.on_button(query, context, report, token, language, action):
+            await _refuse_ended(query, report, language)
     elif action == views.CANCEL:
         waiting.clear_wait(context.chat_data)
         await query.answer()
@@ -262,6 +265,8 @@ async def on_input(update: Update, context: BotContext) -> None:
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:
         await _typed_location(message, context, session.token, language)
+    elif wait["what"] in crime.WAITS:
+        await crime.on_input(message, context, report, wait, language)
     else:
         await _typed_time(message, context, report, wait, language)
 

@@ -25,6 +25,8 @@ IMEI = "imei"
 IMEI_CHECK = "imei_check"
 LOCATION = "location"
 LOCATION_TIME = "location_time"
+CRIME = "crime"
+FORCE = "force"
 
 
 def set_wait(chat_data: MutableMapping[str, Any], what: str, token: str, **extra: Any) -> None:

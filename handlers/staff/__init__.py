@@ -1,4 +1,5 @@
-"""Staff commands and buttons: look-up, statuses, export, bulk recovery, stats, help.
+"""Staff commands and buttons: look-up, statuses, police references, access codes, alerts,
+export, bulk recovery, stats, help.
 
 Every command and button checks the role (see `access`); staff buttons' callback data start
 with "s:". Where they stand among the other handlers: handlers/routing.py.
@@ -9,7 +10,18 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.context import BotContext
-from handlers.staff import export, hotspots, lookup, recover, stats, status, web
+from handlers.staff import (
+    alerts,
+    export,
+    hotspots,
+    lookup,
+    police,
+    recover,
+    reissue,
+    stats,
+    status,
+    web,
+)
 from handlers.staff import help as staff_help
 from handlers.staff.access import StaffUser, staff_only
 from handlers.texts import text
@@ -23,6 +35,9 @@ COMMANDS = {
     "recover": recover.recover,
     "stats": stats.stats,
     "hotspots": hotspots.hotspots,
+    "reissue": reissue.reissue,
+    "police": police.police,
+    "alerts": alerts.alerts,
     "staffhelp": staff_help.staffhelp,
     "web": web.web,
 }

@@ -245,6 +245,28 @@ class StaffMember(SQLModel, table=True):
     alerts: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class RecoveryPreview(SQLModel, table=True):
+    """A bulk recovery previewed in the web console, waiting for its one confirmation.
+
+    It keeps what the preview showed, never an IMEI: the reports to recover with the keyed hashes
+    of their seized IMEIs, and the preview's counts. Confirming sets `used_at` in one conditional
+    update, so of two confirmations (two tabs, two console processes) exactly one applies it.
+    """
+
+    __tablename__ = "recovery_preview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # {report id: [keyed IMEI hash, ...]}: the reports each seized IMEI alone claims.
+    supports: str = Field(sa_type=Text)
+    # The preview's counts, as the audit trail records them.
+    summary: str = Field(sa_type=Text)
+
+
 class TrackedCluster(SQLModel, table=True):
     """A place where several reports' phones were tracked: alerted once, again as it grows."""
 

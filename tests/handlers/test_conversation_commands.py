@@ -149,6 +149,7 @@ SPANISH = {
     states.IMEI2: press("Sin segundo IMEI"),
     states.NETWORK: press("No lo sé"),
     states.WHEN: press("Ahora mismo"),
+    states.LOSS: press("Me lo robaron sin violencia"),
     states.HOW: press("Carterista"),
     states.TRACKED: press("No / no estoy seguro"),
     states.CONTACT_EMAIL: press("Omitir"),

@@ -159,11 +159,13 @@ async def test_the_imei_is_accepted_in_any_form_and_read_back_grouped(victim):
 
 
 async def test_force_or_threats_urge_a_robbery_report(victim, register):
-    await victim.walk(states.HOW)
-    replies = await victim.press("Force or threats")
+    await victim.walk(states.LOSS)
+    replies = await victim.press("Taken with force or threats")
     assert "This is a robbery" in replies[0].text
     assert "999" in replies[0].text and "101" in replies[0].text
-    assert (await victim.answers())["theft_method"] == "force"
+    answers = await victim.answers()
+    assert (answers["theft_method"], answers["loss_kind"]) == ("force", "robbery")
+    assert await victim.step() == states.TRACKED
 
 
 async def test_a_pin_with_words_and_a_tracked_location(victim, register):
@@ -245,7 +247,7 @@ async def test_optional_questions_can_be_skipped(victim, register):
 
 
 async def test_every_message_of_the_conversation_is_remembered(victim, api):
-    await victim.walk(states.HOW)
+    await victim.walk(states.TRACKED)
     draft = await victim.draft()
     shown = [m.message_id for m in api.visible(victim.chat_id)]
     assert sorted(draft.message_ids) == shown
