@@ -249,10 +249,10 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() or None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation errors into one readable line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     except UnicodeDecodeError:

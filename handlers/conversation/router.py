@@ -45,7 +45,7 @@ def start_new(turn: Turn) -> None:
 
 def reask(turn: Turn, key: str, **params: object) -> None:
     """Say what was wrong, then ask the current question again."""
-    turn.say(key, **params)
+    turn.send(turn.t(key, **params))
     turn.ask()
 
 
