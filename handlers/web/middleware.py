@@ -12,7 +12,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("handlers.web")
+log = logging.getLogger("reportbot.web.requests")
 
 
 class ConsoleMiddleware:
