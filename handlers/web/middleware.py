@@ -35,8 +35,9 @@ class ConsoleMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 headers = MutableHeaders(scope=message)
+                # A page may set its own policy (the sign-in page with Telegram's widget).
                 for name, value in self.headers.items():
-                    headers[name] = value
+                    headers.setdefault(name, value)
                 if not static:
                     headers["Cache-Control"] = "no-store"
             await send(message)
