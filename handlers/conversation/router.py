@@ -7,6 +7,7 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import CHOSEN_LANGUAGE
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, keyboards, states, welcome
 from handlers.conversation.inputs import BadAnswer
@@ -14,6 +15,7 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, Turn
+from handlers.followup.status import read_in
 from handlers.texts import languages
 
 log = logging.getLogger("reportbot.conversation")
@@ -150,7 +152,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
         if unfinished(turn):
             turn.ask()
     elif value.startswith("lang:") and value.removeprefix("lang:") in languages():
-        choose_language(turn, value.removeprefix("lang:"))
+        await choose_language(turn, value.removeprefix("lang:"))
     elif value == "language":
         welcome.offer_languages(turn)
     elif (value == "new" and not unfinished(turn)) or (
@@ -172,12 +174,16 @@ async def anywhere(turn: Turn, press: Press) -> None:
         stale(turn)
 
 
-def choose_language(turn: Turn, code: str) -> None:
-    """Switch language, then carry on in it."""
+async def choose_language(turn: Turn, code: str) -> None:
+    """Switch language, then carry on in it: the same question, or the report this chat follows."""
     if turn.context.user_data is not None:
         turn.context.user_data["language"] = code
+        turn.context.user_data[CHOSEN_LANGUAGE] = code
     if turn.draft is not None:
         turn.set(language=code)
     turn.say("language_set")
+    followed = await read_in(turn.context, turn.chat_id, code)
     if unfinished(turn):
         turn.ask()
+    elif followed is not None:
+        turn.send(*followed)

@@ -102,6 +102,19 @@ def get_session(chat_data: MutableMapping[str, Any] | None, token: str) -> Sessi
     return Session(token, entry["reference"], entry["report_id"], entry["via"])
 
 
+def live_sessions(chat_data: MutableMapping[str, Any] | None) -> list[Session]:
+    """This chat's live sessions, the one used least recently first."""
+    if chat_data is None:
+        return []
+    sessions: dict[str, dict[str, Any]] = chat_data.get(SESSIONS) or {}
+    _prune(sessions)
+    ordered = sorted(sessions.items(), key=lambda item: item[1]["expires"])
+    return [
+        Session(token, entry["reference"], entry["report_id"], entry["via"])
+        for token, entry in ordered
+    ]
+
+
 def end_session(chat_data: MutableMapping[str, Any] | None, token: str) -> None:
     """Forget a session (the report is gone)."""
     if chat_data is not None:

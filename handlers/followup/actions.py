@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import chosen_language
 from handlers.context import BotContext
 from handlers.followup import access, views, waiting
-from handlers.followup.status import report_language, user_language, view_parts
+from handlers.followup.status import reading_language, user_language, view_parts
 from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
@@ -61,11 +62,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         )
         return
     action = parsed[0]
-    language = report_language(context, report)
+    language = await reading_language(context, chat.id, report)
     register = context.register
     token = session.token
     if action == views.SUBSCRIBE:
-        await register.subscriptions.subscribe(report.id, chat.id, via=session.via)
+        await register.subscriptions.subscribe(
+            report.id, chat.id, via=session.via, language=chosen_language(context)
+        )
         await query.answer(text("followup.subscribed", language))
         await _show(query, context, chat.id, report, token)
     elif action == views.UNSUBSCRIBE:
@@ -261,7 +264,8 @@ async def on_input(update: Update, context: BotContext) -> None:
         waiting.clear_wait(context.chat_data)
         await message.reply_text(text("followup.session_expired", user_language(context)))
         return
-    language = report_language(context, report)
+    assert update.effective_chat is not None
+    language = await reading_language(context, update.effective_chat.id, report)
     if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:
