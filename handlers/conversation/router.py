@@ -181,6 +181,10 @@ async def choose_language(turn: Turn, code: str) -> None:
         turn.context.user_data[CHOSEN_LANGUAGE] = code
     if turn.draft is not None:
         turn.set(language=code)
+        if turn.draft.step == states.FILED and turn.draft.report_id is not None:
+            # The report just filed here: its updates to this chat follow the new choice.
+            subscriptions = turn.context.register.subscriptions
+            await subscriptions.choose_language(turn.draft.report_id, turn.chat_id, code)
     turn.say("language_set")
     followed = await read_in(turn.context, turn.chat_id, code)
     if unfinished(turn):

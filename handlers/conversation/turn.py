@@ -12,7 +12,8 @@ from telegram.error import BadRequest
 from handlers.context import BotContext
 from handlers.conversation import keyboards
 from handlers.conversation.states import EDIT_GROUPS, QUESTIONS, REVIEW
-from handlers.texts import MAX_MESSAGE_LENGTH, languages, text
+from handlers.i18n.languages import ENGLISH, resolve
+from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
@@ -89,9 +90,9 @@ class Turn:
         chosen = (self.context.user_data or {}).get("language")
         if chosen:
             return str(chosen)
+        # Until a language is picked, the account's (if we speak it): the first screen offers all.
         user = self.update.effective_user
-        code = (user.language_code or "").split("-")[0].lower() if user else ""
-        return code if code in languages() else "en"
+        return resolve(user.language_code if user is not None else None) or ENGLISH
 
     @property
     def live(self) -> bool:

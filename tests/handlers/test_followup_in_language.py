@@ -8,9 +8,7 @@ English is left: every sentence of the English catalogue is looked for in what t
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from functools import cache
 
 import pytest
 
@@ -19,43 +17,17 @@ from handlers.context import HandlerConfig
 from handlers.followup.notifications import render_notification
 from handlers.i18n import formats
 from handlers.i18n.moments import show_moment
-from handlers.texts import catalogue, languages, plain, text
+from handlers.texts import languages, text
 from models.register import Register
 from models.storage.tables import CodeAttempt, Subscription
 from models.values.statuses import Status
 from tests.factories import imei, rows
 from tests.followup_fixtures import FakeClock, dispatcher, file_report
+from tests.handlers.english import english_in
 
 NON_ENGLISH = [code for code in languages() if code != "en"]
-# Whole English words that no other language's message has any business holding.
-ENGLISH_WORDS = re.compile(r"\b(the|your|you|please|been|with|report|phone|has|this)\b", re.I)
-_LINK = re.compile(r"\S+\.(com|uk|org)\S*|/\w+")
-_PLACEHOLDER = re.compile(r"\$\w+")
-_BREAK = re.compile(r"[\n.:;!?•()“”\"«»,]+")
 LONDON = HandlerConfig().zone
 NEW_IMEI = imei(303)
-
-
-@cache
-def english_sentences() -> frozenset[str]:
-    """Every run of four or more English words in the victim's catalogues (tags and $names out)."""
-    found: set[str] = set()
-    for key, value in catalogue("en").items():
-        if key.startswith("staff."):
-            continue
-        for template in value.values() if isinstance(value, dict) else [value]:
-            for piece in _BREAK.split(_PLACEHOLDER.sub("\n", plain(template))):
-                words = piece.split()
-                if len(words) >= 4 and all(word.isascii() for word in words):
-                    found.add(" ".join(words).lower())
-    return frozenset(found)
-
-
-def english_in(shown: str) -> list[str]:
-    """The English sentences and words in SHOWN (links and commands set aside)."""
-    flat = " ".join(plain(shown).split()).lower()
-    left = [sentence for sentence in english_sentences() if sentence in flat]
-    return left + ENGLISH_WORDS.findall(_LINK.sub(" ", flat))
 
 
 def toasts(api: LocalBotApi) -> list[str]:
