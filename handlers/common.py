@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from handlers.context import BotContext
 from handlers.texts import text
+
+log = logging.getLogger("reportbot.handlers")
+
+ButtonCallback = Callable[[Update, BotContext], Awaitable[None]]
 
 # user_data: a language this person picked by hand (the account's own is never taken as a choice).
 CHOSEN_LANGUAGE = "chosen_language"
@@ -21,6 +30,28 @@ def is_private(update: Update) -> bool:
     """Whether the update comes from a private chat."""
     chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def private_buttons(callback: ButtonCallback) -> ButtonCallback:
+    """Run a button's CALLBACK in private chats only; elsewhere just stop the spinner.
+
+    A press in a group (forged, or a copied message) stores, sends and edits nothing there.
+    """
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> None:
+        if is_private(update):
+            await callback(update, context)
+            return
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer()
+        except BadRequest:
+            log.info("could not answer a callback query (too old)")
+
+    return guarded
 
 
 def private_link(context: BotContext) -> str:

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.common import answer_unknown_command
+from handlers.common import answer_unknown_command, private_buttons
 from handlers.context import BotContext
 
 # Each step module declares its questions on import.
@@ -55,7 +55,7 @@ def add_handlers(application: Application) -> None:
         CommandHandler("status", commands.status_help, filters=PRIVATE, has_args=False)
     )
     application.add_handler(
-        CallbackQueryHandler(router.on_button, pattern=r"^c:"),
+        CallbackQueryHandler(private_buttons(router.on_button), pattern=r"^c:"),
     )
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, router.on_message)

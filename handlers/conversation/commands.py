@@ -8,6 +8,7 @@ from telegram import Update
 
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, states, welcome
+from handlers.conversation import cancel as cancelling
 from handlers.conversation.router import is_replay, start_new, unfinished
 from handlers.conversation.turn import EDITING, Turn
 
@@ -25,20 +26,6 @@ def _start(turn: Turn) -> None:
         welcome.offer_resume(turn)
     else:
         start_new(turn)
-
-
-def _cancel(turn: Turn) -> None:
-    if turn.draft is None or turn.draft.step == states.CANCELLED:
-        turn.say("nothing_to_cancel")
-    elif turn.draft.step == states.FILED:
-        turn.say("cancel_after_filing", reference=turn.answers["filed"]["reference"])
-    else:
-        # The answers go; the message ids stay, so that the chat can still be cleared.
-        turn.draft.answers = {"language": turn.lang}
-        turn.draft.step = states.CANCELLED
-        turn.dirty = True
-        turn.say("cancelled")
-        turn.ask()
 
 
 def _back(turn: Turn) -> None:
@@ -85,8 +72,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """/cancel: discard the unfinished report."""
-    await _run(update, context, _cancel)
+    """/cancel: ask, then discard the unfinished report or carry on."""
+    await _run(update, context, cancelling.confirm)
 
 
 async def back(update: Update, context: BotContext) -> None:

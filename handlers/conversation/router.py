@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from handlers.common import CHOSEN_LANGUAGE
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, keyboards, states, welcome
+from handlers.conversation import cancel as cancelling
 from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.keyboards import Press
 from handlers.conversation.states import QUESTIONS
@@ -144,7 +145,7 @@ def stale(turn: Turn, *, other_report: bool = False) -> None:
 
 
 async def anywhere(turn: Turn, press: Press) -> None:
-    """Buttons that work at any step: continue, start again, language, keep, clear, advice."""
+    """Buttons that work at any step: continue, start again, language, keep, clear, cancel..."""
     value = press.value
     if value.startswith("adv:"):
         platform = value.removeprefix("adv:")
@@ -170,6 +171,10 @@ async def anywhere(turn: Turn, press: Press) -> None:
         await clear_chat.clear(turn)
     elif value == "clear_no":
         clear_chat.keep(turn)
+    elif value == cancelling.YES:
+        cancelling.cancel(turn)
+    elif value == cancelling.NO:
+        cancelling.keep(turn)
     else:
         stale(turn)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, TypeHandler, filters
 
+from handlers.common import private_buttons
 from handlers.followup import actions, status, waiting
 
 
@@ -35,7 +36,7 @@ def add_handlers(application: Application) -> None:
         )
     )
     application.add_handler(
-        CallbackQueryHandler(actions.on_button, pattern=r"^f:")  # type: ignore[arg-type]
+        CallbackQueryHandler(private_buttons(actions.on_button), pattern=r"^f:")  # type: ignore[arg-type]
     )
     application.add_handler(
         waiting.AwaitingInput(application.chat_data, actions.on_input)  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """A report as one export row: the documented columns, raw values, in order.
 
 CSV and JSON Lines write these rows; GeoJSON and KML use them as a point's properties when an
-admin asks for personal data. README, "Export columns", documents each column.
+admin asks for personal data. docs/export-formats.md, "CSV and JSON Lines", documents each column.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from models.services.reports import ReportView
 
-# The documented column order (README, "For staff"): CSV header and JSON Lines keys alike.
+# The documented column order (docs/export-formats.md): CSV header and JSON Lines keys alike.
 COLUMNS = (
     "reference",
     "status",

@@ -10,7 +10,7 @@ tracked within RULE.radius_metres of a new sighting, seen within RULE.window of 
 after). It is alerted once when it appears. A later sighting whose cluster lies within twice the
 radius of a known cluster that was seen within the window belongs to it: it grows the cluster
 without a new alert, until it has twice as many reports as when it was last alerted (3, 6, 12,
-...), when staff are told again that it grew. See README, "Staff alerts".
+...), when staff are told again that it grew. See docs/alerts.md.
 """
 
 from __future__ import annotations

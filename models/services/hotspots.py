@@ -12,7 +12,7 @@ cluster is a set of points that lie within RADIUS_METRES of enough others.
 RADIUS_METRES holds over the ground where reports occur (points per occupied square kilometre,
 times the disc's area), so that a city-wide scatter of a million reports does not chain into one
 cluster; in an ordinary period (a city's month of reports) that is 3, so three stolen phones
-tracked to one address make a cluster. The README justifies the library and
+tracked to one address make a cluster. docs/hotspots.md justifies the library and
 BENCHMARKS.md gives the measured time at a million reports.
 """
 

@@ -111,7 +111,7 @@ def parse_query(text: str, by: SearchBy | None = None, *, region: str = "GB") ->
 
 
 def guess_kind(text: str, region: str = "GB") -> SearchBy:
-    """How TEXT is most likely meant: see the README's "For staff"."""
+    """How TEXT is most likely meant: see docs/staff.md, "Finding a report"."""
     if "@" in text:
         return SearchBy.EMAIL
     if text.strip().upper().startswith("SPR"):

@@ -57,6 +57,7 @@ async def test_keeping_the_chat_deletes_nothing(victim, api):
 async def test_clearing_after_cancel_removes_the_unsent_answers(victim, api):
     await victim.walk(states.CONTACT_EMAIL, **BORROWED)
     await victim.send("/cancel")
+    await victim.press("Yes, cancel the report")
     await victim.press("🧹 Clear this chat")
     done = await victim.press("Yes, delete our conversation")
     assert [m.text for m in api.visible(victim.chat_id)] == [done[0].text]

@@ -46,10 +46,52 @@ async def test_back_returns_to_the_previous_question_at_every_step(victim, route
     assert back
 
 
+async def test_cancel_asks_first_and_changes_nothing_until_confirmed(victim, register):
+    await victim.walk(states.CONTACT_NAME)
+    before = await victim.draft()
+
+    asked = await victim.send("/cancel")
+
+    assert [m.text for m in asked] == [
+        "Cancel this report? Your answers will be deleted, and nothing will be sent to the police."
+    ]
+    assert [label for label, _ in asked[0].buttons] == [
+        "Yes, cancel the report",
+        "No, back to the question",
+    ]
+    after = await victim.draft()
+    assert (after.step, after.answers, after.token) == (before.step, before.answers, before.token)
+
+
+async def test_going_back_from_cancel_returns_to_the_question_with_every_answer(victim, register):
+    await victim.walk(states.CONTACT_EMAIL)
+    before = await victim.draft()
+    await victim.send("/cancel")
+
+    back = await victim.press("No, back to the question")
+
+    assert back[0].text == "OK, your answers are kept. Here is where we were:"
+    assert "email" in back[-1].text.lower()  # the question they were at, asked again
+    after = await victim.draft()
+    assert (after.step, after.answers) == (before.step, before.answers)
+    await victim.file()  # and the report goes on to be filed
+    assert await register.reports.count() == 1
+
+
+async def test_cancel_typed_then_answered_keeps_the_draft(victim):
+    """A victim who ignores the question and answers instead loses nothing."""
+    await victim.walk(states.COLOUR)
+    await victim.send("/cancel")
+    await victim.send("red")
+    assert (await victim.answers())["colour"] == "red"
+    assert await victim.step() != states.CANCELLED
+
+
 async def test_cancel_discards_the_answers_and_offers_a_fresh_start(victim, register):
     await victim.walk(states.CONTACT_NAME)
     token = (await victim.draft()).token
-    replies = await victim.send("/cancel")
+    await victim.send("/cancel")
+    replies = await victim.press("Yes, cancel the report")
     assert "Cancelled. Nothing was sent to the police" in replies[0].text
     assert [label for label, _ in replies[-1].buttons] == [
         "Report a stolen phone",

@@ -68,3 +68,25 @@ async def test_a_whole_report_in_the_account_s_language(make_user, register, lan
     assert text("followup.button_refresh", language) in labels
     help_text = victim.texts(await victim.send("/help"))
     assert text("conversation.help", language, emergency="999").split("\n")[0] in help_text
+
+
+@pytest.mark.parametrize("language", languages())
+async def test_cancel_asks_first_in_every_language(make_user, register, language):
+    victim = Victim(make_user(user_id=7_000_000_002, language_code=language), register)
+    await victim.walk(states.MODEL, **walk_in(language))
+    before = await victim.draft()
+
+    asked = await victim.send("/cancel")
+    assert [m.text for m in asked] == [text("conversation.confirm_cancel", language)]
+    assert [label for label, _ in asked[0].buttons] == [
+        label("cancel_yes", language),
+        label("cancel_no", language),
+    ]
+    kept = await victim.press(label("cancel_no", language))
+    assert kept[0].text == text("conversation.cancel_kept", language)
+    assert (await victim.draft()).answers == before.answers
+
+    await victim.send("/cancel")
+    done = await victim.press(label("cancel_yes", language))
+    assert done[0].text == text("conversation.cancelled", language)
+    assert await victim.step() == states.CANCELLED
