@@ -10,13 +10,14 @@ from handlers.conversation import states
 from handlers.conversation.review import first_gap
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from handlers.i18n.platforms import warnings
 from models.services.reports import NewReport
 from models.values.imei import Imei
 from models.values.phone import PhoneNumber
 from models.values.reference import Reference, deep_link_payload
 
 # What a filed draft keeps: enough to show the outcome again and to tailor the advice.
-KEPT_AFTER_FILING = ("language", "platform", "own_account")
+KEPT_AFTER_FILING = ("language", "platform", "make", "own_account")
 
 
 def _phone(stored: dict[str, str] | None) -> PhoneNumber | None:
@@ -88,8 +89,10 @@ def show_filed(turn: Turn) -> None:
     """Reference and code, the advice, and how updates will reach the victim."""
     filed = turn.answers["filed"]
     reference, code = filed["reference"], filed["access_code"]
-    turn.say("filed", reference=reference, code=code)
-    for message in advice.full(turn.lang, turn.answers.get("platform", "other")):
+    make, platform = turn.answers.get("make"), turn.answers.get("platform", "other")
+    never_ask = warnings(make, turn.lang, platform)["police_never_ask"]
+    turn.say("filed", reference=reference, code=code, police_never_ask=never_ask)
+    for message in advice.full(turn.lang, platform, make):
         turn.send(message)
     if turn.answers.get("own_account"):
         turn.say("follow_own", reference=reference, code=code)
