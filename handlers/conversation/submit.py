@@ -10,8 +10,11 @@ from handlers.conversation import states
 from handlers.conversation.review import first_gap
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from handlers.i18n.moments import show_moment
 from handlers.i18n.platforms import warnings
+from handlers.texts import Html, escape
 from models.services.reports import NewReport
+from models.storage.columns import utcnow
 from models.values.imei import Imei
 from models.values.phone import PhoneNumber
 from models.values.reference import Reference, deep_link_payload
@@ -71,7 +74,12 @@ async def submit(turn: Turn) -> None:
     )
     own = bool(turn.answers.get("own_account"))
     kept = {name: turn.answers[name] for name in KEPT_AFTER_FILING if name in turn.answers}
-    kept["filed"] = {"reference": filed.reference, "access_code": filed.access_code}
+    filed_at = filed.filed_at or utcnow()
+    kept["filed"] = {
+        "reference": filed.reference,
+        "access_code": filed.access_code,
+        "at": filed_at.isoformat(),
+    }
     turn.draft.answers = kept
     turn.draft.step = states.FILED
     await turn.context.register.drafts.mark_filed(turn.draft, filed.report_id, subscribe=own)
@@ -91,7 +99,16 @@ def show_filed(turn: Turn) -> None:
     reference, code = filed["reference"], filed["access_code"]
     make, platform = turn.answers.get("make"), turn.answers.get("platform", "other")
     never_ask = warnings(make, turn.lang, platform)["police_never_ask"]
-    turn.say("filed", reference=reference, code=code, police_never_ask=never_ask)
+    # Drafts filed before the time was kept show the time they are shown at.
+    at = datetime.fromisoformat(filed["at"]) if filed.get("at") else utcnow()
+    filed_at = Html(escape(show_moment(at, turn.lang, turn.context.config.zone)))
+    turn.say(
+        "filed",
+        reference=reference,
+        code=code,
+        filed_at=filed_at,
+        police_never_ask=never_ask,
+    )
     for message in advice.full(turn.lang, platform, make):
         turn.send(message)
     if turn.answers.get("own_account"):

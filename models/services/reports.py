@@ -180,6 +180,7 @@ class FiledReport:
     access_code: str
     created: bool
     duplicate_imei_references: tuple[str, ...] = ()
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +269,7 @@ class ReportStore:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(Report.id, Report.reference, Report.sealed).where(
+                    select(Report.id, Report.reference, Report.sealed, Report.created_at).where(
                         Report.idempotency_key == idempotency_key
                     )
                 )
@@ -276,7 +277,13 @@ class ReportStore:
         if row is None:
             return None
         private = self.vault.open_json(row.sealed, context=report_context(row.reference))
-        return FiledReport(row.id, row.reference, private["access_code"], created=False)
+        return FiledReport(
+            row.id,
+            row.reference,
+            private["access_code"],
+            created=False,
+            filed_at=row.created_at,
+        )
 
     async def _insert(self, new: NewReport, idempotency_key: str) -> FiledReport:
         reference = str(Reference.generate())
@@ -351,7 +358,12 @@ class ReportStore:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
             await self._alert_in(session, report, new, hashes)
         return FiledReport(
-            report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
+            report.id,
+            reference,
+            code,
+            created=True,
+            duplicate_imei_references=tuple(duplicates),
+            filed_at=report.created_at,
         )
 
     async def _alert_in(
