@@ -1,33 +1,30 @@
-"""How it was taken; force or threats make it a robbery, to report to the police too."""
+"""How a theft from the person happened: snatched (on foot, bike, moped) or pickpocketed."""
 
 from __future__ import annotations
 
 from handlers.conversation import states
+from handlers.conversation.losskinds import METHODS
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
 
-# The register's theft_method codes, in the order the buttons show them.
-METHODS = ("snatched_foot", "snatched_bike", "snatched_moped", "pickpocket", "force", "lost")
+NOT_SURE = "unknown"
 
 
 def ask_how(turn: Turn) -> None:
-    """One button per way phones are taken."""
+    """One button per way phones are taken from people, and "I don't know"."""
     buttons = [turn.button(f"how_{method}", method) for method in METHODS]
+    buttons.append(turn.button("dont_know", NOT_SURE))
     turn.say("ask_how", turn.keyboard(buttons))
 
 
 async def on_how(turn: Turn, value: str) -> bool:
-    """Keep the method; urge a robbery report when force or threats were used."""
-    if value not in METHODS:
+    """Keep the method (none when not sure), then on to the map."""
+    if value == NOT_SURE:
+        turn.unset("theft_method")
+    elif value in METHODS:
+        turn.set(theft_method=value)
+    else:
         return False
-    turn.set(theft_method=value)
-    if value == "force":
-        config = turn.context.config
-        turn.say(
-            "robbery",
-            emergency=config.emergency_number,
-            non_emergency=config.non_emergency_number,
-        )
     turn.advance(states.TRACKED)
     return True
 

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from handlers.conversation import keyboards, states
 from handlers.conversation.contact import channels
+from handlers.conversation.losskinds import METHODS, loss_kind
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import zone
 from handlers.i18n.moments import show_moment
 from handlers.texts import Html
 from models.values.imei import Imei
+from models.values.loss import LossKind
 from models.values.phone import PhoneNumber
 
 if TYPE_CHECKING:
@@ -56,6 +58,18 @@ def _place(turn: Turn, words: str | None, lat: float | None, lon: float | None) 
     return Html(", ".join(parts) if parts else turn.t("not_given"))
 
 
+def how_it_happened(turn: Turn) -> str:
+    """Lost, stolen or robbery, with how a theft happened when the victim said."""
+    kind = loss_kind(turn.answers)
+    if kind is None:
+        return "-"
+    shown = turn.t(f"loss_name_{kind.value}")
+    method = turn.answers.get("theft_method")
+    if kind is LossKind.THEFT_FROM_PERSON and method in METHODS:
+        shown += f" – {turn.t(f'button_how_{method}')}"
+    return shown
+
+
 def summary_lines(turn: Turn) -> list[str]:
     """The review's lines, one per answer."""
     a = turn.answers
@@ -98,8 +112,7 @@ def summary_lines(turn: Turn) -> list[str]:
             where=_place(turn, a.get("place"), a.get("incident_lat"), a.get("incident_lon")),
         )
     )
-    method = a.get("theft_method")
-    lines.append(turn.t("review_how", how=turn.t(f"button_how_{method}") if method else "-"))
+    lines.append(turn.t("review_how", how=how_it_happened(turn)))
     if a.get("tracked_at"):
         place = _place(turn, a.get("tracked_place"), a.get("tracked_lat"), a.get("tracked_lon"))
         lines.append(turn.t("review_tracked", where=place, when=_moment(turn, a.get("tracked_at"))))

@@ -25,6 +25,7 @@ WHEN_TIME = "when_time"
 WHEN_DATE = "when_date"
 WHERE = "where"
 WHERE_NOTE = "where_note"
+LOSS = "loss"
 HOW = "how"
 TRACKED = "tracked"
 TRACKED_WHERE = "tracked_where"
@@ -47,7 +48,7 @@ EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "number": (NUMBER, NETWORK),
     "when": (WHEN, WHEN_TIME, WHEN_DATE),
     "where": (WHERE, WHERE_NOTE),
-    "how": (HOW,),
+    "how": (LOSS, HOW),
     "tracked": (TRACKED, TRACKED_WHERE, TRACKED_WHEN),
     "name": (CONTACT_NAME,),
     "phone": (CONTACT_PHONE,),

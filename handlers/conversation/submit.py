@@ -7,20 +7,22 @@ from typing import Any
 
 from handlers import advice
 from handlers.conversation import states
+from handlers.conversation.losskinds import loss_kind
 from handlers.conversation.review import first_gap
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from handlers.engine import clock
 from handlers.i18n.moments import show_moment
 from handlers.i18n.platforms import warnings
 from handlers.texts import Html, escape
 from models.services.reports import NewReport
-from models.storage.columns import utcnow
 from models.values.imei import Imei
+from models.values.loss import LossKind
 from models.values.phone import PhoneNumber
 from models.values.reference import Reference, deep_link_payload
 
 # What a filed draft keeps: enough to show the outcome again and to tailor the advice.
-KEPT_AFTER_FILING = ("language", "platform", "make", "own_account")
+KEPT_AFTER_FILING = ("language", "platform", "make", "own_account", "loss_kind")
 
 
 def _phone(stored: dict[str, str] | None) -> PhoneNumber | None:
@@ -45,6 +47,7 @@ def new_report(answers: dict[str, Any], language: str) -> NewReport:
         network=answers.get("network"),
         incident_at=_moment(answers.get("incident_at")),
         theft_method=answers.get("theft_method"),
+        loss_kind=kind.value if (kind := loss_kind(answers)) else None,
         place=answers.get("place"),
         incident_lat=answers.get("incident_lat"),
         incident_lon=answers.get("incident_lon"),
@@ -73,8 +76,11 @@ async def submit(turn: Turn) -> None:
         new_report(turn.answers, turn.lang), idempotency_key=turn.draft.idempotency_key
     )
     own = bool(turn.answers.get("own_account"))
+    kind = loss_kind(turn.answers)
     kept = {name: turn.answers[name] for name in KEPT_AFTER_FILING if name in turn.answers}
-    filed_at = filed.filed_at or utcnow()
+    if kind is not None:
+        kept["loss_kind"] = kind.value
+    filed_at = filed.filed_at or clock.now()
     kept["filed"] = {
         "reference": filed.reference,
         "access_code": filed.access_code,
@@ -93,6 +99,15 @@ def status_link(turn: Turn, reference: str, code: str) -> str:
     return f"https://t.me/{turn.context.bot.username}?start={payload}"
 
 
+def police_note(turn: Turn) -> None:
+    """A crime: report it to the police too and add the crime reference; lost: no need."""
+    kind = turn.answers.get("loss_kind")
+    if kind == LossKind.LOST:
+        turn.say("filed_lost")
+    elif kind is not None:
+        turn.say("filed_crime", non_emergency=turn.context.config.non_emergency_number)
+
+
 def show_filed(turn: Turn) -> None:
     """Reference and code, the advice, and how updates will reach the victim."""
     filed = turn.answers["filed"]
@@ -100,7 +115,7 @@ def show_filed(turn: Turn) -> None:
     make, platform = turn.answers.get("make"), turn.answers.get("platform", "other")
     never_ask = warnings(make, turn.lang, platform)["police_never_ask"]
     # Drafts filed before the time was kept show the time they are shown at.
-    at = datetime.fromisoformat(filed["at"]) if filed.get("at") else utcnow()
+    at = datetime.fromisoformat(filed["at"]) if filed.get("at") else clock.now()
     filed_at = Html(escape(show_moment(at, turn.lang, turn.context.config.zone)))
     turn.say(
         "filed",
@@ -109,6 +124,7 @@ def show_filed(turn: Turn) -> None:
         filed_at=filed_at,
         police_never_ask=never_ask,
     )
+    police_note(turn)
     for message in advice.full(turn.lang, platform, make):
         turn.send(message)
     if turn.answers.get("own_account"):

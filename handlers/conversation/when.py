@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from handlers.conversation import states
-from handlers.conversation.clock import MIDDAY, Moment, parse_moment, zone_for_region
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from models.storage.columns import utcnow
+from handlers.engine import clock
+from handlers.i18n.moments import Moment, parse_moment
 
 QUICK = ("now", "hour", "today", "yesterday", "other")
 WITHIN_THE_HOUR = timedelta(minutes=30)
+MIDDAY = time(12, 0)
 
 
 def zone(turn: Turn) -> tzinfo:
-    """The local time zone in which people type times."""
-    return zone_for_region(turn.context.config.default_region)
+    """The register's time zone (TIMEZONE), in which people type and read times."""
+    return turn.context.config.zone
+
+
+def read_moment(turn: Turn, typed: str, *, day: date | None = None) -> Moment:
+    """When TYPED says, in the victim's language and the register's zone; UnclearMoment else."""
+    return parse_moment(
+        typed, turn.lang, now=clock.now(), zone=zone(turn), day=day, need_time=False
+    )
 
 
 def store_incident(turn: Turn, moment: Moment) -> None:
     """Keep when it happened, and whether to the minute."""
     turn.set(
         incident_at=moment.at.isoformat(),
-        incident_exact=moment.exact,
+        incident_exact=not moment.approximate,
         incident_time_known=moment.time_known,
     )
     turn.unset("when_day")
@@ -37,18 +45,18 @@ def ask_when(turn: Turn) -> None:
 
 async def on_when_text(turn: Turn, answer: str) -> None:
     """A day and time typed straight away."""
-    store_incident(turn, parse_moment(answer, now=utcnow(), zone=zone(turn)))
+    store_incident(turn, read_moment(turn, answer))
     turn.advance(states.WHERE)
 
 
 async def on_when(turn: Turn, value: str) -> bool:
     """The quick choices; 'earlier today' and 'yesterday' then ask roughly what time."""
-    now = utcnow()
+    now = clock.now()
     today = now.astimezone(zone(turn)).date()
     if value == "now":
-        store_incident(turn, Moment(now, exact=True))
+        store_incident(turn, Moment(now))
     elif value == "hour":
-        store_incident(turn, Moment(now - WITHIN_THE_HOUR, exact=False))
+        store_incident(turn, Moment(now - WITHIN_THE_HOUR, approximate=True))
     elif value in ("today", "yesterday"):
         day = today if value == "today" else today - timedelta(days=1)
         turn.set(when_day=day.isoformat())
@@ -65,7 +73,7 @@ async def on_when(turn: Turn, value: str) -> bool:
 
 def _day(turn: Turn) -> date:
     stored = turn.answers.get("when_day")
-    return date.fromisoformat(stored) if stored else utcnow().astimezone(zone(turn)).date()
+    return date.fromisoformat(stored) if stored else clock.now().astimezone(zone(turn)).date()
 
 
 def ask_when_time(turn: Turn) -> None:
@@ -75,7 +83,7 @@ def ask_when_time(turn: Turn) -> None:
 
 async def on_when_time(turn: Turn, answer: str) -> None:
     """A time on the chosen day (a full date typed here is fine too)."""
-    store_incident(turn, parse_moment(answer, now=utcnow(), zone=zone(turn), day=_day(turn)))
+    store_incident(turn, read_moment(turn, answer, day=_day(turn)))
     turn.advance(states.WHERE)
 
 
@@ -83,9 +91,11 @@ async def on_when_time_unknown(turn: Turn, value: str) -> bool:
     """Time not known: midday of that day (or now, if that is earlier), marked approximate."""
     if value != "unknown":
         return False
-    now = utcnow()
+    now = clock.now()
     midday = datetime.combine(_day(turn), MIDDAY, zone(turn))
-    store_incident(turn, Moment(min(midday, now).astimezone(UTC), exact=False, time_known=False))
+    store_incident(
+        turn, Moment(min(midday, now).astimezone(UTC), approximate=True, time_known=False)
+    )
     turn.advance(states.WHERE)
     return True
 

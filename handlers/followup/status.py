@@ -13,15 +13,16 @@ from telegram.ext import filters
 
 from handlers.common import chosen_language, is_private, private_link
 from handlers.context import BotContext
+from handlers.engine import clock
+from handlers.engine.language import of as reader_language
+from handlers.engine.language import pick
 from handlers.followup import access, views
 from handlers.i18n import formats
-from handlers.i18n.languages import usable
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
 from models.services.followup import Denied, Granted, Limited
 from models.services.reports import ReportView
 from models.services.subscriptions import ActiveSubscription
-from models.storage.columns import utcnow
 from models.values.reference import Reference, parse_deep_link_payload
 
 log = logging.getLogger("reportbot.followup")
@@ -33,11 +34,9 @@ DEEP_LINK = filters.Regex(
 )
 
 
-def user_language(context: BotContext) -> str | None:
-    """The language this user reads before a report is open: picked by hand, else in use."""
-    if context.user_data is None:
-        return None
-    return chosen_language(context) or context.user_data.get("language")
+def user_language(update: object, context: BotContext) -> str:
+    """The language to answer this chat in when no report is known yet."""
+    return reader_language(update, context)
 
 
 async def reading_language(
@@ -55,14 +54,14 @@ async def reading_language(
         if following is None:
             following = await context.register.subscriptions.following(report.id, chat_id)
         picked = following.language if following is not None else None
-    return usable(picked or report.get("language"))
+    return pick(picked, report.get("language"))
 
 
 async def status_command(update: Update, context: BotContext) -> None:
     """/status REF CODE: the report's status, if the code is right."""
     message = update.effective_message
     assert message is not None
-    language = user_language(context)
+    language = user_language(update, context)
     if not is_private(update):
         await _private_only(message, context, language)
         return
@@ -85,7 +84,7 @@ async def start_with_payload(update: Update, context: BotContext) -> None:
     """/start REF_CODE from the deep link: the same as /status, in one tap."""
     message = update.effective_message
     assert message is not None
-    language = user_language(context)
+    language = user_language(update, context)
     if not is_private(update):
         await _private_only(message, context, language)
         return
@@ -111,7 +110,7 @@ async def verify_and_show(
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
-    language = user_language(context)
+    language = user_language(update, context)
     police = context.config.non_emergency_number
     result = await context.register.followup.check_access(chat.id, reference, code)
     if isinstance(result, Limited):
@@ -138,7 +137,7 @@ async def verify_and_show(
 
 
 def _minutes_until(moment: datetime) -> int:
-    return max(1, int((moment - utcnow()).total_seconds() // 60) + 1)
+    return max(1, int((moment - clock.now()).total_seconds() // 60) + 1)
 
 
 async def _remove_code_message(message: Message) -> bool:

@@ -12,7 +12,9 @@ from handlers.i18n.moments import show_moment
 from handlers.texts import Html, escape, text
 from models.services.followup import MAX_IMEIS
 from models.services.reports import ReportView
+from models.values.crime import FORCES
 from models.values.imei import Imei
+from models.values.loss import LossKind
 from models.values.statuses import OPEN, Status, allowed_next
 
 MAKES = {"apple": "Apple", "samsung": "Samsung", "google": "Google"}
@@ -33,6 +35,8 @@ IMEI_NO = "in"
 CANCEL = "x"
 TIME_NOW = "t0"
 TIME_HOUR = "t1"
+ADD_CRIME = "cr"
+FORCE_UNKNOWN = "fu"
 
 
 def when(moment: datetime, language: str | None, zone: tzinfo) -> Html:
@@ -51,6 +55,24 @@ def device(report: ReportView) -> str:
     # Capped, so that the view stays far below Telegram's 4,096 characters whatever was typed.
     parts += [str(report.get(name) or "")[:MAX_PART] for name in ("model", "colour")]
     return escape(", ".join(part.strip() for part in parts if part and part.strip()) or "-")
+
+
+def can_add_crime(report: ReportView) -> bool:
+    """Whether the victim may add the crime reference: an open report of a crime."""
+    return report.status in OPEN and report.loss_kind != LossKind.LOST
+
+
+def crime_line(report: ReportView, language: str | None) -> str | None:
+    """The crime reference and force, or a nudge to add it; None for a lost phone."""
+    if report.crime_reference:
+        force = FORCES.get(report.police_force or "")
+        return text(
+            "followup.view_crime",
+            language,
+            crime_reference=report.crime_reference,
+            force=f"({force})" if force else "",
+        ).rstrip()
+    return text("followup.view_no_crime", language) if can_add_crime(report) else None
 
 
 def can_add_imei(report: ReportView) -> bool:
@@ -80,6 +102,9 @@ def status_text(
         lines.append(
             text("followup.view_tracked", language, when=when(report.tracked_at, language, zone))
         )
+    crime = crime_line(report, language)
+    if crime is not None:
+        lines.append(crime)
     lines += ["", text("followup.view_history", language)]
     # Staff notes and who made a change are not the victim's to read: status and time only.
     for entry in report.history[-HISTORY_SHOWN:]:
@@ -116,6 +141,8 @@ def status_keyboard(
         complete.append(button("add_location", ADD_LOCATION))
     if complete:
         rows.append(complete)
+    if can_add_crime(report):
+        rows.append([button("add_crime", ADD_CRIME)])
     last = [button("refresh", REFRESH)]
     if Status.WITHDRAWN in allowed_next(report.status):
         last.insert(0, button("withdraw", WITHDRAW))

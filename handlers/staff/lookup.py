@@ -1,19 +1,38 @@
-"""/lookup IMEI_OR_REF and the "Reveal contact" button: audited reads of the register."""
+"""/lookup and the "Reveal contact" button: audited reads of the register.
+
+/lookup finds reports the way `reportbot lookup` does (StaffSearch: IMEI, reference, the victim's
+phone, e-mail or name, the crime reference) and shows each one whole, as the same report sheet.
+"""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from handlers.context import BotContext
+from handlers.engine import callbacks
 from handlers.staff.access import StaffUser, staff_only
-from handlers.staff.render import REVEAL, contact_lines, report_card, reveal_button
+from handlers.staff.render import REVEAL, contact_lines, reveal_button
+from handlers.staff.sheet import render_html, split_lines
 from handlers.texts import Html, describe, text
+from models.present.sheet import report_sheet
 from models.services.reports import ReportView
+from models.services.search import BadQuery, Query, SearchBy, guess_kind
+from models.services.search import parse_query as parse_search
 from models.services.staff import Role
 from models.values.imei import Imei, InvalidImei
 from models.values.reference import InvalidReference, Reference
 
-MAX_CARDS = 5
+MAX_SHEETS = 5
+# `/lookup phone 07912 345678`: a first word that says how the rest is meant.
+KINDS = {
+    "imei": SearchBy.IMEI,
+    "ref": SearchBy.REFERENCE,
+    "reference": SearchBy.REFERENCE,
+    "phone": SearchBy.PHONE,
+    "email": SearchBy.EMAIL,
+    "name": SearchBy.NAME,
+    "crime": SearchBy.CRIME_REFERENCE,
+}
 
 
 def parse_query(query: str) -> Imei | Reference:
@@ -23,57 +42,76 @@ def parse_query(query: str) -> Imei | Reference:
     return Imei.parse(query)
 
 
-async def find(context: BotContext, query: Imei | Reference) -> list[ReportView]:
-    """The reports QUERY names (either IMEI slot, or the reference)."""
-    if isinstance(query, Imei):
-        return await context.register.reports.find_by_imei(query)
-    found = await context.register.reports.get(query)
-    return [found] if found else []
+def search_of(words: list[str], region: str) -> Query:
+    """The search WORDS ask for: `[how] what`, how guessed when not given; BadQuery if unclear.
+
+    A guessed IMEI or reference is parsed on its own, so that a typo gets its exact refusal.
+    """
+    by = KINDS.get(words[0].casefold()) if len(words) > 1 else None
+    typed = " ".join(words[1:] if by else words)
+    if by is None and guess_kind(typed, region) in (SearchBy.IMEI, SearchBy.REFERENCE):
+        value = parse_query(typed)
+        return Query(SearchBy.IMEI if isinstance(value, Imei) else SearchBy.REFERENCE, value)
+    return parse_search(typed, by, region=region)
+
+
+def label_of(query: Query, typed: str) -> str:
+    """How the answer names what was looked for."""
+    if query.by is SearchBy.IMEI:
+        return query.value.grouped
+    return str(query.value) if query.by is SearchBy.REFERENCE else typed
+
+
+async def sheets_of(context: BotContext, report: ReportView, *, with_contact: bool) -> list[str]:
+    """The report's whole sheet as Telegram messages (split at line ends when long)."""
+    register = context.register
+    sheet = report_sheet(
+        report,
+        events=await register.search.events(report.id),
+        delivery=await register.outbox.delivery_summary(report.id),
+        with_contact=with_contact,
+    )
+    return split_lines(render_html(sheet))
 
 
 @staff_only(Role.OFFICER)
 async def lookup(update: Update, context: BotContext, staff: StaffUser) -> None:
-    """Show the reports that hold an IMEI, or the report with a reference."""
+    """Find reports by IMEI, reference, phone, e-mail, name or crime reference; show each whole."""
     message = update.effective_message
     assert message is not None
-    typed = " ".join(context.args or []).strip()
-    if not typed:
+    words = list(context.args or [])
+    if not words:
         await message.reply_text(text("staff.lookup_usage"))
         return
     try:
-        query = parse_query(typed)
+        query = search_of(words, context.config.default_region)
     except InvalidImei as exc:
         await message.reply_text(text("staff.bad_imei", reason=Html(describe(exc))))
         return
     except InvalidReference as exc:
         await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
         return
-    reports = await find(context, query)
-    # The audit trail never holds a full IMEI.
-    target = query.masked if isinstance(query, Imei) else str(query)
-    await context.register.audit.record(
-        staff.actor,
-        "lookup",
-        target,
-        kind=type(query).__name__.lower(),
-        found=len(reports),
-        contact_shown=staff.is_admin and bool(reports),
-        channel="telegram",
+    except BadQuery as exc:
+        await message.reply_text(text(f"staff.error_{exc.code}"))
+        return
+    reports = await context.register.search.find(
+        query, actor=staff.actor, channel="telegram", contact_shown=staff.is_admin
     )
-    label = query.grouped if isinstance(query, Imei) else str(query)
+    label = label_of(query, " ".join(words))
     if not reports:
         await message.reply_text(text("staff.not_found", query=label))
         return
     if len(reports) > 1:
         await message.reply_text(text("staff.found_many", query=label, count=len(reports)))
-    for report in reports[:MAX_CARDS]:
-        delivery = await context.register.outbox.delivery_summary(report.id)
+    for report in reports[:MAX_SHEETS]:
+        parts = await sheets_of(context, report, with_contact=staff.is_admin)
+        for part in parts[:-1]:
+            await message.reply_text(part)
         await message.reply_text(
-            report_card(report, with_contact=staff.is_admin, delivery=delivery),
-            reply_markup=None if staff.is_admin else reveal_button(report.reference),
+            parts[-1], reply_markup=None if staff.is_admin else reveal_button(report.reference)
         )
-    if len(reports) > MAX_CARDS:
-        await message.reply_text(text("staff.found_more", count=len(reports) - MAX_CARDS))
+    if len(reports) > MAX_SHEETS:
+        await message.reply_text(text("staff.found_more", count=len(reports) - MAX_SHEETS))
 
 
 @staff_only(Role.OFFICER)
@@ -82,9 +120,9 @@ async def reveal(update: Update, context: BotContext, staff: StaffUser) -> None:
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and query.data is not None and chat is not None
-    reference = query.data.removeprefix(f"{REVEAL}:")
+    parts = callbacks.unpack(query.data, REVEAL, 1)
     try:
-        report = await context.register.reports.get(Reference.parse(reference))
+        report = await context.register.reports.get(Reference.parse(parts[0])) if parts else None
     except InvalidReference:
         report = None
     if report is None:

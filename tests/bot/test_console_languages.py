@@ -68,6 +68,7 @@ def script(language: str) -> str:
         YESTERDAY_1830[language],
         "location: 51.5142, -0.1494",
         pressed("skip"),
+        pressed("loss_theft"),
         pressed("how_snatched_moped"),
         pressed("tracked_no"),
         "Alex Example",

@@ -22,6 +22,8 @@ REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"
 SILENCE_BEFORE_RETRY = 10.0
 ANY = keyboards.ANY_STEP
+# The lost-or-stolen question's answer for a story's theft_method (else a theft from the person).
+LOSS_OF_METHOD = {"force": "robbery", "lost": "lost"}
 TEXT_STEPS = {
     text(f"conversation.{key}", "en"): step
     for key, step in (
@@ -140,6 +142,7 @@ class ScriptedVictim(Victim):
             states.IMEI2: "skip",
             states.NETWORK: f"net:{story.network}" if story.network else "skip",
             states.WHEN: "now",
+            states.LOSS: LOSS_OF_METHOD.get(story.method, "theft"),
             states.HOW: story.method,
             states.TRACKED: "yes" if story.tracked else "no",
             states.TRACKED_WHEN: "now",

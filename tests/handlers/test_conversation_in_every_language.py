@@ -27,6 +27,7 @@ PRESSED = {
     states.WHEN: "when_now",
     states.WHEN_TIME: "dont_know",
     states.WHERE_NOTE: "skip",
+    states.LOSS: "loss_theft",
     states.HOW: "how_snatched_moped",
     states.TRACKED: "tracked_yes",
     states.TRACKED_WHEN: "seen_now",

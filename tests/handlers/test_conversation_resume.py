@@ -95,7 +95,7 @@ async def test_an_idle_draft_is_kept_until_its_time(victim, register):
     await victim.walk(states.WHERE)
     await age_draft(register, victim.chat_id, hours=23)
     await victim.send("Oxford Street")
-    assert await victim.step() == states.HOW
+    assert await victim.step() == states.LOSS
 
 
 async def test_the_expiry_job_deletes_idle_drafts(victim, register, application):

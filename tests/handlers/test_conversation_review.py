@@ -29,7 +29,11 @@ EDITS: dict[str, tuple[list[Act], str, str]] = {
     ),
     "when": ([press("In the last hour")], "🕒 When: about ", "✏️ When"),
     "where": ([pin(51.5, -0.12), press("Skip")], "📍 Where: pin 51.50000, -0.12000", "✏️ Where"),
-    "how": ([press("Pickpocketed")], "❓ How: Pickpocketed", "✏️ How"),
+    "how": (
+        [press("Stolen from me, no force"), press("Pickpocketed")],
+        "❓ How: Stolen – Pickpocketed",
+        "✏️ How",
+    ),
     "tracked": (
         [press("Yes, I can see it"), send("Wembley"), press("About an hour ago")],
         "🗺 Seen on the map: Wembley",

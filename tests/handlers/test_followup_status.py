@@ -53,6 +53,7 @@ async def test_status_shows_the_report_to_any_private_chat(register, make_user, 
         "🔔 Get updates here",
         "➕ Add IMEI",  # a second one (dual SIM)
         "📍 Add tracked location",
+        "👮 Add crime reference",
         "Withdraw report",
         "↻ Refresh",
     ]

@@ -39,16 +39,21 @@ async def test_officer_sees_the_report_but_not_the_contact(
 
     (card,) = await officer.send(f"/lookup {filed.reference}")
 
-    assert filed.reference in card.text
-    assert "under_review" in card.text
-    assert "Apple iPhone 15 (blue, cracked corner)" in card.text
-    assert f"{first.digits}, {second.digits}" in card.text
-    assert "Taken: 2026-03-01 18:30 UTC · snatched moped" in card.text
-    assert "Oxford Street by Bond Street station (51.51420, -0.14940)" in card.text
-    assert "Tracked: Brick Lane (51.52150, -0.07170) · seen 2026-03-01 19:05 UTC" in card.text
-    assert "submitted · victim" in card.text
-    assert "under_review · tg:1" in card.text
-    assert "checking CCTV" in card.text
+    # The whole report sheet, the same as `reportbot lookup` prints.
+    assert card.text.startswith(f"<b>{filed.reference}</b> · <b>under_review</b>")
+    assert "Make and model: Apple iPhone 15 (blue, cracked corner)" in card.text
+    assert f"IMEI: {first.digits}, {second.digits}" in card.text
+    assert "Kind: theft from the person (snatched moped)" in card.text
+    assert "When: 2026-03-01 18:30 UTC" in card.text
+    assert (
+        "Taken at: Oxford Street by Bond Street station — 51.51420, -0.14940 (shared pin, exact)"
+        in card.text
+    )
+    tracked = "Tracked at: Brick Lane — 51.52150, -0.07170 (shared pin, exact) · 2026-03-01 19:05"
+    assert tracked in card.text
+    assert "· submitted · victim" in card.text
+    assert "· under_review · tg:1 · “checking CCTV”" in card.text
+    assert "<b>Contact</b>" not in card.text
     for bit in CONTACT_BITS:
         assert bit not in card.text
     assert card.buttons == [("Reveal contact", f"s:rv:{filed.reference}")]
@@ -132,8 +137,7 @@ async def test_an_imei_in_several_reports(register: Register, staff_member) -> N
     for reply in replies[1:]:
         (mine,) = [ref for ref in refs if ref in reply.text.splitlines()[0]]
         (other,) = [ref for ref in refs if ref != mine]
-        assert "Duplicate IMEI</b> (flagged " in reply.text
-        assert f"also in {other}" in reply.text
+        assert f"⚠️ Duplicate IMEI: also in {other} (" in reply.text
 
 
 async def test_not_found_and_bad_input(register: Register, staff_member) -> None:
@@ -142,15 +146,23 @@ async def test_not_found_and_bad_input(register: Register, staff_member) -> None
 
     (missing,) = await officer.send(f"/lookup {unknown.digits}")
     (usage,) = await officer.send("/lookup")
-    (bad_imei,) = await officer.send("/lookup 12345")
+    wrong_check = unknown.digits[:14] + str((int(unknown.digits[14]) + 1) % 10)
+    (bad_imei,) = await officer.send(f"/lookup {wrong_check}")
+    (short,) = await officer.send("/lookup 12345")  # digits alone: a crime reference, maybe
     (bad_ref,) = await officer.send("/lookup SPR-XXXX")
 
     assert "not in the register" in missing.text
-    assert "/lookup IMEI" in usage.text
-    assert "not a valid IMEI" in bad_imei.text
+    assert "/lookup</code> and what to look for" in usage.text
+    assert "not a valid IMEI" in bad_imei.text and "check digit" in bad_imei.text
+    assert short.text == "<code>12345</code>: not in the register."
     assert "not a valid reference" in bad_ref.text
+    (bad_email,) = await officer.send("/lookup email nobody")
+    assert bad_email.text == "That is not an e-mail address."
     events = await audit_events(register.db, "lookup")
-    assert [(e.target, json.loads(e.details)["found"]) for e in events] == [(unknown.masked, 0)]
+    assert [(e.target, json.loads(e.details)["kind"]) for e in events] == [
+        (unknown.masked, "imei"),
+        (None, "crime_reference"),
+    ]
 
 
 async def test_victim_text_is_escaped(register: Register, staff_member) -> None:
@@ -165,20 +177,22 @@ async def test_victim_text_is_escaped(register: Register, staff_member) -> None:
     assert "&lt;i&gt;Eve&lt;/i&gt;" in card.text
 
 
-async def test_a_long_history_keeps_the_newest_changes_within_one_message(
+async def test_a_long_history_is_shown_whole_in_messages_telegram_takes(
     register: Register, staff_member
 ) -> None:
     filed = await register.reports.file(new_report(place="x" * 2000), "k-1")
     for n in range(30):
         status = Status.UNDER_REVIEW if n % 2 == 0 else Status.LOCATED
-        await register.reports.change_status(filed.reference, status, actor="t", note=f"{n}" * 200)
+        await register.reports.change_status(filed.reference, status, actor="t", note=f"{n}" * 100)
     officer = await staff_member(Role.OFFICER)
 
-    (card,) = await officer.send(f"/lookup {filed.reference}")
+    parts = await officer.send(f"/lookup {filed.reference}")
 
-    assert len(card.text) <= 4096
-    assert "earlier changes" in card.text
-    assert "29" * 100 in card.text
+    assert len(parts) > 1 and all(len(part.text) <= 4096 for part in parts)
+    shown = "\n".join(part.text for part in parts)
+    assert all(f"“{str(n) * 100}”" in shown for n in range(30))
+    assert "29" * 100 in shown and "x" * 299 + "…" in shown  # free text capped at 300
+    assert parts[-1].buttons == [("Reveal contact", f"s:rv:{filed.reference}")]
 
 
 async def test_lookup_shows_delivery_state_without_chat_ids(
@@ -208,7 +222,7 @@ async def test_lookup_shows_delivery_state_without_chat_ids(
 
     (card,) = await officer.send(f"/lookup {filed.reference}")
 
-    assert "Chats following: 1 (ended: 1)" in card.text
-    assert "Notifications: delivered 1, failed 1" in card.text
-    assert "recovered: failed after 1 tries · Forbidden: bot was blocked by the user" in card.text
+    assert "Chats (active / ended): 1 / 1" in card.text
+    assert "Messages: delivered 1, failed 1" in card.text
+    assert "⚠️ Problem: recovered · failed · 1 · Forbidden: bot was blocked by the user" in card.text
     assert "5550001" not in card.text and "5550002" not in card.text

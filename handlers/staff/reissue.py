@@ -1,0 +1,37 @@
+"""/reissue REF: a new access code for a victim who lost theirs (audited; the old one stops)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers.context import BotContext
+from handlers.staff.access import StaffUser, staff_only
+from handlers.texts import Html, describe, text
+from models.services.staff import Role
+from models.values.reference import InvalidReference, Reference
+
+
+@staff_only(Role.OFFICER)
+async def reissue(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """Reissue the report's access code and show the new one to this staff member only.
+
+    Staff commands answer only in the private chat of the staff member who asked, so the code
+    goes nowhere else; it is never logged, and the audit trail records only that it changed.
+    """
+    message = update.effective_message
+    assert message is not None
+    if len(context.args or []) != 1:
+        await message.reply_text(text("staff.reissue_usage"))
+        return
+    try:
+        reference = Reference.parse(context.args[0])
+    except InvalidReference as exc:
+        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
+        return
+    code = await context.register.access.reissue(
+        reference, actor=staff.actor, actor_id=staff.user_id, channel="telegram"
+    )
+    if code is None:
+        await message.reply_text(text("staff.not_found", query=str(reference)))
+        return
+    await message.reply_text(text("staff.reissued", reference=str(reference), code=code))
