@@ -7,6 +7,7 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import CHOSEN_LANGUAGE
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, flow, keyboards, states, welcome
 from handlers.conversation import cancel as cancelling
@@ -15,6 +16,7 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, QUESTIONS, Turn
 from handlers.engine import language
+from handlers.followup.status import read_in
 from handlers.texts import describe, languages
 from models.errors import RegisterError
 from models.values.coordinates import check_point
@@ -164,7 +166,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
         if unfinished(turn):
             turn.ask()
     elif value.startswith("lang:") and value.removeprefix("lang:") in languages():
-        choose_language(turn, value.removeprefix("lang:"))
+        await choose_language(turn, value.removeprefix("lang:"))
     elif value == "language":
         welcome.offer_languages(turn)
     elif (value == "new" and not unfinished(turn)) or (
@@ -190,11 +192,20 @@ async def anywhere(turn: Turn, press: Press) -> None:
         stale(turn)
 
 
-def choose_language(turn: Turn, code: str) -> None:
-    """Switch language, then carry on in it."""
+async def choose_language(turn: Turn, code: str) -> None:
+    """Switch language, then carry on in it: the same question, or the report this chat follows."""
     language.remember(turn.context, code)
+    if turn.context.user_data is not None:
+        turn.context.user_data[CHOSEN_LANGUAGE] = code
     if turn.draft is not None:
         turn.set(language=code)
+        if turn.draft.step == states.FILED and turn.draft.report_id is not None:
+            # The report just filed here: its updates to this chat follow the new choice.
+            subscriptions = turn.context.register.subscriptions
+            await subscriptions.choose_language(turn.draft.report_id, turn.chat_id, code)
     turn.say("language_set")
+    followed = await read_in(turn.context, turn.chat_id, code)
     if unfinished(turn):
         turn.ask()
+    elif followed is not None:
+        turn.send(*followed)

@@ -205,6 +205,7 @@ class FiledReport:
     access_code: str
     created: bool
     duplicate_imei_references: tuple[str, ...] = ()
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,15 +302,24 @@ class ReportStore:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(col(Report.id), col(Report.reference), col(Report.sealed)).where(
-                        col(Report.idempotency_key) == idempotency_key
-                    )
+                    select(
+                        col(Report.id),
+                        col(Report.reference),
+                        col(Report.sealed),
+                        col(Report.created_at),
+                    ).where(col(Report.idempotency_key) == idempotency_key)
                 )
             ).first()
         if row is None:
             return None
         private = self.vault.open_json(row.sealed, context=report_context(row.reference))
-        return FiledReport(row.id, row.reference, private["access_code"], created=False)
+        return FiledReport(
+            row.id,
+            row.reference,
+            private["access_code"],
+            created=False,
+            filed_at=row.created_at,
+        )
 
     async def _insert(self, new: NewReport, idempotency_key: str) -> FiledReport:
         reference = str(Reference.generate())
@@ -384,7 +394,12 @@ class ReportStore:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
             await self._alert_in(session, report, new, hashes)
         return FiledReport(
-            report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
+            report.id,
+            reference,
+            code,
+            created=True,
+            duplicate_imei_references=tuple(duplicates),
+            filed_at=report.created_at,
         )
 
     async def _alert_in(
