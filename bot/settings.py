@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     web_tile_url: str = ""
     # Signs the session cookie; when unset it is derived from INDEX_KEY (or the key file).
     web_secret: SecretStr | None = None
+    # The bot's username, to offer the Telegram Login Widget (after BotFather's /setdomain).
+    web_login_bot: str | None = None
 
     @field_validator("default_region")
     @classmethod
@@ -134,6 +136,18 @@ class Settings(BaseSettings):
     def service_area_box(self) -> Area | None:
         """The service area as a box, or None when reports may be anywhere."""
         return None if self.service_area == "none" else Area.parse(self.service_area)
+
+    @field_validator("web_login_bot")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        import re
+
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("a bot's username, such as StolenPhoneBot")
+        return name
 
     @field_validator("web_base_url", "web_tile_url")
     @classmethod
@@ -259,10 +273,10 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() or None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation errors into one readable line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     except UnicodeDecodeError:

@@ -78,7 +78,7 @@ def create_app(config: WebConfig, register: Register) -> FastAPI:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """An error as a page (logged once, by the middleware)."""
     if exc.status_code == 401:
-        return render(request, "signed_out.html", status_code=401)
+        return signin.signed_out_page(request, status_code=401)
     heading, message = ERRORS.get(exc.status_code, ("Something went wrong", "Try again."))
     response = render(
         request,

@@ -20,6 +20,15 @@ class WebConfig:
     timezone: str = "Europe/London"
     default_region: str = "GB"
     tile_url: str = DEFAULT_TILE_URL
+    # The Telegram Login Widget, when the operator set it up: the bot's username, and
+    # SHA-256 of its token (the key the widget's answers are signed with).
+    login_widget_bot: str | None = None
+    login_widget_key: bytes | None = None
+
+    @property
+    def login_widget(self) -> bool:
+        """Whether the sign-in page offers the Telegram Login Widget."""
+        return bool(self.login_widget_bot and self.login_widget_key)
 
     @property
     def secure(self) -> bool:

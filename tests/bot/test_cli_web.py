@@ -98,3 +98,23 @@ def test_web_base_url_must_be_an_http_url(bad: str, monkeypatch: pytest.MonkeyPa
         return
     with pytest.raises(SettingsError, match="WEB_BASE_URL: must be an http"):
         load_settings()
+
+
+async def test_the_login_widget_needs_the_bots_token(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import SettingsError
+    from handlers.web.telegram_login import widget_key
+
+    monkeypatch.setenv("WEB_LOGIN_BOT", "@StolenPhoneBot")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        build_web_app(load_settings(), register)
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    app = build_web_app(load_settings(), register)
+    assert app.state.config.login_widget_bot == "StolenPhoneBot"
+    assert app.state.config.login_widget_key == widget_key("123:abc")
+    monkeypatch.setenv("WEB_LOGIN_BOT", "not a bot!")
+    with pytest.raises(SettingsError, match="WEB_LOGIN_BOT"):
+        load_settings()

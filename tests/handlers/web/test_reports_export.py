@@ -240,3 +240,12 @@ async def test_the_export_form_is_filled_from_the_list(console) -> None:
     assert '<option value="no" selected>' in html
     for field in ("period", "since", "until", "status", "method", "imei", "tracked", "personal"):
         assert f'<label for="{field}"' in html or f'for="{field}"' in html
+
+
+async def test_the_start_page_counts_todays_and_this_weeks_reports(console, mix) -> None:
+    page = await console(Role.OFFICER)
+
+    html = (await page.get("/")).text
+
+    assert 'href="/reports?period=today">New today: <strong>3</strong>' in html
+    assert "New this week: <strong>3</strong>" in html
