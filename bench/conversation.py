@@ -249,6 +249,11 @@ def summarise(
         )
         / max(updates, 1),
         "messages_per_update": len(sends) / max(updates, 1),
+        # Under Telegram's 30 new messages a second, reports a second scale with 1 / this.
+        "new_messages_per_report": len(sends) / len(done) if done else float("nan"),
+        "question_edits_per_report": (
+            api.methods.get("editMessageText", 0) / len(done) if done else float("nan")
+        ),
         "cpu_s": cpu_s,
         "telegram_side_cpu_s": side_cpu_s,
         "bot_cpu_s": bot_cpu,

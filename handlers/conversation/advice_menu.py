@@ -34,4 +34,4 @@ def offer(turn: Turn) -> None:
 def show(turn: Turn, platform: str) -> None:
     """The advice messages for PLATFORM."""
     for message in advice.full(turn.lang, platform):
-        turn.send(message)
+        turn.send(message, keep=True)

@@ -142,6 +142,7 @@ async def choose(turn: Turn, press: Press) -> None:
         return
     if accepted:
         turn.accepted_press = True
+        turn.pressed_step = press.step
     else:
         stale(turn)
 
