@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
+from handlers.engine import language
 from handlers.engine.language import of as reader_language
 from handlers.texts import text
 
 log = logging.getLogger("reportbot.handlers")
 
-ButtonCallback = Callable[[Update, BotContext], Awaitable[None]]
+ButtonCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+# user_data: a language this person picked by hand (the account's own is never taken as a choice).
+CHOSEN_LANGUAGE = language.PICKED
+chosen_language = language.picked
 
 
 def is_private(update: Update) -> bool:

@@ -15,6 +15,7 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, QUESTIONS, Turn
 from handlers.engine import language
+from handlers.followup.status import read_in
 from handlers.texts import describe, languages
 from models.errors import RegisterError
 from models.values.coordinates import check_point
@@ -45,7 +46,7 @@ def start_new(turn: Turn) -> None:
 
 def reask(turn: Turn, key: str, **params: object) -> None:
     """Say what was wrong, then ask the current question again."""
-    turn.say(key, **params)
+    turn.send(turn.t(key, **params))
     turn.ask()
 
 
@@ -165,7 +166,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
         if unfinished(turn):
             turn.ask()
     elif value.startswith("lang:") and value.removeprefix("lang:") in languages():
-        choose_language(turn, value.removeprefix("lang:"))
+        await choose_language(turn, value.removeprefix("lang:"))
     elif value == "language":
         welcome.offer_languages(turn)
     elif (value == "new" and not unfinished(turn)) or (
@@ -191,11 +192,18 @@ async def anywhere(turn: Turn, press: Press) -> None:
         stale(turn)
 
 
-def choose_language(turn: Turn, code: str) -> None:
-    """Switch language, then carry on in it."""
-    language.remember(turn.context, code)
+async def choose_language(turn: Turn, code: str) -> None:
+    """Switch language, then carry on in it: the same question, or the report this chat follows."""
+    language.remember(turn.context, code, by_hand=True)
     if turn.draft is not None:
         turn.set(language=code)
+        if turn.draft.step == states.FILED and turn.draft.report_id is not None:
+            # The report just filed here: its updates to this chat follow the new choice.
+            subscriptions = turn.context.register.subscriptions
+            await subscriptions.choose_language(turn.draft.report_id, turn.chat_id, code)
     turn.say("language_set")
+    followed = await read_in(turn.context, turn.chat_id, code)
     if unfinished(turn):
         turn.ask()
+    elif followed is not None:
+        turn.send(*followed)

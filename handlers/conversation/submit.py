@@ -9,6 +9,10 @@ from handlers import advice
 from handlers.conversation import flow, required, states
 from handlers.conversation.losskinds import loss_kind
 from handlers.conversation.turn import Turn, question
+from handlers.engine import clock
+from handlers.i18n.moments import show_moment
+from handlers.i18n.platforms import warnings
+from handlers.texts import Html, escape
 from models.services.reports import NewReport
 from models.values.imei import Imei
 from models.values.loss import LossKind
@@ -16,7 +20,7 @@ from models.values.phone import PhoneNumber
 from models.values.reference import Reference, deep_link_payload
 
 # What a filed draft keeps: enough to show the outcome again and to tailor the advice.
-KEPT_AFTER_FILING = ("language", "platform", "own_account", "loss_kind")
+KEPT_AFTER_FILING = ("language", "platform", "make", "own_account", "loss_kind")
 
 
 def _phone(stored: dict[str, str] | None) -> PhoneNumber | None:
@@ -74,7 +78,12 @@ async def submit(turn: Turn) -> None:
     kept = {name: turn.answers[name] for name in KEPT_AFTER_FILING if name in turn.answers}
     if kind is not None:
         kept["loss_kind"] = kind.value
-    kept["filed"] = {"reference": filed.reference, "access_code": filed.access_code}
+    filed_at = filed.filed_at or clock.now()
+    kept["filed"] = {
+        "reference": filed.reference,
+        "access_code": filed.access_code,
+        "at": filed_at.isoformat(),
+    }
     turn.draft.answers = kept
     turn.draft.step = flow.target(states.REVIEW, "submit")
     await turn.context.register.drafts.mark_filed(turn.draft, filed.report_id, subscribe=own)
@@ -101,9 +110,21 @@ def show_filed(turn: Turn) -> None:
     """Reference and code, the advice, and how updates will reach the victim."""
     filed = turn.answers["filed"]
     reference, code = filed["reference"], filed["access_code"]
-    turn.say("filed", keep=True, reference=reference, code=code)
+    make, platform = turn.answers.get("make"), turn.answers.get("platform", "other")
+    never_ask = warnings(make, turn.lang, platform)["police_never_ask"]
+    # Drafts filed before the time was kept show the time they are shown at.
+    at = datetime.fromisoformat(filed["at"]) if filed.get("at") else clock.now()
+    filed_at = Html(escape(show_moment(at, turn.lang, turn.context.config.zone)))
+    turn.say(
+        "filed",
+        keep=True,
+        reference=reference,
+        code=code,
+        filed_at=filed_at,
+        police_never_ask=never_ask,
+    )
     police_note(turn)
-    for message in advice.full(turn.lang, turn.answers.get("platform", "other")):
+    for message in advice.full(turn.lang, platform, make):
         turn.send(message, keep=True)
     if turn.answers.get("own_account"):
         turn.say("follow_own", keep=True, reference=reference, code=code)

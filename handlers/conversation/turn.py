@@ -102,7 +102,7 @@ class Turn:
     @property
     def live(self) -> bool:
         """Whether this process has been talking with this chat about the current draft."""
-        return self.draft is not None and self.context.chat_data.get(LIVE) == self.draft.token
+        return self.draft is not None and self.context.chat_state.get(LIVE) == self.draft.token
 
     # --- texts and buttons -------------------------------------------------------------------
 
@@ -257,7 +257,7 @@ class Turn:
         incoming = self._incoming_id()
         if self.draft is not None and self.drop:
             await store.delete(self.chat_id)
-            self.context.chat_data.pop(LIVE, None)
+            self.context.chat_state.pop(LIVE, None)
         elif self.draft is not None:
             # Saved even when unchanged: the write records the update and the message ids.
             self.draft.remember_messages([incoming] if incoming else [])
@@ -285,7 +285,7 @@ class Turn:
                 if self.draft.step in FINISHED:
                     await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
-                    self.context.chat_data[LIVE] = self.draft.token
+                    self.context.chat_state[LIVE] = self.draft.token
 
     def _may_replace_pressed(self, out: list[Outgoing]) -> bool:
         """Whether the question just answered by a button may become the first reply."""
