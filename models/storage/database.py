@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -302,3 +302,11 @@ async def _sqlite_driver(connection: Any) -> Any:
     """The aiosqlite Connection under a SQLAlchemy AsyncConnection."""
     raw = await connection.get_raw_connection()
     return raw.driver_connection
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE that SESSION.execute ran touched."""
+    # AsyncSession.execute is typed as returning Result whatever the statement; a DML statement's
+    # result is a CursorResult, which is what carries the count.
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -147,7 +147,8 @@ class SaTx:
         """PostgreSQL returns aware datetimes; kept in UTC."""
         if value is None:
             return None
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        moment: datetime = value
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def sqlite_batch(connection: sqlite3.Connection, jobs: list[Any]) -> list[tuple[bool, Any]]:
