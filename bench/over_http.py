@@ -2,7 +2,7 @@
 
 python -m bench.over_http [--quick] [--victims N] [--database-url URL]
 
-Both bots run as real processes that poll one fake Telegram over HTTP (`tests/e2e/botapi.py`,
+Both bots run as real processes that poll one fake Telegram over HTTP (`tests/botapi.py`,
 the same fake Bot API the end-to-end tests use; no limits and no latency), driven by the same
 driver in this process: scripted victims (`tests/e2e/script.py`) file full reports through
 `reportbot run`, then as many echo users each send as many texts as a report takes to the bare
