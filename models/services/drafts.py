@@ -3,10 +3,11 @@
 An answer costs one read and one write. The read is the update's check (`Database.check_update`,
 which prefetches the chat's draft row); the write stores the processed-update record and the
 whole draft, with every message id known so far, in one statement pair (`Database.run`). The ids
-of the messages sent in reply are only known after that write: they are kept in memory and go
-with the chat's next write, or at once when the conversation is over (`note_sent`), and when the
-register closes (`flush_all`). A crash in between loses at most the ids of one reply per chat
-(those messages are then not deleted by "clear this chat"); the draft itself never waits.
+of the messages sent in reply are only known after that write: they are kept in memory
+(`note_sent`) and go with the chat's next write; they are stored at once when the conversation
+is over (`flush`), when too many chats wait, and when the register closes (`flush_all`). A crash
+in between loses at most the ids of one reply per chat (those messages are then not deleted by
+"clear this chat"); the draft itself never waits.
 """
 
 from __future__ import annotations
