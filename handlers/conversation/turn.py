@@ -281,7 +281,7 @@ class Turn:
                 sent.append(reply.message_id)
         finally:
             if self.draft is not None and not self.drop:
-                store.note_sent(self.draft, sent)
+                await store.note_sent(self.draft, sent)
                 if self.draft.step in FINISHED:
                     await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
