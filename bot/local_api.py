@@ -48,6 +48,7 @@ class ApiCall:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     result: Any = None
+    at: float = field(default_factory=time.perf_counter)  # when it arrived
 
 
 @dataclass

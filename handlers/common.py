@@ -19,6 +19,14 @@ log = logging.getLogger("reportbot.handlers")
 
 ButtonCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
+# user_data: a language this person picked by hand (the account's own is never taken as a choice).
+CHOSEN_LANGUAGE = "chosen_language"
+
+
+def chosen_language(context: BotContext) -> str | None:
+    """The language this user picked with the language buttons, if they did."""
+    return context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
+
 
 def is_private(update: Update) -> bool:
     """Whether the update comes from a private chat."""

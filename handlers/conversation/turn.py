@@ -10,9 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
-from handlers.conversation import keyboards
-from handlers.conversation.states import EDIT_GROUPS, FINISHED, QUESTIONS, REVIEW
+from handlers.conversation import flow, keyboards, required
+from handlers.conversation.states import EDIT_GROUPS, FINISHED, REVIEW
 from handlers.engine import language
+from handlers.engine.steps import Steps
 from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.drafts import DraftState, Loaded
 
@@ -197,12 +198,13 @@ class Turn:
             self.unset(EDITING)
             step = REVIEW
         if step == REVIEW:
-            from handlers.conversation.review import first_gap
-
-            gap = first_gap(self)
-            if gap is not None:
-                step = gap
+            step = required.first_gap(self.answers) or REVIEW
         self.goto(step)
+
+    def next(self, outcome: str = flow.NEXT) -> None:
+        """Go on from the current step as flow.FLOW says for OUTCOME."""
+        assert self.draft is not None
+        self.advance(flow.target(self.draft.step, outcome))
 
     def back(self) -> bool:
         """Return to the previous question; False when there is none."""
@@ -266,3 +268,8 @@ class Turn:
         except BadRequest:
             # Already without buttons, or too old to edit: nothing to tidy.
             log.debug("could not remove the buttons of message %s", message_id)
+
+
+# Every step of the conversation, declared by the module that asks it (see docs/engine.md).
+QUESTIONS: Steps[Turn] = Steps()
+question = QUESTIONS.declare

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, tzinfo
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import chosen_language
 from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.answers import BadAnswer
 from handlers.engine.cleaning import clean_text
 from handlers.followup import access, crime, views, waiting
-from handlers.followup.status import report_language, user_language, view_parts
+from handlers.followup.status import reading_language, user_language, view_parts
 from handlers.i18n.moments import UnclearMoment, parse_moment
 from handlers.texts import Html, describe, text
 from models.services.followup import Change
@@ -57,11 +58,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         )
         return
     action = parsed[0]
-    language = report_language(context, report, update)
+    language = await reading_language(context, chat.id, report)
     register = context.register
     token = session.token
     if action == views.SUBSCRIBE:
-        await register.subscriptions.subscribe(report.id, chat.id, via=session.via)
+        await register.subscriptions.subscribe(
+            report.id, chat.id, via=session.via, language=chosen_language(context)
+        )
         await query.answer(text("followup.subscribed", language))
         await _show(query, context, chat.id, report, token)
     elif action == views.UNSUBSCRIBE:
@@ -260,7 +263,8 @@ async def on_input(update: Update, context: BotContext) -> None:
         waiting.clear_wait(context.chat_data)
         await message.reply_text(text("followup.session_expired", user_language(update, context)))
         return
-    language = report_language(context, report, update)
+    assert update.effective_chat is not None
+    language = await reading_language(context, update.effective_chat.id, report)
     if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:

@@ -11,7 +11,7 @@ import logging
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("handlers.web")
+log = logging.getLogger("reportbot.web.requests")
 
 
 class ConsoleMiddleware:
@@ -34,8 +34,9 @@ class ConsoleMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 headers = MutableHeaders(scope=message)
+                # A page may set its own policy (the sign-in page with Telegram's widget).
                 for name, value in self.headers.items():
-                    headers[name] = value
+                    headers.setdefault(name, value)
                 if not static:
                     headers["Cache-Control"] = "no-store"
             await send(message)

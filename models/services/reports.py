@@ -21,6 +21,7 @@ from models.services.audit import record
 from models.services.searchkeys import SEARCH_KEYS_VERSION, key_rows
 from models.storage.columns import utcnow
 from models.storage.database import Database, rowcount
+from models.storage.jobs import Tx, typed
 from models.storage.tables import (
     Notification,
     Report,
@@ -35,6 +36,25 @@ from models.values.imei import Imei
 from models.values.phone import PhoneNumber
 from models.values.reference import Reference, generate_access_code, normalise_access_code
 from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
+
+REPORT = table_of(Report)
+STATUS_CHANGE = table_of(StatusChange)
+FIND_BY_HASH = (
+    "SELECT * FROM report WHERE id IN "
+    "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY created_at DESC"
+)
+HISTORY_BY_HASH = (
+    "SELECT * FROM status_change WHERE report_id IN "
+    "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY changed_at, id"
+)
+DUPLICATES_BY_HASH = (
+    "SELECT DISTINCT mine.report_id, report.reference FROM report_imei AS found "
+    "JOIN report_imei AS mine ON mine.report_id = found.report_id "
+    "JOIN report_imei AS theirs ON theirs.imei_hash = mine.imei_hash "
+    "AND theirs.report_id != mine.report_id "
+    "JOIN report ON report.id = theirs.report_id "
+    "WHERE found.imei_hash = :hash ORDER BY report.reference"
+)
 
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
@@ -185,6 +205,7 @@ class FiledReport:
     access_code: str
     created: bool
     duplicate_imei_references: tuple[str, ...] = ()
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,15 +302,24 @@ class ReportStore:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(col(Report.id), col(Report.reference), col(Report.sealed)).where(
-                        col(Report.idempotency_key) == idempotency_key
-                    )
+                    select(
+                        col(Report.id),
+                        col(Report.reference),
+                        col(Report.sealed),
+                        col(Report.created_at),
+                    ).where(col(Report.idempotency_key) == idempotency_key)
                 )
             ).first()
         if row is None:
             return None
         private = self.vault.open_json(row.sealed, context=report_context(row.reference))
-        return FiledReport(row.id, row.reference, private["access_code"], created=False)
+        return FiledReport(
+            row.id,
+            row.reference,
+            private["access_code"],
+            created=False,
+            filed_at=row.created_at,
+        )
 
     async def _insert(self, new: NewReport, idempotency_key: str) -> FiledReport:
         reference = str(Reference.generate())
@@ -364,7 +394,12 @@ class ReportStore:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
             await self._alert_in(session, report, new, hashes)
         return FiledReport(
-            report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
+            report.id,
+            reference,
+            code,
+            created=True,
+            duplicate_imei_references=tuple(duplicates),
+            filed_at=report.created_at,
         )
 
     async def _alert_in(
@@ -503,18 +538,28 @@ class ReportStore:
 
     async def find_by_imei(self, imei: Imei) -> list[ReportView]:
         """Every report that holds IMEI in either slot, newest first."""
-        async with self.db.read() as session:
-            reports = list(
-                (
-                    await session.execute(
-                        select(Report)
-                        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
-                        .where(col(ReportImei.imei_hash) == self.imei_hash(imei))
-                        .order_by(col(Report.created_at).desc())
-                    )
-                ).scalars()
-            )
-            return await self._with_history(session, reports)
+        params = {"hash": self.imei_hash(imei)}
+
+        def job(tx: Tx) -> tuple[list[Any], list[Any], list[tuple[Any, ...]]]:
+            # One transaction, one trip to the database's thread on SQLite (a staff look-up).
+            reports = [typed(tx, REPORT, row) for row in tx.dicts(FIND_BY_HASH, params)]
+            changes = [typed(tx, STATUS_CHANGE, row) for row in tx.dicts(HISTORY_BY_HASH, params)]
+            flagged = any(report.duplicate_imei_at is not None for report in reports)
+            duplicates = tx.rows(DUPLICATES_BY_HASH, params) if flagged else []
+            return reports, changes, duplicates
+
+        reports, changes, duplicates = await self.db.run(job)
+        by_report: dict[int, list[Any]] = {}
+        for change in changes:
+            by_report.setdefault(change.report_id, []).append(change)
+        views = [self._view(report, by_report.get(report.id, [])) for report in reports]
+        found: dict[int, list[str]] = {}
+        for report_id, reference in duplicates:
+            found.setdefault(report_id, []).append(reference)
+        for view in views:
+            if view.duplicate_imei_at is not None:
+                view.duplicates = found.get(view.id, [])
+        return views
 
     async def verify_access(self, reference: Reference | str, code: str) -> ReportView | None:
         """The report if CODE is its access code; None for any mismatch (never says which)."""

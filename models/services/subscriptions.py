@@ -249,6 +249,23 @@ class SubscriptionStore:
             )
             return found.first() is not None
 
+    async def following(self, report_id: int, chat_id: int) -> ActiveSubscription | None:
+        """CHAT_ID's active subscription to the report (with the language it chose), or None."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Subscription).where(
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
+                )
+            )
+            row = found.scalars().first()
+            if row is None:
+                return None
+            return ActiveSubscription(
+                row.report_id, row.chat_id, row.via, row.created_at, row.language
+            )
+
     async def active(self, report_id: int) -> list[ActiveSubscription]:
         """The chats that receive the report's updates, oldest subscription first."""
         async with self.db.read() as session:

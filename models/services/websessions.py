@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -122,18 +123,9 @@ class WebSessions:
         """Use TOKEN once to open a session; SOURCE (the client address) is rate limited."""
         now = now or utcnow()
         source_hash = self.vault.blind_index("web_sign_in_source", source)
-        since = now - self.rules.failure_window
-        async with self.db.read() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(WebSignInFailure.at)).where(
-                        col(WebSignInFailure.source_hash) == source_hash,
-                        col(WebSignInFailure.at) > since,
-                    )
-                )
-            ).one()
-        if count >= self.rules.failures_allowed:
-            return TooManyFailures(oldest + self.rules.failure_window)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
         session_token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self.db.write() as session:
             # One statement claims the link, so two requests racing with it open one session.
@@ -152,17 +144,81 @@ class WebSessions:
             if claimed is None or await session.get(StaffMember, claimed) is None:
                 session.add(WebSignInFailure(source_hash=source_hash, at=now))
                 return Refused()
-            session.add(
-                WebSession(
-                    token_hash=token_hash(session_token),
-                    user_id=claimed,
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=now + self.rules.absolute,
-                )
-            )
-            record(session, f"web:{claimed}", "web_sign_in", str(claimed), {})
+            self._open(session, session_token, claimed, now, how="link")
         return SignedIn(session_token, claimed)
+
+    async def sign_in_proven(
+        self, user_id: int, proof: str, *, source: str, now: datetime | None = None
+    ) -> SignInOutcome:
+        """Open a session for USER_ID, whom Telegram vouched for with PROOF (usable once)."""
+        now = now or utcnow()
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
+        session_token = secrets.token_urlsafe(TOKEN_BYTES)
+        try:
+            async with self.db.write() as session:
+                if await session.get(StaffMember, user_id) is None:
+                    session.add(WebSignInFailure(source_hash=source_hash, at=now))
+                    return Refused()
+                # The proof is kept as a used link: the same answer replayed finds it taken.
+                session.add(
+                    WebSignInLink(
+                        token_hash=token_hash("telegram:" + proof),
+                        user_id=user_id,
+                        created_at=now,
+                        expires_at=now,
+                        used_at=now,
+                    )
+                )
+                await session.flush()
+                self._open(session, session_token, user_id, now, how="telegram")
+        except IntegrityError:
+            async with self.db.write() as session:
+                session.add(WebSignInFailure(source_hash=source_hash, at=now))
+            return Refused()
+        return SignedIn(session_token, user_id)
+
+    async def refuse(self, *, source: str, now: datetime | None = None) -> SignInOutcome:
+        """Count a sign-in that failed before reaching the register (e.g. a forged answer)."""
+        now = now or utcnow()
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
+        async with self.db.write() as session:
+            session.add(WebSignInFailure(source_hash=source_hash, at=now))
+        return Refused()
+
+    async def _limited(self, source_hash: str, now: datetime) -> TooManyFailures | None:
+        since = now - self.rules.failure_window
+        async with self.db.read() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(WebSignInFailure.at)).where(
+                        col(WebSignInFailure.source_hash) == source_hash,
+                        col(WebSignInFailure.at) > since,
+                    )
+                )
+            ).one()
+        if count >= self.rules.failures_allowed:
+            return TooManyFailures(oldest + self.rules.failure_window)
+        return None
+
+    def _open(
+        self, session: AsyncSession, session_token: str, user_id: int, now: datetime, *, how: str
+    ) -> None:
+        session.add(
+            WebSession(
+                token_hash=token_hash(session_token),
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + self.rules.absolute,
+            )
+        )
+        record(session, f"web:{user_id}", "web_sign_in", str(user_id), {"with": how})
 
     async def resolve(self, session_token: str, *, now: datetime | None = None) -> WebStaff | None:
         """The staff member behind SESSION_TOKEN, or None if it ended or they are not staff."""

@@ -287,6 +287,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what to the register, when; never purged with the reports it mentions."""
 
     __tablename__ = "audit_event"
+    # A report's page lists who looked at it: its events, newest first.
+    __table_args__ = (Index("ix_audit_event_target_id", "target", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
