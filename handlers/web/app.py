@@ -13,7 +13,19 @@ from starlette.responses import Response
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
 from handlers.web.middleware import ConsoleMiddleware
-from handlers.web.pages import audit, export, home, report, reports, search, signin, staff
+from handlers.web.pages import (
+    audit,
+    export,
+    home,
+    map,
+    recovery,
+    report,
+    reports,
+    search,
+    signin,
+    staff,
+    stats,
+)
 from handlers.web.render import STATIC, NavEntry, render
 from models.register import Register
 
@@ -23,7 +35,10 @@ PAGES: tuple[ModuleType, ...] = (
     search,
     reports,
     report,
+    map,
+    stats,
     export,
+    recovery,
     audit,
     staff,
     signin,

@@ -7,7 +7,8 @@ from datetime import tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# No tile server unless the operator names one (WEB_TILE_URL): nothing leaves for a third party.
+DEFAULT_TILE_URL = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class WebConfig:
 
     @property
     def tile_origin(self) -> str:
-        """The tile server's origin as a CSP source (`{s}` subdomains become `*`)."""
+        """The tile server's origin as a CSP source (`{s}` subdomains become `*`); "" if none."""
+        if not self.tile_url:
+            return ""
         parts = urlsplit(self.tile_url)
         return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"

@@ -7,7 +7,6 @@ reference, token or query reaches the logs; 4xx are logged once here and nowhere
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,6 +49,6 @@ class ConsoleMiddleware:
         log.log(level, "web %s %s %d", scope["method"], _pattern(scope), code)
 
 
-def _pattern(scope: dict[str, Any]) -> str:
+def _pattern(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or "(no route)"

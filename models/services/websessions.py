@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.alerts import NotStaff
@@ -132,12 +133,12 @@ class WebSessions:
                 await session.execute(
                     update(WebSignInLink)
                     .where(
-                        WebSignInLink.token_hash == token_hash(token),
-                        WebSignInLink.used_at.is_(None),  # type: ignore[union-attr]
-                        WebSignInLink.expires_at > now,
+                        col(WebSignInLink.token_hash) == token_hash(token),
+                        col(WebSignInLink.used_at).is_(None),
+                        col(WebSignInLink.expires_at) > now,
                     )
                     .values(used_at=now)
-                    .returning(WebSignInLink.user_id)
+                    .returning(col(WebSignInLink.user_id))
                 )
             ).scalar_one_or_none()
             if claimed is None or await session.get(StaffMember, claimed) is None:
@@ -196,7 +197,8 @@ class WebSessions:
             count, oldest = (
                 await session.execute(
                     select(func.count(), func.min(WebSignInFailure.at)).where(
-                        WebSignInFailure.source_hash == source_hash, WebSignInFailure.at > since
+                        col(WebSignInFailure.source_hash) == source_hash,
+                        col(WebSignInFailure.at) > since,
                     )
                 )
             ).one()
@@ -225,9 +227,9 @@ class WebSessions:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(WebSession.last_seen_at, WebSession.expires_at, StaffMember)
-                    .join(StaffMember, StaffMember.user_id == WebSession.user_id)
-                    .where(WebSession.token_hash == hashed)
+                    select(col(WebSession.last_seen_at), col(WebSession.expires_at), StaffMember)
+                    .join(StaffMember, col(StaffMember.user_id) == col(WebSession.user_id))
+                    .where(col(WebSession.token_hash) == hashed)
                 )
             ).one_or_none()
         if row is None:
@@ -239,7 +241,7 @@ class WebSessions:
             async with self.db.write() as session:
                 await session.execute(
                     update(WebSession)
-                    .where(WebSession.token_hash == hashed)
+                    .where(col(WebSession.token_hash) == hashed)
                     .values(last_seen_at=now)
                 )
         return WebStaff(member.user_id, Role(member.role), hashed)
@@ -248,13 +250,13 @@ class WebSessions:
         """End STAFF's session."""
         async with self.db.write() as session:
             await session.execute(
-                delete(WebSession).where(WebSession.token_hash == staff.session_hash)
+                delete(WebSession).where(col(WebSession.token_hash) == staff.session_hash)
             )
             record(session, staff.actor, "web_sign_out", str(staff.user_id), {})
 
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         """Forget links, sessions and failures that can no longer matter."""
         cutoff = now - timedelta(days=1)
-        await session.execute(delete(WebSignInLink).where(WebSignInLink.expires_at < cutoff))
-        await session.execute(delete(WebSession).where(WebSession.expires_at < cutoff))
-        await session.execute(delete(WebSignInFailure).where(WebSignInFailure.at < cutoff))
+        await session.execute(delete(WebSignInLink).where(col(WebSignInLink.expires_at) < cutoff))
+        await session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
+        await session.execute(delete(WebSignInFailure).where(col(WebSignInFailure.at) < cutoff))

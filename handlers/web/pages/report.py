@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import Response
 
 from handlers.web.auth import OfficerDep
-from handlers.web.context import RegisterDep
+from handlers.web.context import RegisterDep, config_of
 from handlers.web.render import render
 from handlers.web.words import sheet_blocks
 from models.present.sheet import report_sheet
@@ -78,6 +78,7 @@ async def _page(
             "moves": allowed_next(report.status),
             "points": map_points(report),
             "has_points": report.incident_lat is not None or report.tracked_lat is not None,
+            "tile_url": config_of(request).tile_url,
             "looked": [event for event in looked if event.action in LOOKED],
             "with_contact": with_contact,
             "notice": notice,
