@@ -18,6 +18,7 @@ from handlers.web.auth import OfficerDep
 from handlers.web.context import config_of, register_of
 from handlers.web.period import CHOICES, Period, day_of, period_of
 from handlers.web.render import NavEntry, render
+from models.services.hotspots import RADIUS_METRES, TABLE_ROWS
 from models.services.mapping import MapTally
 from models.services.websessions import WebStaff
 from models.storage.columns import utcnow
@@ -40,12 +41,19 @@ def _period(request: Request, days: int | None, first: str | None, last: str | N
 async def map_page(
     request: Request, staff: OfficerDep, days: Days = None, first: First = None, last: Last = None
 ) -> Response:
-    """The map page: the period form, the map, and its key."""
+    """The map page: the period form, the map and its key, and the period's clusters (a table
+    that reads without JavaScript, tracked clusters first, as `/hotspots` lists them)."""
     period = _period(request, days, first, last)
+    found = await register_of(request).hotspots.find(
+        since=period.since, until=period.until, landmarks=False
+    )
     return render(
         request,
         "map.html",
         {
+            "clusters": found.clusters[:TABLE_ROWS],
+            "more_clusters": max(0, len(found.clusters) - TABLE_ROWS),
+            "radius": RADIUS_METRES,
             "period": period,
             "choices": CHOICES,
             "points_url": f"/map/points.geojson?{period.query()}",

@@ -112,3 +112,32 @@ async def test_statistics_show_the_periods_figures_as_charts_and_tables(
     assert per_day.count('class="chart-bar"') == 7
     assert re.search(r"<title>snatched moped: 3</title>", week.text)
     assert "<script" not in week.text and " style=" not in week.text
+
+
+async def test_the_map_page_lists_the_periods_hotspots(console, register: Register) -> None:
+    now = utcnow()
+    # Four phones taken across town and all tracked to one street: a likely stash.
+    for n, (lat, lon) in enumerate([(51.50, -0.20), (51.55, -0.05), (51.45, -0.10), (51.60, 0.0)]):
+        await register.reports.file(
+            new_report(
+                incident_lat=lat,
+                incident_lon=lon,
+                tracked_lat=51.5400 + n * 1e-4,
+                tracked_lon=-0.0600,
+                tracked_at=now,
+            ),
+            f"k-stash-{n}",
+        )
+    page = await console(Role.OFFICER)
+
+    week = await page.get("/map?days=7")
+    before = await page.get("/map?from=2020-01-01&to=2020-01-31")
+
+    table = re.search(r'<table id="hotspot-table">.*?</table>', week.text, re.S).group(0)
+    cells = [
+        re.sub(r"<[^>]+>", "", row).split() for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    assert cells[1][:4] == ["1", "Tracked", "here", "4"]
+    assert len(cells) == 2  # the header and the one cluster: the theft places lie apart
+    assert 'id="hotspot-table"' not in before.text
+    assert "No place gathers enough reports" in before.text
