@@ -6,11 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from handlers import advice
-from handlers.conversation import states
+from handlers.conversation import flow, required, states
 from handlers.conversation.losskinds import loss_kind
-from handlers.conversation.review import first_gap
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.engine import clock
 from handlers.i18n.moments import show_moment
 from handlers.i18n.platforms import warnings
@@ -67,7 +65,7 @@ def new_report(answers: dict[str, Any], language: str) -> NewReport:
 async def submit(turn: Turn) -> None:
     """File the draft under its idempotency key: a double tap or a retry files one report."""
     assert turn.draft is not None
-    gap = first_gap(turn)
+    gap = required.first_gap(turn.answers)
     if gap is not None:
         turn.say("review_incomplete")
         turn.goto(gap)
@@ -87,7 +85,7 @@ async def submit(turn: Turn) -> None:
         "at": filed_at.isoformat(),
     }
     turn.draft.answers = kept
-    turn.draft.step = states.FILED
+    turn.draft.step = flow.target(states.REVIEW, "submit")
     await turn.context.register.drafts.mark_filed(turn.draft, filed.report_id, subscribe=own)
     turn.dirty = False
     show_filed(turn)

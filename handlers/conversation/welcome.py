@@ -6,8 +6,7 @@ from telegram import InlineKeyboardButton
 
 from handlers.conversation import advice_menu, keyboards, states
 from handlers.conversation.keyboards import ANY_STEP
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.i18n.languages import offered
 from handlers.texts import languages, text
 
@@ -35,7 +34,7 @@ async def on_consent(turn: Turn, value: str) -> bool:
     """Agreeing starts the questions; the advice alone is there for whoever wants only that."""
     if value == "yes":
         turn.set(consent=True)
-        turn.advance(states.ACCOUNT)
+        turn.next()
         return True
     if value == "advice":
         advice_menu.offer(turn)
@@ -57,7 +56,7 @@ async def on_account(turn: Turn, value: str) -> bool:
     turn.set(own_account=own)
     if not own and turn.answers.get("preferred_channel") == "telegram":
         turn.unset("preferred_channel")
-    turn.advance(states.MAKE)
+    turn.next()
     return True
 
 

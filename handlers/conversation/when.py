@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from handlers.conversation import states
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.engine import clock
 from handlers.i18n.moments import Moment, parse_moment
 
@@ -46,7 +45,7 @@ def ask_when(turn: Turn) -> None:
 async def on_when_text(turn: Turn, answer: str) -> None:
     """A day and time typed straight away."""
     store_incident(turn, read_moment(turn, answer))
-    turn.advance(states.WHERE)
+    turn.next()
 
 
 async def on_when(turn: Turn, value: str) -> bool:
@@ -60,14 +59,14 @@ async def on_when(turn: Turn, value: str) -> bool:
     elif value in ("today", "yesterday"):
         day = today if value == "today" else today - timedelta(days=1)
         turn.set(when_day=day.isoformat())
-        turn.goto(states.WHEN_TIME)
+        turn.next("day")
         return True
     elif value == "other":
-        turn.goto(states.WHEN_DATE)
+        turn.next("other")
         return True
     else:
         return False
-    turn.advance(states.WHERE)
+    turn.next()
     return True
 
 
@@ -84,7 +83,7 @@ def ask_when_time(turn: Turn) -> None:
 async def on_when_time(turn: Turn, answer: str) -> None:
     """A time on the chosen day (a full date typed here is fine too)."""
     store_incident(turn, read_moment(turn, answer, day=_day(turn)))
-    turn.advance(states.WHERE)
+    turn.next()
 
 
 async def on_when_time_unknown(turn: Turn, value: str) -> bool:
@@ -96,7 +95,7 @@ async def on_when_time_unknown(turn: Turn, value: str) -> bool:
     store_incident(
         turn, Moment(min(midday, now).astimezone(UTC), approximate=True, time_known=False)
     )
-    turn.advance(states.WHERE)
+    turn.next()
     return True
 
 

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.conversation.when import read_moment
 from handlers.engine import clock
 from handlers.i18n.moments import Moment
@@ -25,14 +24,14 @@ async def on_where_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """Keep the coordinates, then offer to add words to them."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
     turn.unset("place")
-    turn.goto(states.WHERE_NOTE)
+    turn.next("pin")
 
 
 async def on_where_text(turn: Turn, answer: str) -> None:
     """Keep the place as typed (a typed place replaces an earlier pin)."""
     turn.set(place=clean_text(answer, max_length=MAX_PLACE))
     turn.unset("incident_lat", "incident_lon")
-    turn.advance(states.LOSS)
+    turn.next()
 
 
 def ask_where_note(turn: Turn) -> None:
@@ -43,21 +42,21 @@ def ask_where_note(turn: Turn) -> None:
 async def on_where_note(turn: Turn, answer: str) -> None:
     """Keep the words with the pin."""
     turn.set(place=clean_text(answer, max_length=MAX_PLACE))
-    turn.advance(states.LOSS)
+    turn.next()
 
 
 async def on_where_note_skip(turn: Turn, value: str) -> bool:
     """The pin alone."""
     if value != "skip":
         return False
-    turn.advance(states.LOSS)
+    turn.next()
     return True
 
 
 async def on_where_note_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """A second pin corrects the first."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
-    turn.goto(states.WHERE_NOTE)
+    turn.next("pin")
 
 
 def ask_tracked(turn: Turn) -> None:
@@ -69,11 +68,11 @@ def ask_tracked(turn: Turn) -> None:
 async def on_tracked(turn: Turn, value: str) -> bool:
     """Go on to where it shows, or past it."""
     if value == "yes":
-        turn.goto(states.TRACKED_WHERE)
+        turn.next("yes")
         return True
     if value == "no":
         turn.unset("tracked_place", "tracked_lat", "tracked_lon", "tracked_at")
-        turn.advance(states.CONTACT_NAME)
+        turn.next()
         return True
     return False
 
@@ -87,14 +86,14 @@ async def on_tracked_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """Keep the tracked position."""
     turn.set(tracked_lat=latitude, tracked_lon=longitude)
     turn.unset("tracked_place")
-    turn.goto(states.TRACKED_WHEN)
+    turn.next()
 
 
 async def on_tracked_text(turn: Turn, answer: str) -> None:
     """Keep the tracked place as typed."""
     turn.set(tracked_place=clean_text(answer, max_length=MAX_PLACE))
     turn.unset("tracked_lat", "tracked_lon")
-    turn.goto(states.TRACKED_WHEN)
+    turn.next()
 
 
 def ask_tracked_when(turn: Turn) -> None:
@@ -106,7 +105,7 @@ def ask_tracked_when(turn: Turn) -> None:
 def _store_seen(turn: Turn, moment: Moment) -> None:
     turn.set(tracked_at=moment.at.isoformat())
     turn.say("tracked_thanks")
-    turn.advance(states.CONTACT_NAME)
+    turn.next()
 
 
 async def on_tracked_when(turn: Turn, value: str) -> bool:

@@ -150,7 +150,7 @@ async def _ask_imei(
         else:
             await _refuse_ended(query, report, language)
         return
-    waiting.set_wait(context.chat_data, waiting.IMEI, token)
+    waiting.set_wait(context.chat_state, waiting.IMEI, token)
     await query.answer()
     body = text("followup.ask_imei", language)
     keyboard = views.single("followup.button_cancel", views.CANCEL, token, language)
@@ -198,7 +198,7 @@ async def _ask_location(
     if report.status not in OPEN:
         await _refuse_ended(query, report, language)
         return
-    waiting.set_wait(context.chat_data, waiting.LOCATION, token)
+    waiting.set_wait(context.chat_state, waiting.LOCATION, token)
     await query.answer()
     await context.bot.send_message(
         report_chat(query),
@@ -290,7 +290,7 @@ async def _typed_imei(
             reply_markup=cancel,
         )
         return
-    waiting.set_wait(context.chat_data, waiting.IMEI_CHECK, token, imei=imei.digits)
+    waiting.set_wait(context.chat_state, waiting.IMEI_CHECK, token, imei=imei.digits)
     await message.reply_text(
         text("followup.imei_check", language, grouped=imei.grouped),
         reply_markup=views.pair(
@@ -332,7 +332,7 @@ async def _typed_location(
             )
             return
     waiting.set_wait(
-        context.chat_data,
+        context.chat_state,
         waiting.LOCATION_TIME,
         token,
         lat=point.lat if point else None,

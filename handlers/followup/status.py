@@ -131,7 +131,7 @@ async def verify_and_show(
         return
     assert isinstance(result, Granted)
     report = result.report
-    token = access.open_session(context.chat_data, report.reference, report.id, via)
+    token = access.open_session(context.chat_state, report.reference, report.id, via)
     removed = await _remove_code_message(message)
     await send_view(context, chat.id, report, token, note_removed=removed)
 
