@@ -254,9 +254,9 @@ class SubscriptionStore:
         async with self.db.read() as session:
             found = await session.execute(
                 select(Subscription).where(
-                    Subscription.report_id == report_id,
-                    Subscription.chat_id == chat_id,
-                    Subscription.active.is_(True),
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
                 )
             )
             row = found.scalars().first()
