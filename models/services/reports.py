@@ -37,8 +37,8 @@ from models.values.phone import PhoneNumber
 from models.values.reference import Reference, generate_access_code, normalise_access_code
 from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
 
-REPORT = Report.__table__
-STATUS_CHANGE = StatusChange.__table__
+REPORT = table_of(Report)
+STATUS_CHANGE = table_of(StatusChange)
 FIND_BY_HASH = (
     "SELECT * FROM report WHERE id IN "
     "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY created_at DESC"

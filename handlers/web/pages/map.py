@@ -8,6 +8,7 @@ at the map is recorded in the audit trail with its period and how many points it
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -61,7 +62,7 @@ async def map_points(
     period = _period(request, days, first, last)
     register = register_of(request)
 
-    async def pieces(viewer: WebStaff):
+    async def pieces(viewer: WebStaff) -> AsyncIterator[str]:
         tally = MapTally()
         async for piece in register.map.geojson(
             since=period.since, until=period.until, tally=tally
