@@ -62,6 +62,7 @@ PRESSES = {
     states.NETWORK: "net:Vodafone",
     states.WHEN: "now",
     states.WHERE_NOTE: "skip",
+    states.LOSS: "theft",
     states.HOW: "snatched_moped",
     states.TRACKED: "no",
     states.TRACKED_WHEN: "now",

@@ -277,9 +277,11 @@ def summarise(
         "api_calls_per_update": sum(api.methods.values()) / updates if updates else 0.0,
         "edits_per_update": edits / max(updates, 1),
         "messages_per_update": len(sends) / max(updates, 1),
-        # Per person served: a report for a victim, twenty echoes for an echo user.
+        # Per person served: a report for a victim, twenty echoes for an echo user. Under
+        # Telegram's 30 new messages a second, reports a second scale with 1 / messages_per_person.
         "messages_per_person": len(sends) / max(len(done), 1),
         "edits_per_person": edits / max(len(done), 1),
+        "question_edits_per_person": api.methods.get("editMessageText", 0) / max(len(done), 1),
         "cpu_s": cpu_s,
         "telegram_side_cpu_s": side_cpu_s,
         "bot_cpu_s": bot_cpu,

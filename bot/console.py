@@ -183,6 +183,7 @@ async def run_console(
     *,
     user_id: int | None = None,
     first_name: str = "Sam",
+    language_code: str | None = "en",
 ) -> int:
     """Talk to the bot on the configured database until the input ends; returns the exit code."""
     register = await open_register(settings)
@@ -195,7 +196,13 @@ async def run_console(
         )
         await application.initialize()
         try:
-            user = LocalUser(application, api, user_id=person, first_name=first_name)
+            user = LocalUser(
+                application,
+                api,
+                user_id=person,
+                first_name=first_name,
+                language_code=language_code,
+            )
             console = Console(user, api, stdout)
             await _session(console, stdin, echo=not stdin.isatty())
         finally:

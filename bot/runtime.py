@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.settings import Settings, SettingsError
@@ -76,3 +78,17 @@ async def open_register(
         ),
     )
     return Register(db, vault, config)
+
+
+@asynccontextmanager
+async def opened_register(
+    settings: Settings, *, check_schema: bool = True, allow_missing_keys: bool = False
+) -> AsyncIterator[Register]:
+    """open_register's register for the length of a block, closed however the block ends."""
+    register = await open_register(
+        settings, check_schema=check_schema, allow_missing_keys=allow_missing_keys
+    )
+    try:
+        yield register
+    finally:
+        await register.close()

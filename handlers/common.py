@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
+from handlers.engine import language
 from handlers.engine.language import of as reader_language
 from handlers.texts import text
 
@@ -20,12 +21,8 @@ log = logging.getLogger("reportbot.handlers")
 ButtonCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 # user_data: a language this person picked by hand (the account's own is never taken as a choice).
-CHOSEN_LANGUAGE = "chosen_language"
-
-
-def chosen_language(context: BotContext) -> str | None:
-    """The language this user picked with the language buttons, if they did."""
-    return context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
+CHOSEN_LANGUAGE = language.PICKED
+chosen_language = language.picked
 
 
 def is_private(update: Update) -> bool:

@@ -25,11 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 async def reissue_command(args: argparse.Namespace, settings: Settings) -> int:
     """Reissue the code and print it once, for the victim."""
     reference = reference_of(args.reference)
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         code = await register.access.reissue(reference, actor=cli_actor(), channel="cli")
-    finally:
-        await register.close()
     if code is None:
         raise CliError(f"{reference}: not in the register")
     print(f"{reference}: new access code {code}")

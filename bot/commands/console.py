@@ -24,6 +24,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="be this Telegram user (to come back to an unfinished report); default: a new one",
     )
     console.add_argument("--first-name", default="Sam", help="the user's first name")
+    console.add_argument(
+        "--language-code",
+        default="en",
+        help="the Telegram account's language, e.g. pl or pt-BR (a borrowed phone's is the "
+        "lender's: the first screen still offers every language)",
+    )
     console.set_defaults(func=console_command)
 
 
@@ -36,5 +42,10 @@ async def console_command(args: argparse.Namespace, settings: Settings) -> int:
             # Undecodable input becomes U+FFFD (a typo, not a crash); so does unprintable output.
             stream.reconfigure(errors="replace")
     return await run_console(
-        settings, sys.stdin, sys.stdout, user_id=args.user_id, first_name=args.first_name
+        settings,
+        sys.stdin,
+        sys.stdout,
+        user_id=args.user_id,
+        first_name=args.first_name,
+        language_code=args.language_code,
     )

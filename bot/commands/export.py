@@ -99,8 +99,7 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
     chosen = selection(args)
     export_format = ExportFormat(args.format)
     target = check_output(Path(args.output)) if args.output else None
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         if target is not None:
             try:
                 result = await register.export.to_file(
@@ -119,8 +118,6 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
                 )
             finally:
                 out.detach()
-    finally:
-        await register.close()
     where = target if target is not None else "stdout"
     print(f"exported {result.rows} {export_format.unit} to {where}", file=sys.stderr)
     if result.skipped:

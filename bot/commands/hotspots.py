@@ -71,8 +71,7 @@ async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
     target: Path | None = args.png
     if target is not None and not target.parent.is_dir():
         raise CliError(f"--png: folder {target.parent} does not exist")
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         found = await register.hotspots.find(days=args.days)
         await register.audit.record(
             cli_actor(),
@@ -82,8 +81,6 @@ async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
             clusters=len(found.clusters),
             channel="cli",
         )
-    finally:
-        await register.close()
     if target is not None:
         write_file(target, heatmap.render(found))
     print("\n".join(render(found, args.days)))

@@ -42,13 +42,10 @@ def _positive(text: str) -> int:
 
 async def rotate_command(args: argparse.Namespace, settings: Settings) -> int:
     """Re-seal what is not under the newest key; counts per table; non-zero if some remain."""
-    register = await runtime.open_register(settings, allow_missing_keys=True)
-    try:
+    async with runtime.opened_register(settings, allow_missing_keys=True) as register:
         key_id = register.vault.current_key_id
         print(f"sealing every value under key {key_id!r} (the first in DATA_KEYS)", flush=True)
         result = await register.rotation.rotate(batch_size=args.batch_size, actor=cli_actor())
-    finally:
-        await register.close()
     _print_result(result)
     if not result.complete:
         raise CliError(_incomplete(result))
@@ -96,12 +93,9 @@ def _incomplete(result: RotationResult) -> str:
 
 async def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print, per table, how many values each key seals; non-zero if a needed key is missing."""
-    register = await runtime.open_register(settings, allow_missing_keys=True)
-    try:
+    async with runtime.opened_register(settings, allow_missing_keys=True) as register:
         usage = await register.rotation.usage()
         vault = register.vault
-    finally:
-        await register.close()
     print(
         f"DATA_KEYS: {', '.join(vault.key_ids)} "
         f"(new values are sealed with {vault.current_key_id!r})"

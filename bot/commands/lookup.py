@@ -98,8 +98,7 @@ async def lookup_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print every report found, whole (or one line each with --brief)."""
     query = query_of(args.query, args.by, settings.default_region)
     with_contact = not (args.brief or args.no_contact)
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         reports = await register.search.find(
             query, actor=cli_actor(), channel="cli", contact_shown=with_contact
         )
@@ -113,8 +112,6 @@ async def lookup_command(args: argparse.Namespace, settings: Settings) -> int:
                     with_contact=with_contact,
                 )
                 sheets.append(render_text(sheet, text))
-    finally:
-        await register.close()
     if not reports:
         print(f"{_label(query, args.query)}: not in the register")
         return 0

@@ -49,11 +49,8 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def find_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the point, source and precision a typed place gets, or that it has none."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         point = await register.geocoder.locate(args.text)
-    finally:
-        await register.close()
     if point is None:
         print("not found")
         return 0

@@ -23,11 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 async def purge_command(args: argparse.Namespace, settings: Settings) -> int:
     """Purge (or count) and print how many rows of each kind."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         result = await register.retention.purge(utcnow(), dry_run=args.dry_run, actor=cli_actor())
-    finally:
-        await register.close()
     verb = "would delete" if args.dry_run else "deleted"
     for kind, count in asdict(result).items():
         print(f"{verb} {count} {kind.replace('_', ' ')}")

@@ -151,13 +151,10 @@ async def recover_command(args: argparse.Namespace, settings: Settings) -> int:
     if target is not None and not os.access(target.parent, os.W_OK):
         raise CliError(f"cannot write {target}: folder {target.parent} is not writable")
     seized = read_file(args.file, limits_of(settings))
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         outcome = await register.recovery.run(
             seized, actor=cli_actor(), dry_run=args.dry_run, channel="cli"
         )
-    finally:
-        await register.close()
     print("\n".join(summary(outcome) + every_line(outcome)))
     if target is not None:
         try:

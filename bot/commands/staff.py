@@ -58,22 +58,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 async def add_command(args: argparse.Namespace, settings: Settings) -> int:
     """Add a staff member or change their role."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         created = await register.staff.add(args.user_id, Role(args.role), added_by=cli_actor())
-    finally:
-        await register.close()
     print(f"{'added' if created else 'updated'} {args.user_id} as {args.role}")
     return 0
 
 
 async def list_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print every staff member."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         members = await register.staff.list()
-    finally:
-        await register.close()
     if not members:
         print("no staff members yet: add one with `reportbot staff add USER_ID --role admin`")
         return 0
@@ -105,11 +99,8 @@ async def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def remove_command(args: argparse.Namespace, settings: Settings) -> int:
     """Remove a staff member."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         removed = await register.staff.remove(args.user_id, removed_by=cli_actor())
-    finally:
-        await register.close()
     if not removed:
         raise CliError(f"{args.user_id} is not a staff member")
     print(f"removed {args.user_id}")

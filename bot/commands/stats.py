@@ -34,10 +34,7 @@ def render(stats: RegisterStats) -> list[str]:
 
 async def stats_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the statistics."""
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         computed = await register.stats.compute()
-    finally:
-        await register.close()
     print("\n".join(render(computed)))
     return 0

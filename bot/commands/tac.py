@@ -56,11 +56,8 @@ async def check_command(args: argparse.Namespace, settings: Settings) -> int:
         imei = Imei.parse(args.imei)
     except InvalidImei as exc:
         raise CliError(f"not a valid IMEI: {exc}", 2) from None
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         found = await register.tac.check(imei, args.make)
-    finally:
-        await register.close()
     if found is None:
         print(f"{imei.tac}: not in the TAC table")
         return 0

@@ -27,13 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 async def web_command(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the console until SIGTERM or SIGINT."""
     configure_logging(settings.log_level, secrets=settings.secret_values())
-    register = await runtime.open_register(settings)
-    try:
+    async with runtime.opened_register(settings) as register:
         host = args.host or settings.web_host
         port = args.port or settings.web_port
         server = web_server(build_web_app(settings, register), host, port)
         log.info("staff console on %s:%d, for %s", host, port, settings.web_base_url)
         await server.serve()
-    finally:
-        await register.close()
     return 0

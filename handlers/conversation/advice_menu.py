@@ -36,4 +36,4 @@ def show(turn: Turn, platform: str) -> None:
     answers = turn.draft.answers if turn.draft is not None else {}
     make = answers.get("make") if answers.get("platform") == platform else None
     for message in advice.full(turn.lang, platform, make):
-        turn.send(message)
+        turn.send(message, keep=True)

@@ -33,7 +33,7 @@ async def on_make(turn: Turn, value: str) -> bool:
     turn.set(make_choice=value, make=make, platform=platform)
     if not turn.answers.get("_urgent_shown"):
         turn.set(_urgent_shown=True)
-        turn.send(advice.urgent(turn.lang, platform))
+        turn.send(advice.urgent(turn.lang, platform), keep=True)
     turn.next()
     return True
 

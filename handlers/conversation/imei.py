@@ -38,6 +38,7 @@ async def on_imei_choice(turn: Turn, value: str) -> bool:
         turn.send(
             advice.find_imei(turn.lang, platform),
             turn.keyboard([turn.button("imei_unknown", "unknown")]),
+            keep=True,
         )
         return True
     if value == "unknown":

@@ -36,11 +36,12 @@ async def on_loss(turn: Turn, value: str) -> bool:
         config = turn.context.config
         turn.say(
             "robbery",
+            keep=True,
             emergency=config.emergency_number,
             non_emergency=config.non_emergency_number,
         )
     else:
-        turn.say("lost_note")
+        turn.say("lost_note", keep=True)
     turn.next()
     return True
 

@@ -7,7 +7,6 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from handlers.common import CHOSEN_LANGUAGE
 from handlers.context import BotContext
 from handlers.conversation import advice_menu, clear_chat, flow, keyboards, states, welcome
 from handlers.conversation import cancel as cancelling
@@ -144,6 +143,7 @@ async def choose(turn: Turn, press: Press) -> None:
         return
     if accepted:
         turn.accepted_press = True
+        turn.pressed_step = press.step
     else:
         stale(turn)
 
@@ -194,9 +194,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
 
 async def choose_language(turn: Turn, code: str) -> None:
     """Switch language, then carry on in it: the same question, or the report this chat follows."""
-    language.remember(turn.context, code)
-    if turn.context.user_data is not None:
-        turn.context.user_data[CHOSEN_LANGUAGE] = code
+    language.remember(turn.context, code, by_hand=True)
     if turn.draft is not None:
         turn.set(language=code)
         if turn.draft.step == states.FILED and turn.draft.report_id is not None:

@@ -101,9 +101,9 @@ def police_note(turn: Turn) -> None:
     """A crime: report it to the police too and add the crime reference; lost: no need."""
     kind = turn.answers.get("loss_kind")
     if kind == LossKind.LOST:
-        turn.say("filed_lost")
+        turn.say("filed_lost", keep=True)
     elif kind is not None:
-        turn.say("filed_crime", non_emergency=turn.context.config.non_emergency_number)
+        turn.say("filed_crime", keep=True, non_emergency=turn.context.config.non_emergency_number)
 
 
 def show_filed(turn: Turn) -> None:
@@ -117,6 +117,7 @@ def show_filed(turn: Turn) -> None:
     filed_at = Html(escape(show_moment(at, turn.lang, turn.context.config.zone)))
     turn.say(
         "filed",
+        keep=True,
         reference=reference,
         code=code,
         filed_at=filed_at,
@@ -124,13 +125,14 @@ def show_filed(turn: Turn) -> None:
     )
     police_note(turn)
     for message in advice.full(turn.lang, platform, make):
-        turn.send(message)
+        turn.send(message, keep=True)
     if turn.answers.get("own_account"):
-        turn.say("follow_own", reference=reference, code=code)
+        turn.say("follow_own", keep=True, reference=reference, code=code)
         return
     turn.say(
         "follow_borrowed",
         turn.keyboard([turn.any_button("clear", "clear")], per_row=1),
+        keep=True,
         reference=reference,
         code=code,
         bot=turn.context.bot.username,

@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from handlers.context import BotContext
 from handlers.conversation import flow, keyboards, required
-from handlers.conversation.states import EDIT_GROUPS, FINISHED, REVIEW
+from handlers.conversation.states import CONSENT, EDIT_GROUPS, FINISHED, REVIEW
 from handlers.engine import language
 from handlers.engine.steps import Steps
 from handlers.texts import MAX_MESSAGE_LENGTH, text
@@ -25,12 +25,21 @@ HISTORY = "_history"
 EDITING = "_editing"
 
 
+# Questions that stay on screen once answered (999 and the privacy notice): never edited away.
+KEPT_QUESTIONS = frozenset({CONSENT})
+
+
 @dataclass(slots=True)
 class Outgoing:
-    """A message to send once the draft is stored."""
+    """A message to send once the draft is stored; KEEP: never in place of an answered question.
+
+    What a victim must be able to scroll back to (the reference, the advice, a warning) is kept:
+    it always comes as a message of its own.
+    """
 
     html: str
     keyboard: InlineKeyboardMarkup | None = None
+    keep: bool = False
 
 
 def split_message(html: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
@@ -60,6 +69,7 @@ class Turn:
         self.dirty = False
         self.drop = False
         self.accepted_press = False
+        self.pressed_step: str | None = None
         self.live_after = True
 
     @classmethod
@@ -100,16 +110,28 @@ class Turn:
         """The conversation's text KEY in the chat's language."""
         return text(f"conversation.{key}", self.lang, **params)
 
-    def send(self, html: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """Queue a message (already safe HTML), split at line ends if Telegram's limit needs it."""
+    def send(
+        self, html: str, keyboard: InlineKeyboardMarkup | None = None, *, keep: bool = False
+    ) -> None:
+        """Queue a message (already safe HTML), split at line ends if Telegram's limit needs it.
+
+        KEEP: a message of its own, never edited in place of the question just answered.
+        """
         parts = split_message(html)
         for part in parts[:-1]:
-            self.out.append(Outgoing(part))
-        self.out.append(Outgoing(parts[-1], keyboard))
+            self.out.append(Outgoing(part, keep=keep))
+        self.out.append(Outgoing(parts[-1], keyboard, keep=keep))
 
-    def say(self, key: str, keyboard: InlineKeyboardMarkup | None = None, **params: object) -> None:
-        """Queue the text KEY."""
-        self.send(self.t(key, **params), keyboard)
+    def say(
+        self,
+        key: str,
+        keyboard: InlineKeyboardMarkup | None = None,
+        *,
+        keep: bool = False,
+        **params: object,
+    ) -> None:
+        """Queue the text KEY (KEEP: as a message of its own, see `send`)."""
+        self.send(self.t(key, **params), keyboard, keep=keep)
 
     def button(
         self, label_key: str, value: str, *, step: str | None = None
@@ -240,11 +262,16 @@ class Turn:
             # Saved even when unchanged: the write records the update and the message ids.
             self.draft.remember_messages([incoming] if incoming else [])
             await store.save(self.draft)
+        out = list(self.out)
         if self.accepted_press and query is not None and query.message is not None:
-            await self._remove_keyboard(query.message.message_id)
+            pressed = query.message.message_id
+            if self._may_replace_pressed(out) and await self._edit(pressed, out[0]):
+                out = out[1:]
+            else:
+                await self._remove_keyboard(pressed)
         sent: list[int] = []
         try:
-            for message in self.out:
+            for message in out:
                 reply = await self.context.bot.send_message(
                     self.chat_id,
                     message.html,
@@ -254,11 +281,31 @@ class Turn:
                 sent.append(reply.message_id)
         finally:
             if self.draft is not None and not self.drop:
-                store.note_sent(self.draft, sent)
+                await store.note_sent(self.draft, sent)
                 if self.draft.step in FINISHED:
                     await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
                     self.context.chat_state[LIVE] = self.draft.token
+
+    def _may_replace_pressed(self, out: list[Outgoing]) -> bool:
+        """Whether the question just answered by a button may become the first reply."""
+        return bool(out) and not out[0].keep and self.pressed_step not in KEPT_QUESTIONS
+
+    async def _edit(self, message_id: int, message: Outgoing) -> bool:
+        """Turn the answered question MESSAGE_ID into MESSAGE; False if Telegram refuses."""
+        try:
+            await self.context.bot.edit_message_text(
+                message.html,
+                chat_id=self.chat_id,
+                message_id=message_id,
+                reply_markup=message.keyboard,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest:
+            # Too old to edit, or already showing exactly this: a new message instead.
+            log.debug("could not edit message %s into the next question", message_id)
+            return False
+        return True
 
     async def _remove_keyboard(self, message_id: int) -> None:
         try:

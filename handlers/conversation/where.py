@@ -104,7 +104,7 @@ def ask_tracked_when(turn: Turn) -> None:
 
 def _store_seen(turn: Turn, moment: Moment) -> None:
     turn.set(tracked_at=moment.at.isoformat())
-    turn.say("tracked_thanks")
+    turn.say("tracked_thanks", keep=True)
     turn.next()
 
 

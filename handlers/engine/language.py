@@ -13,7 +13,8 @@ from telegram import Update
 
 from handlers.i18n.languages import ENGLISH, available, resolve
 
-CHOSEN = "language"  # user_data: the language this user chose
+CHOSEN = "language"  # user_data: the language this user last read in this bot
+PICKED = "chosen_language"  # user_data: a language picked by hand (never the account's own)
 
 
 def chosen(context: Any) -> str | None:
@@ -23,10 +24,19 @@ def chosen(context: Any) -> str | None:
     return str(found) if found else None
 
 
-def remember(context: Any, code: str) -> None:
-    """Keep CODE as this user's choice."""
+def picked(context: Any) -> str | None:
+    """The language this user picked by hand (the language buttons), if they did."""
+    user_data = getattr(context, "user_data", None)
+    found = user_data.get(PICKED) if user_data is not None else None
+    return str(found) if found else None
+
+
+def remember(context: Any, code: str, *, by_hand: bool = False) -> None:
+    """Keep CODE as this user's language (BY_HAND: they picked it with the language buttons)."""
     if getattr(context, "user_data", None) is not None:
         context.user_data[CHOSEN] = code
+        if by_hand:
+            context.user_data[PICKED] = code
 
 
 def account(update: object) -> str | None:

@@ -37,6 +37,8 @@ class Block:
     title: str
     lines: list[Line]
     history: bool
+    # The places section, beside which a page draws the map.
+    places: bool = False
 
 
 def sheet_blocks(sheet: Sheet) -> list[Block]:
@@ -51,5 +53,12 @@ def sheet_blocks(sheet: Sheet) -> list[Block]:
             )
             for item in section.fields
         ]
-        blocks.append(Block(word(section.title), lines, section.title == "staff.sheet_history"))
+        blocks.append(
+            Block(
+                word(section.title),
+                lines,
+                history=section.title == "staff.sheet_history",
+                places=section.title == "staff.sheet_where",
+            )
+        )
     return blocks

@@ -3,14 +3,16 @@
 An answer costs one read and one write. The read is the update's check (`Database.check_update`,
 which prefetches the chat's draft row); the write stores the processed-update record and the
 whole draft, with every message id known so far, in one statement pair (`Database.run`). The ids
-of the messages sent in reply are only known after that write: they are kept in memory and go
-with the chat's next write, or at once when the conversation is over (`note_sent`), and when the
-register closes (`flush_all`). A crash in between loses at most the ids of one reply per chat
-(those messages are then not deleted by "clear this chat"); the draft itself never waits.
+of the messages sent in reply are only known after that write: they are kept in memory
+(`note_sent`) and go with the chat's next write; they are stored at once when the conversation
+is over (`flush`), when too many chats wait, and when the register closes (`flush_all`). A crash
+in between loses at most the ids of one reply per chat (those messages are then not deleted by
+"clear this chat"); the draft itself never waits.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +33,10 @@ from models.storage.tables import Draft
 
 # A conversation with many re-asks still stays a small row; the newest ids are the ones to keep.
 MAX_MESSAGE_IDS = 1000
+# Chats whose sent message ids wait in memory for their next write, at most; then the oldest
+# are stored, this many in one write.
+MAX_UNSAVED = 1000
+FLUSH_BATCH = 100
 TOKEN_LENGTH = 6
 
 
@@ -197,12 +203,20 @@ class DraftStore:
         state.updated_at, state.expires_at = now, values["expires_at"]
         return state
 
-    def note_sent(self, state: DraftState, ids: list[int]) -> None:
-        """Remember ids of messages sent for STATE; stored with the chat's next write."""
+    async def note_sent(self, state: DraftState, ids: list[int]) -> None:
+        """Remember ids of messages sent for STATE; stored with the chat's next write.
+
+        Chats that never come back must not hold memory for ever: past MAX_UNSAVED chats, the
+        ones waiting longest are stored, FLUSH_BATCH of them in one write.
+        """
         if not ids:
             return
         state.remember_messages(ids)
-        self._unsaved[state.chat_id] = state
+        self._unsaved.pop(state.chat_id, None)
+        self._unsaved[state.chat_id] = state  # the newest last
+        if len(self._unsaved) > MAX_UNSAVED:
+            oldest = list(itertools.islice(self._unsaved, FLUSH_BATCH))
+            await self._store_ids([self._unsaved.pop(chat_id) for chat_id in oldest])
 
     async def flush(self, chat_id: int, *, now: datetime | None = None) -> bool:
         """Store the chat's unsaved message ids now; False if there were none or it is gone."""
@@ -213,9 +227,11 @@ class DraftStore:
 
     async def flush_all(self) -> int:
         """Store every chat's unsaved message ids (when the register closes); how many chats."""
+        states = list(self._unsaved.values())
+        self._unsaved.clear()
         stored = 0
-        for chat_id in list(self._unsaved):
-            stored += await self.flush(chat_id)
+        for start in range(0, len(states), FLUSH_BATCH):
+            stored += await self._store_ids(states[start : start + FLUSH_BATCH])
         return stored
 
     async def _save(self, session: AsyncSession, state: DraftState, now: datetime) -> None:
@@ -245,28 +261,36 @@ class DraftStore:
         The ids are added to those stored (read and written in one transaction), so ids that
         another worker stored meanwhile are kept.
         """
+        return bool(await self._store_ids([state], now=now))
+
+    async def _store_ids(self, states: list[DraftState], *, now: datetime | None = None) -> int:
+        """Add each of STATES' message ids to its stored draft, in one write; how many stored."""
         now = now or utcnow()
         lock = " FOR UPDATE" if not self.db.is_sqlite else ""
 
-        def job(tx: Tx) -> bool:
-            rows = tx.rows(SELECT_IDS + lock, {"chat_id": state.chat_id})
-            if not rows or rows[0][0] != state.idempotency_key:
-                return False
-            merged = DraftState(state.chat_id, state.user_id, state.step)
-            merged.message_ids = [int(i) for i in json.loads(rows[0][1])]
-            merged.remember_messages(state.message_ids)
-            values: dict[str, Any] = {
-                "chat_id": state.chat_id,
-                "idempotency_key": state.idempotency_key,
-                "message_ids": json.dumps(merged.message_ids),
-                "now": now,
-                "expires_at": now + self.ttl,
-            }
-            return bool(tx.run(UPDATE_IDS, values))
+        def job(tx: Tx) -> int:
+            stored = 0
+            for state in states:
+                rows = tx.rows(SELECT_IDS + lock, {"chat_id": state.chat_id})
+                if not rows or rows[0][0] != state.idempotency_key:
+                    continue
+                merged = DraftState(state.chat_id, state.user_id, state.step)
+                merged.message_ids = [int(i) for i in json.loads(rows[0][1])]
+                merged.remember_messages(state.message_ids)
+                values: dict[str, Any] = {
+                    "chat_id": state.chat_id,
+                    "idempotency_key": state.idempotency_key,
+                    "message_ids": json.dumps(merged.message_ids),
+                    "now": now,
+                    "expires_at": now + self.ttl,
+                }
+                stored += bool(tx.run(UPDATE_IDS, values))
+            return stored
 
-        saved = await self.db.run(job, write=True)
-        state.updated_at, state.expires_at = now, now + self.ttl
-        return saved
+        stored = await self.db.run(job, write=True) if states else 0
+        for state in states:
+            state.updated_at, state.expires_at = now, now + self.ttl
+        return stored
 
     async def mark_filed(
         self, state: DraftState, report_id: int, *, subscribe: bool, now: datetime | None = None

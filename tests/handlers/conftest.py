@@ -222,9 +222,10 @@ class Victim:
         return draft.answers
 
     async def _keep(self, replies: Awaitable[list[ChatMessage]]) -> list[ChatMessage]:
-        """The bot's new messages (a message only edited, e.g. losing its buttons, is not new)."""
-        before = {m.message_id for m in self.user.api.chats.get(self.chat_id, {}).values()}
-        got = [m for m in await replies if m.message_id not in before]
+        """What the bot said: new messages, and questions edited into new ones (a message that
+        only lost its buttons says nothing new)."""
+        before = {m.message_id: m.text for m in self.user.api.chats.get(self.chat_id, {}).values()}
+        got = [m for m in await replies if before.get(m.message_id, object()) != m.text]
         self.seen += got
         return got
 

@@ -14,6 +14,7 @@ from handlers.conversation import states
 from handlers.i18n.platforms import warnings
 from handlers.texts import languages, text
 from tests.handlers.conftest import HAPPY, Act, Victim, press
+from tests.handlers.english import english_in
 
 # The buttons pressed on the way, by step (the rest of the walk is typed, the same in every
 # language). The tracked-location path is taken so that its keyboard is shown too.
@@ -75,6 +76,10 @@ async def test_a_whole_report_in_the_account_s_language(make_user, register, lan
     assert text("followup.button_refresh", language) in labels
     help_text = victim.texts(await victim.send("/help"))
     assert text("conversation.help", language, emergency="999").split("\n")[0] in help_text
+    # Nothing English anywhere: every sentence of the English catalogue is looked for.
+    assert english_in(victim.texts()) == []
+    buttons = [label for message in victim.seen for label, _ in message.buttons]
+    assert english_in("\n".join(buttons)) == []
 
 
 @pytest.mark.parametrize("language", languages())

@@ -74,3 +74,23 @@ async def test_language_after_filing_keeps_the_report_and_its_updates_follow(
     await dispatcher(register, application, FakeClock()).drain()
     located = api.bot_messages(victim.chat_id)[-1].text
     assert located == render_notification("status:located", reference, "it", make="apple")
+
+
+async def test_language_at_the_review_and_while_editing_an_answer(victim: Victim) -> None:
+    await victim.walk(states.REVIEW)
+    await victim.send("/language")
+    review = await victim.press(name("pl"))
+    assert text("conversation.review_title", "pl") in review[-1].text
+    assert await victim.step() == states.REVIEW
+
+    await victim.press(text("conversation.button_edit_when", "pl"))
+    editing = await victim.step()
+    assert editing == states.WHEN
+    await victim.send("/language")
+    again = await victim.press("English")
+    assert again[-1].text.startswith("When was it taken?")
+    labels = [label for label, _ in again[-1].buttons]
+    assert text("conversation.button_keep", "en") in labels  # still editing: back to the summary
+    await victim.press(text("conversation.button_keep", "en"))
+    assert await victim.step() == states.REVIEW
+    assert (await victim.answers())["language"] == "en"

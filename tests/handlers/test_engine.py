@@ -170,3 +170,11 @@ def test_a_choice_is_remembered():
     context = _Context()
     language.remember(context, "ar")
     assert language.of(_update("en"), context) == "ar"
+
+
+def test_only_a_language_picked_by_hand_counts_as_picked():
+    context = _Context()
+    language.remember(context, "es")
+    assert language.picked(context) is None
+    language.remember(context, "fr", by_hand=True)
+    assert language.picked(context) == "fr" and language.of(_update("en"), context) == "fr"

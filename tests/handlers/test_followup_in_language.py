@@ -8,7 +8,9 @@ English is left: every sentence of the English catalogue is looked for in what t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -150,3 +152,20 @@ async def test_the_wrong_code_limit_says_when_in_local_time(register: Register, 
     until = formats.local(oldest + timedelta(hours=1), LONDON)
     assert f"until {formats.time_of_day(until, 'en')} (about" in limited.text
     assert "UTC" not in limited.text
+
+
+async def test_the_view_s_days_and_times_are_in_the_register_s_time_zone(
+    register: Register, application, make_user
+) -> None:
+    application.bot_data["config"] = replace(
+        application.bot_data["config"], timezone="America/New_York"
+    )
+    filed = await file_report(register, language="fr")
+    [view] = await make_user(user_id=6_100_000_006).send(
+        f"/status {filed.reference} {filed.access_code}"
+    )
+    report = await register.reports.get(filed.reference)
+    assert report is not None
+    new_york = show_moment(report.created_at, "fr", ZoneInfo("America/New_York"))
+    assert new_york in view.text
+    assert show_moment(report.created_at, "fr", LONDON) not in view.text

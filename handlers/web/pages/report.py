@@ -77,6 +77,7 @@ async def _page(
             "blocks": sheet_blocks(sheet),
             "moves": allowed_next(report.status),
             "points": map_points(report),
+            "has_points": report.incident_lat is not None or report.tracked_lat is not None,
             "tile_url": config_of(request).tile_url,
             "looked": [event for event in looked if event.action in LOOKED],
             "with_contact": with_contact,

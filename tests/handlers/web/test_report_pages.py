@@ -232,3 +232,14 @@ async def test_status_change_refusals(register: Register, console, browser, file
     assert (await page.post("/report/SPR-0000-00/status", {"status": "located"})).status_code == 404
     assert (await browser().client.post(path, data={"status": "located"})).status_code == 401
     assert (await register.reports.get(filed.reference)).status.value == "submitted"
+
+
+async def test_a_report_without_points_has_no_map(console, register: Register) -> None:
+    filed = await register.reports.file(
+        new_report(incident_lat=None, incident_lon=None), "k-no-map"
+    )
+    page = await console(Role.OFFICER)
+
+    html = (await page.get(f"/report/{filed.reference}")).text
+
+    assert 'id="report-map"' not in html and "Oxford Street" in text_of(html)

@@ -126,7 +126,7 @@ async def test_a_deleted_report_leaves_the_draft_without_it(register):
 async def test_ids_of_messages_sent_go_with_the_next_write(register):
     draft = a_draft()
     await register.drafts.save(draft)
-    register.drafts.note_sent(draft, [11, 12])
+    await register.drafts.note_sent(draft, [11, 12])
     assert (await register.drafts.get(BIG_CHAT)).message_ids == [11, 12]  # this process knows
     stored = await rows(register.db, Draft)
     assert stored[0].message_ids == "[]"  # not written on their own
@@ -143,7 +143,7 @@ async def test_ids_not_yet_written_are_stored_when_the_register_closes(database,
     first = Register(database, vault)
     draft = a_draft()
     await first.drafts.save(draft)
-    first.drafts.note_sent(draft, [21])
+    await first.drafts.note_sent(draft, [21])
     assert await first.drafts.flush_all() == 1
     again = Register(database, vault)
     assert (await again.drafts.get(BIG_CHAT)).message_ids == [21]
@@ -155,9 +155,22 @@ async def test_ids_written_late_are_added_to_those_another_worker_stored(databas
     one, other = Register(database, vault), Register(database, vault)
     draft = a_draft()
     await one.drafts.save(draft)
-    one.drafts.note_sent(draft, [1])
+    await one.drafts.note_sent(draft, [1])
     theirs = await other.drafts.get(BIG_CHAT)
     theirs.remember_messages([2])
     await other.drafts.save(theirs)
     await one.drafts.flush_all()
     assert (await other.drafts.get(BIG_CHAT)).message_ids == [2, 1]
+
+
+async def test_chats_that_never_come_back_do_not_hold_their_ids_in_memory(register, monkeypatch):
+    from models.services import drafts
+
+    monkeypatch.setattr(drafts, "MAX_UNSAVED", 3)
+    monkeypatch.setattr(drafts, "FLUSH_BATCH", 2)
+    states = [a_draft(chat_id) for chat_id in (1, 2, 3, 4)]
+    for number, state in enumerate(states):
+        await register.drafts.save(state)
+        await register.drafts.note_sent(state, [100 + number])
+    stored = {row.chat_id: row.message_ids for row in await rows(register.db, Draft)}
+    assert stored == {1: "[100]", 2: "[101]", 3: "[]", 4: "[]"}  # the two oldest, written

@@ -1,8 +1,8 @@
 """Over HTTP: CPU per update of the real `reportbot run` process beside a bare echo bot process.
 
-python -m bench.http [--quick] [--victims N] [--database-url URL]
+python -m bench.over_http [--quick] [--victims N] [--database-url URL]
 
-Both bots run as real processes that poll one fake Telegram over HTTP (`tests/e2e/botapi.py`,
+Both bots run as real processes that poll one fake Telegram over HTTP (`tests/botapi.py`,
 the same fake Bot API the end-to-end tests use; no limits and no latency), driven by the same
 driver in this process: scripted victims (`tests/e2e/script.py`) file full reports through
 `reportbot run`, then as many echo users each send as many texts as a report takes to the bare
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-if not __package__:  # run as `python bench/http.py`: make the project importable
+if not __package__:  # run as `python bench/over_http.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._backends import PostgresBackend
@@ -181,7 +181,7 @@ async def measure(args: argparse.Namespace) -> Result:
     victims = args.victims or (3 if args.quick else 40)
     texts = 3 if args.quick else ECHO_TEXTS
     result = Result(
-        "http",
+        "over_http",
         sizes={
             "victims": victims,
             "echo_users": victims,
