@@ -10,7 +10,8 @@ from handlers.conversation.clock import format_moment
 from handlers.conversation.contact import channels
 from handlers.conversation.losskinds import METHODS, loss_kind
 from handlers.conversation.states import EDIT_GROUPS, question
-from handlers.conversation.when import zone
+from handlers.conversation.when import stored_window, zone
+from handlers.i18n.windows import show_window
 from handlers.texts import Html
 from models.values.imei import Imei
 from models.values.loss import LossKind
@@ -102,12 +103,8 @@ def summary_lines(turn: Turn) -> list[str]:
             network=a.get("network") or turn.t("not_given"),
         )
     )
-    when = _moment(
-        turn,
-        a.get("incident_at"),
-        a.get("incident_exact", True),
-        a.get("incident_time_known", True),
-    )
+    window = stored_window(a)
+    when = show_window(window, turn.lang, zone(turn)) if window else turn.t("not_given")
     lines.append(turn.t("review_when", when=when))
     lines.append(
         turn.t(

@@ -23,6 +23,7 @@ NETWORK = "network"
 WHEN = "when"
 WHEN_TIME = "when_time"
 WHEN_DATE = "when_date"
+WHEN_OK = "when_ok"
 WHERE = "where"
 WHERE_NOTE = "where_note"
 LOSS = "loss"
@@ -46,7 +47,7 @@ EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "device": (MAKE, MODEL, COLOUR),
     "imei": (IMEI, IMEI_OK, IMEI2, IMEI2_OK),
     "number": (NUMBER, NETWORK),
-    "when": (WHEN, WHEN_TIME, WHEN_DATE),
+    "when": (WHEN, WHEN_TIME, WHEN_DATE, WHEN_OK),
     "where": (WHERE, WHERE_NOTE),
     "how": (LOSS, HOW),
     "tracked": (TRACKED, TRACKED_WHERE, TRACKED_WHEN),

@@ -42,6 +42,8 @@ def new_report(answers: dict[str, Any], language: str) -> NewReport:
         stolen_number=_phone(answers.get("number")),
         network=answers.get("network"),
         incident_at=_moment(answers.get("incident_at")),
+        incident_from=_moment(answers.get("incident_from")),
+        incident_to=_moment(answers.get("incident_to")),
         theft_method=answers.get("theft_method"),
         loss_kind=kind.value if (kind := loss_kind(answers)) else None,
         place=answers.get("place"),

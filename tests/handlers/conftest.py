@@ -179,6 +179,7 @@ HAPPY: dict[str, Act] = {
     states.WHEN: press("Just now"),
     states.WHEN_TIME: press("I don't know"),
     states.WHEN_DATE: send("yesterday 18:30"),
+    states.WHEN_OK: press("Yes, that's right"),
     states.WHERE: send("Oxford Street by Bond Street station"),
     states.WHERE_NOTE: press("Skip"),
     states.LOSS: press("Stolen from me, no force"),

@@ -37,6 +37,7 @@ SAME_AS_ENGLISH = {
     "conversation": {
         "imei_invalid",
         "phone_invalid",
+        "when_unclear",
         "plain",
         "model_example_apple",
         "model_example_samsung",
