@@ -34,6 +34,7 @@ def handler_config(settings: Settings) -> HandlerConfig:
         emergency_number=settings.emergency_number,
         non_emergency_number=settings.police_non_emergency,
         timezone=settings.timezone,
+        web_base_url=settings.web_base_url,
     )
 
 

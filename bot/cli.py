@@ -29,6 +29,7 @@ from bot.commands import (
     staff,
     stats,
     tac,
+    web,
 )
 from bot.commands.common import CliError, explain
 from bot.settings import SettingsError, load_settings
@@ -39,6 +40,7 @@ from models.storage.database import SchemaOutdated
 # Each module adds its own subcommands; the order here is the order of `--help`.
 COMMAND_MODULES = (
     run,
+    web,
     console,
     db,
     keys,

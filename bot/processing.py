@@ -156,22 +156,23 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             await coroutine
             return
         timing = {"update_id": update.update_id, "waited_ms": _ms(started - arrived)}
-        if await self.db.is_processed(update.update_id):
-            log.info(
-                "update already processed; acknowledged without running it again",
-                extra={**timing, "took_ms": _ms(time.monotonic() - started)},
-            )
-            return
         outcome = "update handled"
-        try:
-            with processing_update(update.update_id):
+        with processing_update(update.update_id, chat_key(update)) as scope:
+            # One read: is it a redelivery, and (if not) the chat's rows the handlers will need.
+            if await self.db.check_update(scope):
+                log.info(
+                    "update already processed; acknowledged without running it again",
+                    extra={**timing, "took_ms": _ms(time.monotonic() - started)},
+                )
+                return
+            try:
                 await coroutine
-        except asyncio.CancelledError:
-            outcome = "update cut short; Telegram hands it over again"
-            raise
-        finally:
-            # Logged while the chat's turn is still held: a worker's lines order a chat's updates.
-            log.info(outcome, extra={**timing, "took_ms": _ms(time.monotonic() - started)})
+            except asyncio.CancelledError:
+                outcome = "update cut short; Telegram hands it over again"
+                raise
+            finally:
+                # Logged while the chat's turn is held: a worker's lines order a chat's updates.
+                log.info(outcome, extra={**timing, "took_ms": _ms(time.monotonic() - started)})
 
 
 class _Waiting:

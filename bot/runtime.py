@@ -10,6 +10,7 @@ from models.sealing.keycheck import KeyMismatch, verify_keys
 from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import CryptoError, KeyRing, Vault
 from models.services.alerts import ClusterRule
+from models.services.websessions import SessionRules
 from models.storage.database import Database
 
 
@@ -67,5 +68,11 @@ async def open_register(
         nominatim_url=settings.nominatim_url,
         nominatim_user_agent=settings.nominatim_user_agent,
         recovery_max_file_mb=settings.recovery_max_file_mb,
+        web_sessions=SessionRules(
+            link_ttl=timedelta(minutes=settings.web_link_minutes),
+            idle=timedelta(minutes=settings.web_session_idle_minutes),
+            absolute=timedelta(hours=settings.web_session_hours),
+            failures_allowed=settings.web_sign_in_failures,
+        ),
     )
     return Register(db, vault, config)

@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     # New messages a second this process sends in all (replies and notifications). Telegram
     # allows about 30 per bot: with N processes on one database, give each 28 / N.
     delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
+    # Staff web console (`reportbot web`): the address staff open (sign-in links are built on
+    # it; https makes the session cookie Secure), where the process listens, and how long
+    # sign-in links and sessions last.
+    web_base_url: str = "http://127.0.0.1:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    web_link_minutes: float = Field(default=5, gt=0, le=60)
+    web_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    web_session_hours: float = Field(default=12, gt=0, le=24 * 31)
+    web_sign_in_failures: int = Field(default=10, ge=1, le=10_000)
+    # The map's tiles; {z}/{x}/{y} as Leaflet reads them. The page's CSP allows this origin.
+    web_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Signs the session cookie; when unset it is derived from INDEX_KEY (or the key file).
+    web_secret: SecretStr | None = None
 
     @field_validator("default_region")
     @classmethod
@@ -112,6 +126,14 @@ class Settings(BaseSettings):
     def service_area_box(self) -> Area | None:
         """The service area as a box, or None when reports may be anywhere."""
         return None if self.service_area == "none" else Area.parse(self.service_area)
+
+    @field_validator("web_base_url", "web_tile_url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
 
     @field_validator("telegram_api_base_url", "webhook_url", "nominatim_url")
     @classmethod
@@ -198,6 +220,11 @@ class Settings(BaseSettings):
         return _reveal(self.data_keys)
 
     @property
+    def web_secret_value(self) -> str | None:
+        """WEB_SECRET in clear, for signing the web console's cookies only."""
+        return _reveal(self.web_secret)
+
+    @property
     def index_key_value(self) -> str | None:
         """INDEX_KEY in clear, for building the key ring only."""
         return _reveal(self.index_key)
@@ -208,6 +235,7 @@ class Settings(BaseSettings):
             _reveal(self.telegram_bot_token),
             self.webhook_secret_value,
             self.index_key_value,
+            _reveal(self.web_secret),
         ]
         for entry in (self.data_keys_value or "").split(","):
             values.append(entry.partition(":")[2].strip())

@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
+from handlers.engine.language import of as reader_language
 from handlers.texts import text
 
 log = logging.getLogger("reportbot.handlers")
@@ -59,7 +60,7 @@ async def answer_unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    language = context.user_data.get("language") if context.user_data is not None else None
+    language = reader_language(update, context)
     if is_private(update):
         await message.reply_text(text("common.unknown_command", language))
     else:

@@ -21,6 +21,8 @@ class HandlerConfig:
     emergency_number: str = "999"
     non_emergency_number: str = "101"
     timezone: str = "Europe/London"
+    # Where staff open the web console; `/web` links are built on it.
+    web_base_url: str = "http://127.0.0.1:8080"
 
     @property
     def zone(self) -> tzinfo:

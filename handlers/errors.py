@@ -6,10 +6,11 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
 from handlers.conversation.turn import LIVE
+from handlers.engine.language import of as reader_language
 from handlers.texts import Html, text
 from models.storage.processed import UpdateAlreadyProcessed
 
@@ -45,7 +46,7 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("handler failed: %s", type(error).__name__, exc_info=error, extra=extra)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    language = context.user_data.get("language") if context.user_data is not None else None
+    language = reader_language(update, context)
     draft_line = text("common.error_draft_line", language, draft=draft) if draft else ""
     try:
         await context.bot.send_message(
@@ -54,8 +55,3 @@ async def on_error(update: object, context: BotContext) -> None:
         )
     except TelegramError as exc:
         log.warning("could not send the apology: %s", type(exc).__name__, extra=extra)
-
-
-def add_handlers(application: Application) -> None:
-    """Install the error handler."""
-    application.add_error_handler(on_error)  # type: ignore[arg-type]

@@ -14,11 +14,14 @@ from models.services.filing import Enrichment
 from models.services.followup import FollowUp
 from models.services.geocoding import Geocoder
 from models.services.hotspots import HotspotFinder
+from models.services.listing import ReportListing
+from models.services.mapping import MapPoints
 from models.services.nominatim import Nominatim
 from models.services.outbox import Outbox
 from models.services.places import Gazetteer
 from models.services.police import PoliceReferences
 from models.services.recovery import Recovery
+from models.services.recovery_previews import RecoveryPreviews
 from models.services.reindex import Reindexer
 from models.services.reports import ReportStore
 from models.services.retention import Retention
@@ -29,6 +32,7 @@ from models.services.staff import StaffStore
 from models.services.stats import Stats
 from models.services.subscriptions import SubscriptionStore
 from models.services.tac import TacTable
+from models.services.websessions import SessionRules, WebSessions
 from models.storage.database import Database
 from models.values.coordinates import GREATER_LONDON, Area
 
@@ -46,6 +50,7 @@ class RegisterConfig:
     nominatim_url: str | None = None
     nominatim_user_agent: str = "stolen-phone-reportbot"
     recovery_max_file_mb: float = DEFAULT_MAX_MB
+    web_sessions: SessionRules = field(default_factory=SessionRules)
 
 
 class Register:
@@ -65,7 +70,9 @@ class Register:
         self.recovery = Recovery(
             db, self.reports, limits=ReadLimits(int(self.config.recovery_max_file_mb * MB))
         )
+        self.recovery_previews = RecoveryPreviews(db, self.recovery)
         self.stats = Stats(db)
+        self.map = MapPoints(self.reports)
         self.hotspots = HotspotFinder(db)
         self.drafts = DraftStore(db, vault, ttl_hours=self.config.draft_ttl_hours)
         self.subscriptions = SubscriptionStore(db)
@@ -81,6 +88,8 @@ class Register:
         self.access = AccessCodes(db, vault, self.reports)
         self.search = StaffSearch(db, vault, self.reports)
         self.reindex = Reindexer(db, vault, self.tac)
+        self.listing = ReportListing(db, self.reports)
+        self.web = WebSessions(db, vault, self.config.web_sessions)
 
     def _online(self) -> Nominatim | None:
         if not self.config.nominatim_url:
@@ -92,5 +101,8 @@ class Register:
         )
 
     async def close(self) -> None:
-        """Release the database's connections."""
-        await self.db.dispose()
+        """Store what is still only in memory, then release the database's connections."""
+        try:
+            await self.drafts.flush_all()
+        finally:
+            await self.db.dispose()

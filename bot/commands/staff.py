@@ -1,4 +1,4 @@
-"""`reportbot staff add|list|remove`: who may work the register from Telegram."""
+"""`reportbot staff add|list|remove|alerts|login-link`: who may work the register."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 from bot import runtime
 from bot.commands.common import CliError, cli_actor, format_time
 from bot.settings import Settings
+from handlers.web.links import sign_in_url
 from models.services.alerts import NotStaff
 from models.services.staff import Role
 
@@ -46,6 +47,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     alerts.add_argument("user_id", type=_user_id, metavar="USER_ID", help="Telegram user id")
     alerts.add_argument("state", choices=["on", "off"], help="on or off")
     alerts.set_defaults(func=alerts_command)
+    link = actions.add_parser(
+        "login-link",
+        help="print a one-time sign-in link to the web console",
+        description="The link is under WEB_BASE_URL, works once, for WEB_LINK_MINUTES minutes.",
+    )
+    link.add_argument("user_id", type=_user_id, metavar="USER_ID", help="Telegram user id")
+    link.set_defaults(func=login_link_command)
 
 
 async def add_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -105,4 +113,17 @@ async def remove_command(args: argparse.Namespace, settings: Settings) -> int:
     if not removed:
         raise CliError(f"{args.user_id} is not a staff member")
     print(f"removed {args.user_id}")
+    return 0
+
+
+async def login_link_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a one-time sign-in link to the web console for a staff member."""
+    register = await runtime.open_register(settings)
+    try:
+        token = await register.web.issue_link(args.user_id, actor=cli_actor())
+    except NotStaff:
+        raise CliError(f"{args.user_id} is not a staff member") from None
+    finally:
+        await register.close()
+    print(sign_in_url(settings.web_base_url, token))
     return 0

@@ -1,57 +1,8 @@
-"""Cleaning what people type: invisible characters out, lengths capped, e-mail checked."""
+"""Cleaning what people type: the engine's one cleaner, as the conversation's steps use it."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from typing import Any
+from handlers.engine.answers import BadAnswer
+from handlers.engine.cleaning import MAX_EMAIL, clean_email, clean_name, clean_text
 
-from models.values.imei import remove_invisible
-
-# Control, format and surrogate characters: invisible, or unencodable, never meant as text.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*\.[^@\s.\d]{2,}")
-MAX_EMAIL = 254
-
-
-class BadAnswer(Exception):
-    """An answer to give again; KEY names the text that says why (with PARAMS)."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        """Remember which text explains the problem."""
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
-def clean_text(raw: str, *, max_length: int) -> str:
-    """One line of visible text, at most MAX_LENGTH characters; BadAnswer otherwise."""
-    if len(raw) > max_length * 4:
-        raise BadAnswer("too_long", limit=max_length)
-    visible = unicodedata.normalize("NFC", remove_invisible(raw))
-    kept = "".join(
-        " " if unicodedata.category(char) in _DROPPED_CATEGORIES else char for char in visible
-    )
-    text = " ".join(kept.split())
-    if not text:
-        raise BadAnswer("empty_answer")
-    if len(text) > max_length:
-        raise BadAnswer("too_long", limit=max_length)
-    return text
-
-
-def clean_name(raw: str, *, max_length: int) -> str:
-    """A person's name: visible text with at least one letter."""
-    name = clean_text(raw, max_length=max_length)
-    if not any(unicodedata.category(char).startswith("L") for char in name):
-        raise BadAnswer("name_needs_letters")
-    return name
-
-
-def clean_email(raw: str) -> str:
-    """An e-mail address that looks deliverable (domain lower-cased); BadAnswer otherwise."""
-    address = clean_text(raw, max_length=MAX_EMAIL)
-    if not _EMAIL.fullmatch(address):
-        raise BadAnswer("bad_email")
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.lower()}"
+__all__ = ["MAX_EMAIL", "BadAnswer", "clean_email", "clean_name", "clean_text"]

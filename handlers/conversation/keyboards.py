@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.engine import callbacks
+
 PREFIX = "c"
 ANY_STEP = "*"  # a button that works at every step (language, clear, continue, ...)
 NO_DRAFT = "-"  # a button that needs no draft (the advice's platform choice)
-MAX_CALLBACK_BYTES = 64
+MAX_CALLBACK_BYTES = callbacks.MAX_BYTES
 PER_ROW = 2
 
 
@@ -25,20 +27,13 @@ class Press:
 
 def callback_data(token: str, step: str, value: str) -> str:
     """The callback data for a button; refuses anything Telegram would not take."""
-    data = f"{PREFIX}:{token}:{step}:{value}"
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
-    return data
+    return callbacks.pack(PREFIX, token, step, value)
 
 
 def parse(data: str | None) -> Press | None:
     """The press that DATA encodes, or None when it is not one of ours or malformed."""
-    if not data:
-        return None
-    parts = data.split(":", 3)
-    if len(parts) != 4 or parts[0] != PREFIX or not all(parts[1:]):
-        return None
-    return Press(parts[1], parts[2], parts[3])
+    parts = callbacks.unpack(data, PREFIX, 3)
+    return Press(*parts) if parts is not None else None
 
 
 def button(label: str, token: str, step: str, value: str) -> InlineKeyboardButton:

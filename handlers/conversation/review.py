@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from handlers.conversation import keyboards, states
-from handlers.conversation.clock import format_moment
 from handlers.conversation.contact import channels
 from handlers.conversation.losskinds import METHODS, loss_kind
 from handlers.conversation.states import EDIT_GROUPS, question
 from handlers.conversation.when import stored_window, zone
+from handlers.i18n.moments import show_moment
 from handlers.i18n.windows import show_window
 from handlers.texts import Html
 from models.values.imei import Imei
@@ -42,11 +42,8 @@ def _moment(turn: Turn, iso: str | None, exact: bool = True, time_known: bool = 
     if not iso:
         return Html(turn.t("not_given"))
     at = datetime.fromisoformat(iso)
-    if not time_known:
-        day = format_moment(at, zone(turn), turn.t("day_format"))
-        return Html(turn.t("day_only", day=day))
-    shown = format_moment(at, zone(turn), turn.t("moment_format"))
-    return Html(shown if exact else turn.t("about", moment=shown))
+    shown = show_moment(at, turn.lang, zone(turn), approximate=not exact, time_known=time_known)
+    return Html(shown)
 
 
 def _international(stored: dict[str, str]) -> str:

@@ -15,7 +15,10 @@ from handlers.conversation.keyboards import Press
 from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
 from handlers.conversation.turn import EDITING, Turn
-from handlers.texts import languages
+from handlers.engine import language
+from handlers.texts import describe, languages
+from models.errors import RegisterError
+from models.values.coordinates import check_point
 
 log = logging.getLogger("reportbot.conversation")
 
@@ -44,6 +47,12 @@ def start_new(turn: Turn) -> None:
 def reask(turn: Turn, key: str, **params: object) -> None:
     """Say what was wrong, then ask the current question again."""
     turn.say(key, **params)
+    turn.ask()
+
+
+def refuse(turn: Turn, error: RegisterError) -> None:
+    """Say in the victim's language why the register cannot take the answer, then re-ask."""
+    turn.send(describe(error, turn.lang))
     turn.ask()
 
 
@@ -77,8 +86,8 @@ async def answer(turn: Turn, message: Message) -> None:
         if message.text is not None and step.on_text is not None:
             await step.on_text(turn, message.text)
         elif message.location is not None and step.on_location is not None:
-            location = message.location
-            await step.on_location(turn, location.latitude, location.longitude)
+            point = check_point(message.location.latitude, message.location.longitude)
+            await step.on_location(turn, point.lat, point.lon)
         elif message.contact is not None and step.name == states.CONTACT_PHONE:
             reask(turn, "contact_type_it")
         elif message.location is not None and step.on_text is not None:
@@ -87,6 +96,8 @@ async def answer(turn: Turn, message: Message) -> None:
             reask(turn, wrong_kind)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
+    except RegisterError as problem:  # e.g. a pin off the map, or 0,0: never stored
+        refuse(turn, problem)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -126,6 +137,9 @@ async def choose(turn: Turn, press: Press) -> None:
         accepted = step.on_choice is not None and await step.on_choice(turn, press.value)
     except BadAnswer as problem:
         reask(turn, problem.key, **problem.params)
+        return
+    except RegisterError as problem:
+        refuse(turn, problem)
         return
     if accepted:
         turn.accepted_press = True
@@ -179,8 +193,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
 
 def choose_language(turn: Turn, code: str) -> None:
     """Switch language, then carry on in it."""
-    if turn.context.user_data is not None:
-        turn.context.user_data["language"] = code
+    language.remember(turn.context, code)
     if turn.draft is not None:
         turn.set(language=code)
     turn.say("language_set")

@@ -11,8 +11,9 @@ from telegram.error import BadRequest
 
 from handlers.context import BotContext
 from handlers.conversation import keyboards
-from handlers.conversation.states import EDIT_GROUPS, QUESTIONS, REVIEW
-from handlers.texts import MAX_MESSAGE_LENGTH, languages, text
+from handlers.conversation.states import EDIT_GROUPS, FINISHED, QUESTIONS, REVIEW
+from handlers.engine import language
+from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
@@ -83,15 +84,9 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        """The language chosen in the draft, else the account's if we have it, else English."""
-        if self.draft is not None and self.draft.answers.get("language"):
-            return str(self.draft.answers["language"])
-        chosen = (self.context.user_data or {}).get("language")
-        if chosen:
-            return str(chosen)
-        user = self.update.effective_user
-        code = (user.language_code or "").split("-")[0].lower() if user else ""
-        return code if code in languages() else "en"
+        """The draft's language, else the chat's choice, else the account's, else English."""
+        drafted = self.draft.answers.get("language") if self.draft is not None else None
+        return language.of(self.update, self.context, drafted)
 
     @property
     def live(self) -> bool:
@@ -231,19 +226,18 @@ class Turn:
         return message.message_id if message is not None else None
 
     async def finish(self) -> None:
-        """Store the draft, then send the replies, then note what was sent (for clearing)."""
+        """Store the draft (one write), then send the replies, then note what was sent."""
         store = self.context.register.drafts
         query = self.update.callback_query
-        if self.context.user_data is not None:
-            self.context.user_data["language"] = self.lang
+        language.remember(self.context, self.lang)
         incoming = self._incoming_id()
         if self.draft is not None and self.drop:
             await store.delete(self.chat_id)
             self.context.chat_data.pop(LIVE, None)
-        elif self.draft is not None and self.dirty:
+        elif self.draft is not None:
+            # Saved even when unchanged: the write records the update and the message ids.
             self.draft.remember_messages([incoming] if incoming else [])
             await store.save(self.draft)
-            incoming = None
         if self.accepted_press and query is not None and query.message is not None:
             await self._remove_keyboard(query.message.message_id)
         sent: list[int] = []
@@ -258,9 +252,9 @@ class Turn:
                 sent.append(reply.message_id)
         finally:
             if self.draft is not None and not self.drop:
-                if sent or incoming:
-                    self.draft.remember_messages(sent + ([incoming] if incoming else []))
-                    await store.save_messages(self.draft)
+                store.note_sent(self.draft, sent)
+                if self.draft.step in FINISHED:
+                    await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
                     self.context.chat_data[LIVE] = self.draft.token
 

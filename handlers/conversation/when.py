@@ -12,15 +12,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from handlers.conversation import states
-from handlers.conversation.clock import zone_for_region
-from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from handlers.i18n.unclear import UnclearMoment
+from handlers.engine import clock
+from handlers.i18n.moments import Moment, parse_moment
 from handlers.i18n.windows import Window, parse_window, show_window
-from handlers.texts import Html, describe
-from models.storage.columns import utcnow
-from models.values.window import BadWindow, IncidentWindow
+from models.values.window import IncidentWindow
 
 QUICK = ("now", "hour", "today", "yesterday", "other")
 AN_HOUR = timedelta(hours=1)
@@ -28,8 +25,15 @@ PENDING = "pending_when"
 
 
 def zone(turn: Turn) -> tzinfo:
-    """The local time zone in which people type times."""
-    return zone_for_region(turn.context.config.default_region)
+    """The register's time zone (TIMEZONE), in which people type and read times."""
+    return turn.context.config.zone
+
+
+def read_moment(turn: Turn, typed: str, *, day: date | None = None) -> Moment:
+    """When TYPED says, in the victim's language and the register's zone; UnclearMoment else."""
+    return parse_moment(
+        typed, turn.lang, now=clock.now(), zone=zone(turn), day=day, need_time=False
+    )
 
 
 def _as_answers(window: Window) -> dict[str, Any]:
@@ -81,11 +85,8 @@ def store_window(turn: Turn, window: Window) -> None:
 
 
 def _read(turn: Turn, answer: str, day: date | None = None) -> Window:
-    """The window ANSWER says; BadAnswer with the reason, in the victim's language, if unclear."""
-    try:
-        return parse_window(answer, turn.lang, now=utcnow(), zone=zone(turn), day=day)
-    except (UnclearMoment, BadWindow) as refused:
-        raise BadAnswer("when_unclear", reason=Html(describe(refused, turn.lang))) from None
+    """The window ANSWER says; the router puts a refusal (UnclearMoment, BadWindow) into words."""
+    return parse_window(answer, turn.lang, now=clock.now(), zone=zone(turn), day=day)
 
 
 def _confirm(turn: Turn, window: Window) -> None:
@@ -107,7 +108,7 @@ async def on_when_text(turn: Turn, answer: str) -> None:
 
 async def on_when(turn: Turn, value: str) -> bool:
     """The quick choices; 'earlier today' and 'yesterday' then ask roughly what time."""
-    now = utcnow()
+    now = clock.now()
     today = now.astimezone(zone(turn)).date()
     if value == "now":
         store_window(turn, Window(now, now))
@@ -129,7 +130,7 @@ async def on_when(turn: Turn, value: str) -> bool:
 
 def _day(turn: Turn) -> date:
     stored = turn.answers.get("when_day")
-    return date.fromisoformat(stored) if stored else utcnow().astimezone(zone(turn)).date()
+    return date.fromisoformat(stored) if stored else clock.now().astimezone(zone(turn)).date()
 
 
 def ask_when_time(turn: Turn) -> None:
@@ -146,7 +147,7 @@ async def on_when_time_unknown(turn: Turn, value: str) -> bool:
     """Time not known: the whole of that day (until now, if it is today)."""
     if value != "unknown":
         return False
-    whole = IncidentWindow.day(_day(turn), zone(turn)).check_not_future(utcnow())
+    whole = IncidentWindow.day(_day(turn), zone(turn)).check_not_future(clock.now())
     earliest, latest = whole.earliest.astimezone(UTC), whole.latest.astimezone(UTC)
     store_window(turn, Window(earliest, latest, whole_day=True))
     turn.advance(states.WHERE)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.conversation import states
-from handlers.conversation.clock import Moment, parse_moment
 from handlers.conversation.inputs import clean_text
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
-from handlers.conversation.when import zone
-from models.storage.columns import utcnow
+from handlers.conversation.when import read_moment
+from handlers.engine import clock
+from handlers.i18n.moments import Moment
 
 MAX_PLACE = 200
 AN_HOUR = timedelta(hours=1)
@@ -113,14 +113,14 @@ async def on_tracked_when(turn: Turn, value: str) -> bool:
     """Just now, or about an hour ago."""
     if value not in ("now", "hour"):
         return False
-    now = utcnow()
-    _store_seen(turn, Moment(now if value == "now" else now - AN_HOUR, exact=value == "now"))
+    now = clock.now()
+    _store_seen(turn, Moment(now if value == "now" else now - AN_HOUR, approximate=value != "now"))
     return True
 
 
 async def on_tracked_when_text(turn: Turn, answer: str) -> None:
     """A typed time (today unless a day is given)."""
-    _store_seen(turn, parse_moment(answer, now=utcnow(), zone=zone(turn)))
+    _store_seen(turn, read_moment(turn, answer))
 
 
 question(states.WHERE, ask_where, on_text=on_where_text, on_location=on_where_pin)

@@ -7,13 +7,12 @@ chat_data (a restart) only means sending /status again.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from models.storage.columns import utcnow
+from handlers.engine import callbacks
 from models.values.reference import (
     PREFIX,
     InvalidAccessCode,
@@ -28,6 +27,7 @@ SESSION_TTL = timedelta(minutes=30)
 MAX_SESSIONS = 8
 _REFERENCE_CHARS = 6
 _CODE_CHARS = 8
+TICKETS = callbacks.Tickets(SESSIONS, SESSION_TTL, most=MAX_SESSIONS)
 
 
 class MissingArguments(ValueError):
@@ -49,69 +49,36 @@ class Session:
 
 
 def callback(action: str, token: str) -> str:
-    """The callback data of a follow-up button (well under 64 bytes)."""
-    data = f"{PREFIX_DATA}:{action}:{token}"
-    assert len(data.encode()) <= 64
-    return data
+    """The callback data of a follow-up button."""
+    return callbacks.pack(PREFIX_DATA, action, token)
 
 
 def parse_callback(data: str) -> tuple[str, str] | None:
     """(action, token) from a follow-up button's data, or None if it is not one."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX_DATA:
-        return None
-    return parts[1], parts[2]
-
-
-def _now() -> float:
-    return utcnow().timestamp()
+    parts = callbacks.unpack(data, PREFIX_DATA, 2)
+    return (parts[0], parts[1]) if parts is not None else None
 
 
 def open_session(
     chat_data: MutableMapping[str, Any], reference: str, report_id: int, via: str
 ) -> str:
     """Remember that this chat proved access to REFERENCE; returns the token for its buttons."""
-    sessions: dict[str, dict[str, Any]] = chat_data.setdefault(SESSIONS, {})
-    _prune(sessions)
-    for token, entry in list(sessions.items()):
-        if entry["reference"] == reference:
-            del sessions[token]
-    while len(sessions) >= MAX_SESSIONS:
-        oldest = min(sessions, key=lambda token: sessions[token]["expires"])
-        del sessions[oldest]
-    token = secrets.token_urlsafe(6)
-    sessions[token] = {
-        "reference": reference,
-        "report_id": report_id,
-        "via": via,
-        "expires": _now() + SESSION_TTL.total_seconds(),
-    }
-    return token
+    while (found := TICKETS.find(chat_data, reference=reference)) is not None:
+        TICKETS.drop(chat_data, found[0])
+    return TICKETS.issue(chat_data, {"reference": reference, "report_id": report_id, "via": via})
 
 
 def get_session(chat_data: MutableMapping[str, Any] | None, token: str) -> Session | None:
     """The live session for TOKEN in this chat (its expiry renewed), or None."""
-    if chat_data is None:
-        return None
-    sessions: dict[str, dict[str, Any]] = chat_data.get(SESSIONS) or {}
-    _prune(sessions)
-    entry = sessions.get(token)
+    entry = TICKETS.get(chat_data, token, renew=True)
     if entry is None:
         return None
-    entry["expires"] = _now() + SESSION_TTL.total_seconds()
     return Session(token, entry["reference"], entry["report_id"], entry["via"])
 
 
 def end_session(chat_data: MutableMapping[str, Any] | None, token: str) -> None:
     """Forget a session (the report is gone)."""
-    if chat_data is not None:
-        (chat_data.get(SESSIONS) or {}).pop(token, None)
-
-
-def _prune(sessions: dict[str, dict[str, Any]]) -> None:
-    now = _now()
-    for token in [token for token, entry in sessions.items() if entry["expires"] <= now]:
-        del sessions[token]
+    TICKETS.drop(chat_data, token)
 
 
 def parse_status_args(args: list[str]) -> tuple[Reference, str]:

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta, tzinfo
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
+from handlers.engine import clock
+from handlers.engine.answers import BadAnswer
+from handlers.engine.cleaning import clean_text
 from handlers.followup import access, crime, views, waiting
 from handlers.followup.status import report_language, user_language, view_parts
+from handlers.i18n.moments import UnclearMoment, parse_moment
 from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
-from models.storage.columns import utcnow
-from models.values.imei import Imei, InvalidImei, remove_invisible
+from models.values.coordinates import BadCoordinates, check_point
+from models.values.imei import Imei, InvalidImei
 from models.values.statuses import OPEN, Status, allowed_next
 
 MAX_PLACE = 200
 MIN_PLACE = 2
-_TIME = re.compile(r"^\s*(\d{1,2})\s*[:.hH]\s*(\d{2})\s*$")
-try:
-    # The service's home; a typed "14:30" means London time.
-    LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # pragma: no cover - a system without time zone data
-    LOCAL_ZONE = None
 
 
 async def _edit(query: CallbackQuery, body: str, keyboard: InlineKeyboardMarkup | None) -> None:
@@ -57,11 +53,11 @@ async def on_button(update: Update, context: BotContext) -> None:
         if session is not None:
             access.end_session(context.chat_data, session.token)
         await query.answer(
-            text("followup.session_expired", user_language(context)), show_alert=True
+            text("followup.session_expired", user_language(update, context)), show_alert=True
         )
         return
     action = parsed[0]
-    language = report_language(context, report)
+    language = report_language(context, report, update)
     register = context.register
     token = session.token
     if action == views.SUBSCRIBE:
@@ -95,7 +91,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _ask_location(query, context, report, token, language)
     elif action in (views.TIME_NOW, views.TIME_HOUR):
         ago = timedelta(hours=1) if action == views.TIME_HOUR else timedelta(0)
-        await _located(query, context, report, utcnow() - ago, language)
+        await _located(query, context, report, clock.now() - ago, language)
     elif action in crime.ACTIONS:
         if not await crime.on_button(query, context, report, token, language, action):
             await _refuse_ended(query, report, language)
@@ -262,9 +258,9 @@ async def on_input(update: Update, context: BotContext) -> None:
     report = await context.register.reports.get(session.reference) if session else None
     if wait is None or session is None or report is None:
         waiting.clear_wait(context.chat_data)
-        await message.reply_text(text("followup.session_expired", user_language(context)))
+        await message.reply_text(text("followup.session_expired", user_language(update, context)))
         return
-    language = report_language(context, report)
+    language = report_language(context, report, update)
     if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:
@@ -303,11 +299,11 @@ async def _typed_imei(
 
 
 def clean_place(typed: str) -> str | None:
-    """A typed place, tidied (invisible characters and runs of spaces removed), or None."""
-    place = " ".join(remove_invisible(typed).split())
-    if not MIN_PLACE <= len(place) <= MAX_PLACE:
+    """A typed place, tidied by the one cleaner, or None when it cannot be kept."""
+    try:
+        return clean_text(typed, max_length=MAX_PLACE, min_length=MIN_PLACE)
+    except BadAnswer:
         return None
-    return place
 
 
 async def _typed_location(
@@ -321,12 +317,22 @@ async def _typed_location(
             reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
         )
         return
+    point = None
+    if location is not None:
+        try:
+            point = check_point(location.latitude, location.longitude)
+        except BadCoordinates as exc:
+            await message.reply_text(
+                describe(exc, language),
+                reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
+            )
+            return
     waiting.set_wait(
         context.chat_data,
         waiting.LOCATION_TIME,
         token,
-        lat=location.latitude if location else None,
-        lon=location.longitude if location else None,
+        lat=point.lat if point else None,
+        lon=point.lon if point else None,
         place=place,
     )
     await message.reply_text(
@@ -340,20 +346,14 @@ async def _typed_location(
     )
 
 
-def parse_time_today(typed: str, now: datetime) -> datetime | None:
-    """A typed time like 14:30 (London time): today, or yesterday if that is still to come."""
-    match = _TIME.match(typed)
-    if match is None:
+def parse_time_today(
+    typed: str, language: str | None, *, now: datetime, zone: tzinfo
+) -> datetime | None:
+    """A typed time (or day and time) in the register's ZONE, never in the future; else None."""
+    try:
+        return parse_moment(typed, language, now=now, zone=zone).at
+    except UnclearMoment:
         return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    zone = LOCAL_ZONE or now.tzinfo
-    local_now = now.astimezone(zone)
-    moment = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if moment > local_now:
-        moment -= timedelta(days=1)
-    return moment.astimezone(now.tzinfo)
 
 
 async def _typed_time(
@@ -363,7 +363,9 @@ async def _typed_time(
     wait: dict,
     language: str | None,
 ) -> None:
-    seen_at = parse_time_today(message.text or "", utcnow())
+    seen_at = parse_time_today(
+        message.text or "", language, now=clock.now(), zone=context.config.zone
+    )
     if seen_at is None:
         await message.reply_text(
             text("followup.location_time_bad", language),

@@ -13,12 +13,13 @@ from telegram.ext import filters
 
 from handlers.common import is_private, private_link
 from handlers.context import BotContext
+from handlers.engine import clock
+from handlers.engine.language import of as reader_language
 from handlers.followup import access, views
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
 from models.services.followup import Denied, Granted, Limited
 from models.services.reports import ReportView
-from models.storage.columns import utcnow
 from models.values.reference import Reference, parse_deep_link_payload
 
 log = logging.getLogger("reportbot.followup")
@@ -30,21 +31,21 @@ DEEP_LINK = filters.Regex(
 )
 
 
-def user_language(context: BotContext) -> str | None:
-    """The language this user chose, if any."""
-    return context.user_data.get("language") if context.user_data is not None else None
+def user_language(update: object, context: BotContext) -> str:
+    """The language to answer this chat in when no report is known yet."""
+    return reader_language(update, context)
 
 
-def report_language(context: BotContext, report: ReportView) -> str | None:
-    """The user's chosen language, else the report's."""
-    return user_language(context) or report.get("language")
+def report_language(context: BotContext, report: ReportView, update: object = None) -> str:
+    """The language to show REPORT in: the one it was filed in (see handlers.engine.language)."""
+    return reader_language(update, context, report.get("language"))
 
 
 async def status_command(update: Update, context: BotContext) -> None:
     """/status REF CODE: the report's status, if the code is right."""
     message = update.effective_message
     assert message is not None
-    language = user_language(context)
+    language = user_language(update, context)
     if not is_private(update):
         await _private_only(message, context, language)
         return
@@ -67,7 +68,7 @@ async def start_with_payload(update: Update, context: BotContext) -> None:
     """/start REF_CODE from the deep link: the same as /status, in one tap."""
     message = update.effective_message
     assert message is not None
-    language = user_language(context)
+    language = user_language(update, context)
     if not is_private(update):
         await _private_only(message, context, language)
         return
@@ -93,7 +94,7 @@ async def verify_and_show(
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and chat is not None
-    language = user_language(context)
+    language = user_language(update, context)
     police = context.config.non_emergency_number
     result = await context.register.followup.check_access(chat.id, reference, code)
     if isinstance(result, Limited):
@@ -120,7 +121,7 @@ async def verify_and_show(
 
 
 def _minutes_until(moment: datetime) -> int:
-    return max(1, int((moment - utcnow()).total_seconds() // 60) + 1)
+    return max(1, int((moment - clock.now()).total_seconds() // 60) + 1)
 
 
 async def _remove_code_message(message: Message) -> bool:

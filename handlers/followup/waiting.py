@@ -15,13 +15,11 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from handlers.context import BotContext
+from handlers.engine import clock
 from handlers.followup.access import PREFIX_DATA
-from models.storage.columns import utcnow
 
 WAIT = "followup_wait"
 WAIT_TTL = timedelta(minutes=15)
-# A group of its own, before group 0, where nothing else runs (see add_handlers).
-RESET_GROUP = -45
 
 IMEI = "imei"
 IMEI_CHECK = "imei_check"
@@ -36,7 +34,7 @@ def set_wait(chat_data: MutableMapping[str, Any], what: str, token: str, **extra
     chat_data[WAIT] = {
         "what": what,
         "token": token,
-        "until": utcnow().timestamp() + WAIT_TTL.total_seconds(),
+        "until": clock.deadline(WAIT_TTL),
         **extra,
     }
 
@@ -46,7 +44,7 @@ def get_wait(chat_data: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not chat_data:
         return None
     wait = chat_data.get(WAIT)
-    if not wait or wait["until"] <= utcnow().timestamp():
+    if not wait or clock.passed(wait["until"]):
         return None
     return wait
 
@@ -78,9 +76,33 @@ class AwaitingInput(BaseHandler[Update, BotContext, None]):
         return chat is not None and get_wait(self._chat_data.get(chat.id)) is not None
 
 
-async def end_wait_on_other_input(update: Update, context: BotContext) -> None:
-    """A command or another feature's button ends the follow-up's wait."""
+def ends_wait(update: Update) -> bool:
+    """Whether UPDATE is other input that ends a follow-up's wait: a command, another button."""
     query = update.callback_query
     other_button = query is not None and not (query.data or "").startswith(f"{PREFIX_DATA}:")
-    if (_is_command(update) or other_button) and context.chat_data:
-        clear_wait(context.chat_data)
+    return _is_command(update) or other_button
+
+
+class EndWaitOnOtherInput(BaseHandler[Update, BotContext, None]):
+    """First in the routes: ends the chat's wait on other input, and never takes the update.
+
+    Being a check that always answers "not mine", it lets the update go on down the one list to
+    whichever handler takes it, with no handler group of its own.
+    """
+
+    def __init__(self, chat_data: Mapping[int, MutableMapping[str, Any]]) -> None:
+        """Look waits up in the application's CHAT_DATA."""
+        super().__init__(self._never_called)
+        self._chat_data = chat_data
+
+    @staticmethod
+    async def _never_called(update: Update, context: BotContext) -> None:
+        """Never called: check_update always declines."""
+
+    def check_update(self, update: object) -> bool:
+        """End the wait if UPDATE is other input; always False."""
+        if isinstance(update, Update) and update.effective_chat is not None and ends_wait(update):
+            chat_data = self._chat_data.get(update.effective_chat.id)
+            if chat_data is not None and WAIT in chat_data:
+                clear_wait(chat_data)
+        return False

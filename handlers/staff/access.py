@@ -68,7 +68,11 @@ async def refuse(update: Update, context: BotContext) -> None:
 
 
 def staff_only(needed: Role = Role.OFFICER) -> Callable[[StaffCallback], HandlerCallback]:
-    """Run the handler only for staff holding NEEDED in a private chat; refuse anyone else."""
+    """Run the handler only for staff holding NEEDED in a private chat; refuse anyone else.
+
+    The guarded handler carries NEEDED as `.needed`, so that the command menus list each staff
+    command for the roles that may use it.
+    """
 
     def decorate(handler: StaffCallback) -> HandlerCallback:
         @functools.wraps(handler)
@@ -79,6 +83,7 @@ def staff_only(needed: Role = Role.OFFICER) -> Callable[[StaffCallback], Handler
                 return
             await handler(update, context, staff)
 
+        guarded.needed = needed  # type: ignore[attr-defined]  # read by the command menus
         return guarded
 
     return decorate

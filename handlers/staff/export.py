@@ -10,12 +10,12 @@ from pathlib import Path
 from telegram import Update
 
 from handlers.context import BotContext
+from handlers.engine import clock
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import status_list
 from handlers.texts import text
 from models.services.export import ExportFilter, ExportFormat, ExportOptionError
 from models.services.staff import Role
-from models.storage.columns import utcnow
 from models.values.statuses import Status, parse_status
 
 # What the Bot API lets a bot upload.
@@ -104,7 +104,7 @@ async def export(update: Update, context: BotContext, staff: StaffUser) -> None:
     except ExportOptionError as exc:
         await message.reply_text(text("staff.export_option", usage=usage, **exc.params))
         return
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="reportbot-export-") as folder:
         target = Path(folder) / f"reports-{stamp}{request.export_format.suffix}"
         result = await context.register.export.to_file(

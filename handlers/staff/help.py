@@ -18,6 +18,7 @@ async def staffhelp(update: Update, context: BotContext, staff: StaffUser) -> No
     assert message is not None
     lines = [text("staff.help_officer", role=staff.role.value, statuses=status_list())]
     lines.append(text("staff.help_hotspots"))
+    lines.append(text("staff.help_web"))
     lines.append(text("staff.help_alerts"))
     if staff.is_admin:
         lines.append(text("staff.help_admin"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import Update
 
 from handlers.context import BotContext
+from handlers.engine import callbacks
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import REVEAL, contact_lines, reveal_button
 from handlers.staff.sheet import render_html, split_lines
@@ -119,9 +120,9 @@ async def reveal(update: Update, context: BotContext, staff: StaffUser) -> None:
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and query.data is not None and chat is not None
-    reference = query.data.removeprefix(f"{REVEAL}:")
+    parts = callbacks.unpack(query.data, REVEAL, 1)
     try:
-        report = await context.register.reports.get(Reference.parse(reference))
+        report = await context.register.reports.get(Reference.parse(parts[0])) if parts else None
     except InvalidReference:
         report = None
     if report is None:

@@ -8,42 +8,33 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
-import time
-from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, filters
 
 from handlers.context import BotContext
+from handlers.engine import callbacks, clock
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import RECOVERY, callback
 from handlers.texts import Html, describe, text
 from models.present.recovery import results_bytes
 from models.services.recovery import RecoveryOutcome, describe_candidate
 from models.services.reports import Match
-from models.services.seized import SeizedFile, SeizedFileError, read_seized
+from models.services.seized import SeizedFileError, read_seized
 from models.services.staff import Role
 
 PENDING = "staff_recovery_pending"
 AWAITING = "staff_recovery_upload_until"
 CONFIRM = "ok"
 CANCEL = "no"
-WAIT_FOR_FILE_SECONDS = 15 * 60
-PENDING_SECONDS = 30 * 60
+WAIT_FOR_FILE = timedelta(minutes=15)
+# One checked file at a time per chat; its token is taken out before it is applied.
+PENDING_FILES = callbacks.Tickets(PENDING, timedelta(minutes=30), most=1)
 MAX_FILE_MB = 10
 SHOWN = 20
 CANDIDATES_SHOWN = 4
 CAPTION_COMMAND = re.compile(r"^/recover(@\w+)?(\s|$)", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A checked file waiting for Confirm."""
-
-    token: str
-    seized: SeizedFile
-    expires: float
 
 
 class RecoveryUpload(filters.MessageFilter):
@@ -61,7 +52,7 @@ class RecoveryUpload(filters.MessageFilter):
         if message.caption and CAPTION_COMMAND.match(message.caption):
             return True
         waiting_until = self.application.chat_data.get(message.chat.id, {}).get(AWAITING)
-        return waiting_until is not None and waiting_until > time.monotonic()
+        return waiting_until is not None and not clock.passed(waiting_until)
 
 
 def _shown(items: list[str]) -> str:
@@ -203,12 +194,11 @@ async def check_file(
     described, cut = summary(outcome)
     count = len(outcome.plan.to_recover)
     if count:
-        token = secrets.token_urlsafe(6)
-        context.chat_data[PENDING] = Pending(token, seized, time.monotonic() + PENDING_SECONDS)
+        token = PENDING_FILES.issue(context.chat_data, {"seized": seized})
         question = text("staff.recover_confirm_question", count=count)
         await message.reply_text(f"{described}\n\n{question}", reply_markup=_buttons(token))
     else:
-        context.chat_data.pop(PENDING, None)
+        PENDING_FILES.drop(context.chat_data)
         await message.reply_text(f"{described}\n\n{text('staff.recover_nothing_to_do')}")
     if cut:
         await context.bot.send_document(
@@ -228,7 +218,7 @@ async def recover(update: Update, context: BotContext, staff: StaffUser) -> None
     if replied is not None and replied.document is not None:
         await check_file(update, context, staff, replied.document)
         return
-    context.chat_data[AWAITING] = time.monotonic() + WAIT_FOR_FILE_SECONDS
+    context.chat_data[AWAITING] = clock.deadline(WAIT_FOR_FILE)
     await message.reply_text(text("staff.recover_prompt"))
 
 
@@ -247,29 +237,20 @@ async def on_button(update: Update, context: BotContext, staff: StaffUser) -> No
     chat = update.effective_chat
     assert query is not None and query.data is not None and chat is not None
     assert context.chat_data is not None
-    action, _, token = query.data.removeprefix(f"{RECOVERY}:").partition(":")
-    pending = context.chat_data.get(PENDING)
-    valid = (
-        isinstance(pending, Pending)
-        and pending.token == token
-        and pending.expires > time.monotonic()
-        and action in (CONFIRM, CANCEL)
-    )
-    if valid:
-        # Taken out before the first await, so a second press finds nothing to apply.
-        del context.chat_data[PENDING]
+    action, token = callbacks.unpack(query.data, RECOVERY, 2) or ("", "")
+    # Taken out before the first await, so a second press finds nothing to apply.
+    pending = PENDING_FILES.take(context.chat_data, token) if action in (CONFIRM, CANCEL) else None
     await query.answer()
     if query.message is not None and getattr(query.message, "reply_markup", None) is not None:
         await query.edit_message_reply_markup(reply_markup=None)
-    if not valid:
+    if pending is None:
         await context.bot.send_message(chat.id, text("staff.recover_expired"))
         return
-    assert isinstance(pending, Pending)
     if action == CANCEL:
         await context.bot.send_message(chat.id, text("staff.recover_cancelled"))
         return
     outcome = await context.register.recovery.run(
-        pending.seized,
+        pending["seized"],
         actor=staff.actor,
         actor_id=staff.user_id,
         dry_run=False,

@@ -6,15 +6,16 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from handlers.engine import callbacks
 from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.outbox import DeliverySummary
 from models.services.reports import HistoryEntry, ReportView
 from models.values.statuses import Status, allowed_next
 
+STAFF = "s"  # every staff button's data starts "s:"
 SET_STATUS = "s:st"
 REVEAL = "s:rv"
 RECOVERY = "s:rc"
-MAX_CALLBACK_BYTES = 64
 # Victims' free text is capped on display so that a report card always fits in one message.
 MAX_FIELD = 300
 MAX_DELIVERY_PROBLEMS = 3
@@ -39,12 +40,9 @@ def status_list() -> str:
     return ", ".join(status.value for status in Status)
 
 
-def callback(*parts: str) -> str:
-    """Callback data from PARTS, checked against Telegram's 64-byte limit."""
-    data = ":".join(parts)
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data too long: {len(data.encode())} bytes")
-    return data
+def callback(prefix: str, *parts: str) -> str:
+    """Callback data for a staff button: PREFIX (e.g. SET_STATUS), then PARTS."""
+    return callbacks.pack(prefix, *parts)
 
 
 def status_buttons(reference: str, current: Status) -> InlineKeyboardMarkup | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
+from handlers.engine import callbacks
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import SET_STATUS, status_buttons, status_list
 from handlers.texts import Html, describe, text
@@ -117,10 +118,12 @@ async def on_button(update: Update, context: BotContext, staff: StaffUser) -> No
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and query.data is not None and chat is not None
+    parts = callbacks.unpack(query.data, SET_STATUS, 2)
     try:
-        reference_text, status_text = query.data.removeprefix(f"{SET_STATUS}:").split(":")
-        reference = Reference.parse(reference_text)
-        status = Status(status_text)
+        if parts is None:
+            raise ValueError("not a status button")
+        reference = Reference.parse(parts[0])
+        status = Status(parts[1])
     except ValueError:
         await query.answer(text("staff.button_expired"), show_alert=True)
         return

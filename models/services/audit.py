@@ -57,3 +57,45 @@ class AuditLog:
             for event in page:
                 yield event
             last_id = page[-1].id  # type: ignore[assignment]
+
+    async def page(
+        self,
+        *,
+        action: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        size: int = 100,
+    ) -> tuple[list[AuditEvent], int | None]:
+        """Events newest first matching the filters, below id BEFORE: (events, next cursor)."""
+        query = select(AuditEvent)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        if actor:
+            query = query.where(AuditEvent.actor == actor)
+        if target:
+            query = query.where(AuditEvent.target == target)
+        if since is not None:
+            query = query.where(AuditEvent.at >= since)
+        if until is not None:
+            query = query.where(AuditEvent.at < until)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        async with self.db.read() as session:
+            rows = list(
+                (
+                    await session.execute(query.order_by(AuditEvent.id.desc()).limit(size + 1))
+                ).scalars()
+            )
+        shown = rows[:size]
+        return shown, (shown[-1].id if len(rows) > size and shown else None)
+
+    async def actions(self) -> list[str]:
+        """Every action the trail holds, for filters."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+            )
+            return list(found.scalars())

@@ -9,9 +9,12 @@ complete, so a reader never sees half an export.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import io
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +32,7 @@ from models.present.rows import COLUMNS, iso, row_of
 from models.present.spreadsheet import BOM, FORMULA_TRIGGERS, CsvWriter, csv_cell
 from models.services.audit import AuditLog
 from models.services.blocklist import BlockList
+from models.services.listing import ReportFilter
 from models.services.reports import ReportStore
 from models.values.statuses import Status
 
@@ -94,6 +98,14 @@ class ExportFilter:
     status: Status | None = None
     personal: bool = False
     delta_since: datetime | None = None
+    # The web console's list filters (see models.services.listing.ReportFilter).
+    method: str | None = None
+    has_imei: bool | None = None
+    tracked: bool | None = None
+
+    def narrowing(self) -> ReportFilter:
+        """The filters beyond dates and status, as conditions for the reports' stream."""
+        return ReportFilter(method=self.method, has_imei=self.has_imei, tracked=self.tracked)
 
     def describe(self) -> dict[str, str | bool | None]:
         """The filter as plain values, for the audit trail."""
@@ -102,6 +114,7 @@ class ExportFilter:
             "until": iso(self.until),
             "status": self.status.value if self.status else None,
         }
+        described.update(self.narrowing().describe())
         if self.personal:
             described["personal"] = True
         if self.delta_since is not None:
@@ -113,7 +126,7 @@ class ExportFilter:
         if self.personal and not export_format.is_map:
             raise ExportOptionError("personal", export_format.value)
         if export_format is ExportFormat.BLOCKLIST:
-            for option in ("since", "until", "status"):
+            for option in ("since", "until", "status", "method", "has_imei", "tracked"):
                 if getattr(self, option) is not None:
                     raise ExportOptionError(option, export_format.value)
         elif self.delta_since is not None:
@@ -136,6 +149,18 @@ def _open_temporary(target: Path) -> tuple[IO[str], Path]:
     return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What an export wrote so far."""
+
+    rows: int = 0
+    skipped: int = 0
+
+
+# A streamed export is sent in pieces of about this many characters.
+CHUNK_CHARACTERS = 64 * 1024
+
+
 class Exporter:
     """Export reports to files or streams, and record each export in the audit trail."""
 
@@ -149,20 +174,29 @@ class Exporter:
         self, out: IO[str], export_format: ExportFormat, selection: ExportFilter
     ) -> tuple[int, int]:
         """Write the export to OUT as it is read: (items written, impossible points skipped)."""
+        tally = _Tally()
+        async for _ in self._produce(out, export_format, selection, tally):
+            pass
+        return tally.rows, tally.skipped
+
+    async def _produce(
+        self, out: IO[str], export_format: ExportFormat, selection: ExportFilter, tally: _Tally
+    ) -> AsyncIterator[None]:
+        """Write the export to OUT, pausing after each item written (for chunked streaming)."""
         selection.check(export_format)
         if export_format is ExportFormat.BLOCKLIST:
             feed = BlockListWriter(out, delta=selection.delta_since is not None)
             feed.start()
-            rows = 0
             entries = (
                 self.blocklist.full()
                 if selection.delta_since is None
                 else self.blocklist.delta(selection.delta_since)
             )
             async for entry in entries:
-                rows += feed.entry(entry)
+                tally.rows += feed.entry(entry)
+                yield
             feed.finish()
-            return rows, 0
+            return
         writer: CsvWriter | JsonLinesWriter | GeoJsonWriter | KmlWriter
         if export_format is ExportFormat.CSV:
             writer = CsvWriter(out)
@@ -180,13 +214,48 @@ class Exporter:
             located=mapped,
             # Map points without personal data need no decryption at all.
             sealed=not mapped or selection.personal,
+            where=selection.narrowing().conditions(),
         )
         writer.start()
-        rows = 0
         async for report in reports:
-            rows += writer.report(report)
+            tally.rows += writer.report(report)
+            yield
         writer.finish()
-        return rows, getattr(writer, "skipped", 0)
+        tally.skipped = getattr(writer, "skipped", 0)
+
+    async def chunks(
+        self,
+        export_format: ExportFormat,
+        selection: ExportFilter,
+        *,
+        actor: str,
+        channel: str,
+        size: int = CHUNK_CHARACTERS,
+    ) -> AsyncIterator[str]:
+        """The export as pieces of about SIZE characters, read as they are sent (flat memory).
+
+        Audited when it ends; an export the reader abandons is recorded as incomplete.
+        """
+        selection.check(export_format)
+        buffer = io.StringIO()
+        tally = _Tally()
+        complete = False
+        try:
+            async for _ in self._produce(buffer, export_format, selection, tally):
+                if buffer.tell() >= size:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            if buffer.tell():
+                yield buffer.getvalue()
+            complete = True
+        finally:
+            # Shielded: a download cancelled mid-way is still recorded.
+            await asyncio.shield(
+                self._record(
+                    actor, channel, export_format, selection, tally.rows, tally.skipped, complete
+                )
+            )
 
     async def to_file(
         self,
@@ -237,8 +306,11 @@ class Exporter:
         selection: ExportFilter,
         rows: int,
         skipped: int,
+        complete: bool = True,
     ) -> None:
-        extra = {"skipped_points": skipped} if skipped else {}
+        extra: dict[str, int | bool] = {"skipped_points": skipped} if skipped else {}
+        if not complete:
+            extra["incomplete"] = True
         await self.audit.record(
             actor,
             "export",

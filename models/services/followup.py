@@ -20,7 +20,7 @@ from models.services.reports import InvalidTransition, ReportStore, ReportView, 
 from models.storage.columns import utcnow
 from models.storage.database import Database
 from models.storage.tables import CodeAttempt, Report, ReportImei
-from models.values.coordinates import Point, PointSource, Precision
+from models.values.coordinates import Point, PointSource, Precision, check_point
 from models.values.imei import Imei
 from models.values.reference import Reference
 from models.values.statuses import OPEN, Status
@@ -200,11 +200,16 @@ class FollowUp:
         longitude: float | None = None,
         place: str | None = None,
     ) -> Change:
-        """Record where the phone showed (a pin, a typed place, or both) and when."""
+        """Record where the phone showed (a pin, a typed place, or both) and when.
+
+        Raises BadCoordinates for a pin that cannot be a place.
+        """
         if (latitude is None) != (longitude is None) or (latitude is None and not place):
             raise ValueError("a tracked location needs coordinates, a place, or both")
         source = precision = None
-        if latitude is not None:
+        if latitude is not None and longitude is not None:
+            checked = check_point(latitude, longitude)  # BadCoordinates: off the map, or 0,0
+            latitude, longitude = checked.lat, checked.lon
             source, precision = PointSource.PIN.value, Precision.PIN.value
         elif place and self.geocoder is not None:
             found = await self.geocoder.locate(place)

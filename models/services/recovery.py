@@ -197,10 +197,31 @@ class Recovery:
             record(session, actor, "recovery", None, _audit_details(outcome, channel))
         return outcome
 
+    def support_hashes(self, plan: RecoveryPlan) -> dict[int, list[str]]:
+        """PLAN's reports to recover, by id, with the keyed hashes of the IMEIs they alone claim."""
+        return {
+            report_id: [self.reports.imei_hash(imei) for imei in imeis]
+            for report_id, imeis in plan.supports().items()
+        }
+
     async def _apply(
         self, plan: RecoveryPlan, actor: str, actor_id: int | None, after_chunk: AfterChunk | None
     ) -> RecoveryOutcome:
-        supports = plan.supports()
+        recovered, held_back, notifications = await self.apply_supports(
+            self.support_hashes(plan), actor=actor, actor_id=actor_id, after_chunk=after_chunk
+        )
+        return RecoveryOutcome(plan, False, recovered, notifications, held_back)
+
+    async def apply_supports(
+        self,
+        supports: dict[int, list[str]],
+        *,
+        actor: str,
+        actor_id: int | None = None,
+        after_chunk: AfterChunk | None = None,
+    ) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+        """Mark recovered each report of SUPPORTS (id: its seized IMEIs' keyed hashes) that is
+        still open and still their only claimant: (recovered, held back, notifications queued)."""
         ids = sorted(supports)
         recovered: list[str] = []
         held_back: list[str] = []
@@ -208,7 +229,7 @@ class Recovery:
         chunks = -(-len(ids) // self.chunk)
         for number, start in enumerate(range(0, len(ids), self.chunk), start=1):
             part = ids[start : start + self.chunk]
-            hashes = {i: [self.reports.imei_hash(imei) for imei in supports[i]] for i in part}
+            hashes = {i: supports[i] for i in part}
             async with self.db.write() as session:
                 await session.connection()  # the write lock is taken here (BEGIN IMMEDIATE)
                 started = time.perf_counter()
@@ -240,9 +261,7 @@ class Recovery:
                 await after_chunk(ChunkDone(number, chunks, len(recovered), seconds))
             if self.gap and number < chunks:
                 await asyncio.sleep(self.gap)
-        return RecoveryOutcome(
-            plan, False, tuple(sorted(recovered)), notifications, tuple(sorted(held_back))
-        )
+        return tuple(sorted(recovered)), tuple(sorted(held_back)), notifications
 
 
 def _alone(report: Report, hashes: dict[int, list[str]], holders: dict[str, set[int]]) -> bool:
@@ -251,22 +270,29 @@ def _alone(report: Report, hashes: dict[int, list[str]], holders: dict[str, set[
     return any(holders.get(imei_hash) == {report.id} for imei_hash in hashes[report.id])
 
 
-def _audit_details(outcome: RecoveryOutcome, channel: str) -> dict:
-    """Counts and references only: never an IMEI."""
-    plan = outcome.plan
+def plan_counts(plan: RecoveryPlan) -> dict[str, int]:
+    """How many values PLAN's file gave, and what they matched: counts only, never an IMEI."""
     return {
-        "channel": channel,
-        "dry_run": outcome.dry_run,
         "values": plan.seized.values,
         "matched": len(plan.matched),
         "unknown": len(plan.unknown),
         "ambiguous": len(plan.ambiguous),
         "malformed": len(plan.seized.malformed),
         "duplicates": len(plan.seized.duplicates),
+        "left_alone": len(plan.left_alone),
+    }
+
+
+def _audit_details(outcome: RecoveryOutcome, channel: str) -> dict:
+    """Counts and references only: never an IMEI."""
+    plan = outcome.plan
+    return {
+        "channel": channel,
+        "dry_run": outcome.dry_run,
+        **plan_counts(plan),
         "recovered": len(outcome.recovered),
         "references": list(outcome.recovered),
         "held_back": list(outcome.held_back),
-        "left_alone": len(plan.left_alone),
         "notifications": outcome.notifications,
     }
 

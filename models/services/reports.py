@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -427,6 +427,10 @@ class ReportStore:
             tracked_point_precision=report.tracked_point_precision,
         )
 
+    def view_without_personal_data(self, report: Report) -> ReportView:
+        """REPORT's plain columns as a view; nothing sealed is opened (lists, maps)."""
+        return self._view(report, sealed=False)
+
     def _history_entry(self, change: StatusChange) -> HistoryEntry:
         note = None
         if change.note_sealed is not None:
@@ -628,15 +632,18 @@ class ReportStore:
         batch: int = 500,
         located: bool = False,
         sealed: bool = True,
+        where: Iterable[ColumnElement[bool]] = (),
     ) -> AsyncIterator[ReportView]:
         """Yield matching reports oldest first, in constant memory (keyset pages).
 
         LOCATED keeps only reports with a theft or tracked point; without SEALED the personal
-        data is neither read nor opened (the views' private part is empty).
+        data is neither read nor opened (the views' private part is empty); WHERE adds
+        conditions on `report` (see models.services.listing.ReportFilter).
         """
         last_id = 0
+        conditions = list(where)
         while True:
-            query = select(Report).where(Report.id > last_id)
+            query = select(Report).where(Report.id > last_id, *conditions)
             if located:
                 query = query.where(
                     or_(Report.incident_lat.is_not(None), Report.tracked_lat.is_not(None))

@@ -65,24 +65,36 @@ class Stats:
     async def compute(self, now: datetime | None = None, *, days: int = DAYS) -> RegisterStats:
         """Per day for the last DAYS days (today included), by status, by method, and shares."""
         today = (now or utcnow()).astimezone(UTC).date()
-        first = today - timedelta(days=days - 1)
+        return await self._count(today - timedelta(days=days - 1), today, whole=True)
+
+    async def for_period(self, first: date, last: date) -> RegisterStats:
+        """The same figures for reports filed from day FIRST to day LAST (UTC days, included)."""
+        return await self._count(first, last, whole=False)
+
+    async def _count(self, first: date, last: date, *, whole: bool) -> RegisterStats:
+        """Per day from FIRST to LAST; the rest over the whole register if WHOLE, else the days."""
         start = datetime.combine(first, time(), tzinfo=UTC)
+        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+        days = (last - first).days + 1
         day = self._day().label("day")
         tracked = (Report.tracked_lat.is_not(None)) | (Report.tracked_at.is_not(None))
+        within = [] if whole else [Report.created_at >= start, Report.created_at < end]
         async with self.db.read() as session:
             per_day_rows = await session.execute(
                 select(day, func.count())
-                .where(Report.created_at >= start)
+                .where(Report.created_at >= start, Report.created_at < end)
                 .group_by(day)
                 .order_by(day)
             )
             counted = {_as_date(value): count for value, count in per_day_rows}
             status_rows = await session.execute(
-                select(Report.status, func.count()).group_by(Report.status)
+                select(Report.status, func.count()).where(*within).group_by(Report.status)
             )
             by_status = {status: count for status, count in status_rows}
             method_rows = await session.execute(
-                select(Report.theft_method, func.count()).group_by(Report.theft_method)
+                select(Report.theft_method, func.count())
+                .where(*within)
+                .group_by(Report.theft_method)
             )
             # A handful of groups: ordered here, since backends disagree on where NULL sorts.
             method_counts = sorted(
@@ -95,11 +107,13 @@ class Stats:
                         func.count(),
                         func.coalesce(func.sum(case((Report.imei_count > 0, 1), else_=0)), 0),
                         func.coalesce(func.sum(case((tracked, 1), else_=0)), 0),
-                    ).select_from(Report)
+                    )
+                    .select_from(Report)
+                    .where(*within)
                 )
             ).one()
         return RegisterStats(
-            today=today,
+            today=last,
             per_day=[
                 (first + timedelta(days=n), counted.get(first + timedelta(days=n), 0))
                 for n in range(days)

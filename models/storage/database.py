@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +23,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from models.storage import processed
+from models.storage.columns import utcnow
+from models.storage.jobs import SaTx, Tx, sqlite_transaction
+
+T = TypeVar("T")
+# Reads a chat's row for an update's check: (transaction, chat id) -> what the store keeps.
+Prefetcher = Callable[[Tx, int], Any]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -107,6 +113,7 @@ class Database:
         self._read_sessions = async_sessionmaker(
             self.read_engine, class_=AsyncSession, expire_on_commit=False
         )
+        self.prefetchers: dict[str, Prefetcher] = {}
 
     def _prepare_sqlite_file(self) -> None:
         database = self.url.database
@@ -165,8 +172,52 @@ class Database:
 
     async def is_processed(self, update_id: int) -> bool:
         """Whether UPDATE_ID's effect is already stored."""
-        async with self.read() as session:
-            return await processed.is_processed_in(session, update_id)
+        return await self.run(lambda tx: processed.is_processed_tx(tx, update_id))
+
+    async def check_update(self, scope: processed.UpdateScope) -> bool:
+        """Whether SCOPE's update is already stored; if not, prefetch its chat's rows (one read)."""
+
+        def job(tx: Tx) -> bool:
+            if processed.is_processed_tx(tx, scope.update_id):
+                return True
+            if scope.chat_id is not None:
+                for name, read in self.prefetchers.items():
+                    scope.prefetched[name] = read(tx, scope.chat_id)
+            return False
+
+        return await self.run(job)
+
+    async def run(self, job: Callable[[Tx], T], *, write: bool = False) -> T:
+        """Run JOB(tx) as one transaction (WRITE: holding the write lock); its result.
+
+        On SQLite the whole transaction is one trip to the connection's thread. A write made
+        while a Telegram update is processed also records that update, as `write()` does.
+        """
+        scope = processed.current_update() if write else None
+        if scope is not None and scope.recorded:
+            scope = None
+        body = job
+        if scope is not None:
+            claimed, now = scope, utcnow()
+
+            def body(tx: Tx) -> T:
+                processed.claim_in(tx, claimed, now)
+                return job(tx)
+
+        if self.is_sqlite:
+            engine = self.write_engine if write else self.read_engine
+            async with engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection  # aiosqlite's Connection
+                begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+                # aiosqlite runs the function in its own thread, where the connection lives.
+                result = await driver._execute(sqlite_transaction, driver._conn, begin, body)
+        else:
+            async with self.write_engine.connect() as connection, connection.begin():
+                result = await connection.run_sync(lambda sync: body(SaTx(sync)))
+        if scope is not None:
+            scope.recorded = True
+        return result
 
     async def current_revision(self) -> str | None:
         """The schema revision stored in the database, or None for an empty one."""

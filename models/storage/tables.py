@@ -239,6 +239,28 @@ class StaffMember(SQLModel, table=True):
     )
 
 
+class RecoveryPreview(SQLModel, table=True):
+    """A bulk recovery previewed in the web console, waiting for its one confirmation.
+
+    It keeps what the preview showed, never an IMEI: the reports to recover with the keyed hashes
+    of their seized IMEIs, and the preview's counts. Confirming sets `used_at` in one conditional
+    update, so of two confirmations (two tabs, two console processes) exactly one applies it.
+    """
+
+    __tablename__ = "recovery_preview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    staff_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # {report id: [keyed IMEI hash, ...]}: the reports each seized IMEI alone claims.
+    supports: str = Field(sa_column=Column(Text, nullable=False))
+    # The preview's counts, as the audit trail records them.
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class TrackedCluster(SQLModel, table=True):
     """A place where several reports' phones were tracked: alerted once, again as it grows."""
 
@@ -285,6 +307,55 @@ class CodeAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class WebSignInLink(SQLModel, table=True):
+    """A one-time sign-in link to the web console: only the token's hash is kept."""
+
+    __tablename__ = "web_sign_in_link"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("staff_member.user_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in web console session; removing the staff member removes it."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger,
+            ForeignKey("staff_member.user_id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    expires_at: datetime = Field(sa_column=_when(index=True))
+
+
+class WebSignInFailure(SQLModel, table=True):
+    """A sign-in with an unknown, used or expired link, for rate limiting by source."""
+
+    __tablename__ = "web_sign_in_failure"
+    __table_args__ = (Index("ix_web_sign_in_failure_source_at", "source_hash", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from models.errors import RegisterError
 
-__all__ = ["LossKind", "UnknownLossKind", "loss_kind_of_method"]
+__all__ = ["THEFT_METHODS", "LossKind", "UnknownLossKind", "loss_kind_of_method"]
 
 
 class UnknownLossKind(RegisterError):
@@ -52,6 +52,9 @@ _OF_METHOD = {
     "force": LossKind.ROBBERY,
     "lost": LossKind.LOST,
 }
+
+# Every answer to "how was it taken?", in the order the conversation offers them.
+THEFT_METHODS: tuple[str, ...] = tuple(_OF_METHOD)
 
 
 def loss_kind_of_method(method: str | None) -> LossKind | None:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from bot.local_api import ChatMessage
+from handlers.context import HandlerConfig
 from handlers.conversation import states
-from handlers.conversation.clock import zone_for_region
 from handlers.conversation.states import QUESTIONS
 from models.storage.columns import utcnow
 from tests.handlers.conftest import FIRST_IMEI, STOLEN_NUMBER, Victim, seed
@@ -19,7 +19,7 @@ Send = Callable[[Victim], Awaitable[list[ChatMessage]]]
 
 INVISIBLE = "\u200b\u200c\u200f\u202e\u2066\ufeff"
 WRONG_CHECK_DIGIT = FIRST_IMEI.digits[:14] + str((int(FIRST_IMEI.digits[14]) + 1) % 10)
-LOCAL = zone_for_region("GB")
+LOCAL = HandlerConfig().zone
 
 
 def typed_day(days: int) -> str:

@@ -37,7 +37,6 @@ SAME_AS_ENGLISH = {
     "conversation": {
         "imei_invalid",
         "phone_invalid",
-        "when_unclear",
         "plain",
         "model_example_apple",
         "model_example_samsung",

@@ -76,6 +76,15 @@ async def test_going_back_from_cancel_returns_to_the_question_with_every_answer(
     assert await register.reports.count() == 1
 
 
+async def test_cancel_one_step_before_submit_can_go_back_to_the_review(victim, register):
+    await victim.walk(states.REVIEW)
+    await victim.send("/cancel")
+    back = await victim.press("No, back to the question")
+    assert "✅ Submit report" in [label for label, _ in back[-1].buttons]
+    await victim.press("✅ Submit report")
+    assert await register.reports.count() == 1
+
+
 async def test_cancel_typed_then_answered_keeps_the_draft(victim):
     """A victim who ignores the question and answers instead loses nothing."""
     await victim.walk(states.COLOUR)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from handlers.context import HandlerConfig
 from handlers.conversation import states
-from handlers.conversation.clock import zone_for_region
 from handlers.texts import text
 from models.storage.columns import utcnow
 from tests.handlers.conftest import press, seed
 
-LONDON = zone_for_region("GB")
+LONDON = HandlerConfig().zone
 
 
 def yesterday() -> datetime:

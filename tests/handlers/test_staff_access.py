@@ -26,6 +26,7 @@ COMMANDS = {
     "/stats": OFFICER,
     "/hotspots": OFFICER,
     "/staffhelp": OFFICER,
+    "/web": OFFICER,
     "/reissue {ref}": OFFICER,
     "/police {ref} 1234567/24 Met": OFFICER,
     "/alerts on": OFFICER,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
 import handlers.staff.recover as recover_module
+from handlers.engine import clock
 from models.register import Register, RegisterConfig
 from models.services.export import BOM
 from models.services.staff import Role
@@ -182,8 +184,8 @@ async def test_an_expired_confirmation_applies_nothing(
     admin = await staff_member(Role.ADMIN)
     await admin.send("/recover")
     (summary,) = await admin.send_document("seized.csv", mixed_file(values))
-    later = recover_module.time.monotonic() + recover_module.PENDING_SECONDS + 1
-    monkeypatch.setattr(recover_module.time, "monotonic", lambda: later)
+    later = clock.now() + recover_module.PENDING_FILES.ttl + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
 
     replies = await admin.press(CONFIRM, summary)
 

@@ -8,6 +8,7 @@ import pytest
 
 from models.register import Register
 from models.services.followup import Change, Denied, Granted, Limited
+from models.values.coordinates import BadCoordinates
 from models.values.reference import Reference
 from models.values.statuses import Status
 from tests.factories import imei
@@ -91,3 +92,18 @@ async def test_withdraw_once(register: Register) -> None:
     assert await register.followup.withdraw(str(Reference.generate())) is Change.NOT_FOUND
     report = await register.reports.get(filed.reference)
     assert report is not None and report.status is Status.WITHDRAWN
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(999, -999999), (51.5, 200), (0, 0), (float("nan"), 1)])
+async def test_an_impossible_tracked_pin_is_refused_and_not_stored(
+    register: Register, lat: float, lon: float
+) -> None:
+    filed = await file_report(register)
+    with pytest.raises(BadCoordinates):
+        await register.followup.add_tracked_location(
+            filed.reference, seen_at=NOW, latitude=lat, longitude=lon
+        )
+    report = await register.reports.get(filed.reference)
+    assert report is not None
+    assert report.tracked_lat is None and report.tracked_at is None
+    assert not report.get("tracked_history")

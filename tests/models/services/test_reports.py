@@ -731,3 +731,17 @@ async def test_imei_and_phone_hashes_are_keyed(register: Register, database: Dat
         new.contact_phone
     )
     assert await other_keys.find_by_imei(one) == []
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(999.0, -999999.0), (51.5, 200.0), (-91.0, 0.1)])
+async def test_a_pin_off_the_map_is_never_stored_with_a_report(
+    register: Register, lat: float, lon: float
+) -> None:
+    filed = await register.reports.file(
+        new_report(incident_lat=lat, incident_lon=lon, tracked_lat=lat, tracked_lon=lon),
+        f"off-{lat}-{lon}",
+    )
+    report = await register.reports.get(filed.reference)
+    assert report is not None
+    assert (report.incident_lat, report.incident_lon) == (None, None)
+    assert (report.tracked_lat, report.tracked_lon) == (None, None)

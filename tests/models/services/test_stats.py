@@ -71,3 +71,18 @@ async def test_counts_per_day_status_method_and_shares(register: Register) -> No
     assert stats.imei_share == 80.0
     assert stats.with_tracked == 1
     assert stats.tracked_share == 20.0
+
+
+async def test_a_period_counts_only_its_own_reports(register: Register) -> None:
+    await file_at(register, "before", datetime(2026, 3, 9, 23, 59, tzinfo=UTC))
+    await file_at(register, "first", datetime(2026, 3, 10, 0, 0, tzinfo=UTC), imeis=())
+    await file_at(register, "last", datetime(2026, 3, 12, 23, 59, tzinfo=UTC), theft_method=None)
+    await file_at(register, "after", datetime(2026, 3, 13, 0, 0, tzinfo=UTC))
+
+    stats = await register.stats.for_period(date(2026, 3, 10), date(2026, 3, 12))
+
+    assert stats.per_day == [(date(2026, 3, 10), 1), (date(2026, 3, 11), 0), (date(2026, 3, 12), 1)]
+    assert stats.total == 2
+    assert dict(stats.by_status)["submitted"] == 2
+    assert stats.by_method == [("snatched_moped", 1), (None, 1)]
+    assert (stats.with_imei, stats.imei_share) == (1, 50.0)

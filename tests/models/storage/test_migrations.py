@@ -25,6 +25,7 @@ TELEGRAM_ID_COLUMNS = [
     ("status_change", "actor_id"),
     ("processed_update", "update_id"),
     ("code_attempt", "chat_id"),
+    ("recovery_preview", "staff_user_id"),
 ]
 TEXT_COLUMNS = [
     ("report_imei", "imei_hash"),

@@ -1,0 +1,37 @@
+"""What the web console needs to know about the deployment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The console's settings; SECRET signs cookies and form tokens."""
+
+    secret: bytes
+    base_url: str = "http://127.0.0.1:8080"
+    timezone: str = "Europe/London"
+    default_region: str = "GB"
+    tile_url: str = DEFAULT_TILE_URL
+
+    @property
+    def secure(self) -> bool:
+        """Whether staff reach the console over HTTPS (cookies are then Secure)."""
+        return self.base_url.lower().startswith("https://")
+
+    @property
+    def zone(self) -> tzinfo:
+        """The register's time zone, in which pages show days and times."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def tile_origin(self) -> str:
+        """The tile server's origin as a CSP source (`{s}` subdomains become `*`)."""
+        parts = urlsplit(self.tile_url)
+        return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"

@@ -1,0 +1,1 @@
+"""One router a page; each module has `router` and `NAV` (its menu entry, or None)."""

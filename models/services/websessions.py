@@ -1,0 +1,204 @@
+"""Web console sign-in: one-time links, sessions, and a limit on failed sign-ins.
+
+Links and sessions are random tokens of which only a hash is stored. A link works once and for a
+few minutes; a session ends after an idle time, after an absolute time, at sign-out, or when the
+staff member is removed (the rows go with them). The role is read from the staff table every
+time a session is resolved, so a changed role applies to the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.sealing.vault import Vault
+from models.services.alerts import NotStaff
+from models.services.audit import record
+from models.services.staff import Role
+from models.storage.columns import utcnow
+from models.storage.database import Database
+from models.storage.tables import StaffMember, WebSession, WebSignInFailure, WebSignInLink
+
+TOKEN_BYTES = 32
+# last_seen_at is written at most this often, so reading pages does not write on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a link or session token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRules:
+    """How long links and sessions last, and how many failed sign-ins a source may make."""
+
+    link_ttl: timedelta = timedelta(minutes=5)
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+    failures_allowed: int = 10
+    failure_window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new session: the token goes into the cookie and nowhere else."""
+
+    session_token: str
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The link is unknown, used, expired, or its staff member was removed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TooManyFailures:
+    """Too many failed sign-ins from this source; try again after RETRY_AT."""
+
+    retry_at: datetime
+
+
+SignInOutcome = SignedIn | Refused | TooManyFailures
+
+
+@dataclass(frozen=True, slots=True)
+class WebStaff:
+    """The staff member behind a live session, with the role read just now."""
+
+    user_id: int
+    role: Role
+    session_hash: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail and the status history name them."""
+        return f"web:{self.user_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether they hold the admin role."""
+        return self.role is Role.ADMIN
+
+
+class WebSessions:
+    """Issue sign-in links, sign in with them, resolve and end sessions."""
+
+    def __init__(self, db: Database, vault: Vault, rules: SessionRules | None = None) -> None:
+        """Bind to the register's database and vault (the vault hashes client addresses)."""
+        self.db = db
+        self.vault = vault
+        self.rules = rules or SessionRules()
+
+    async def issue_link(self, user_id: int, *, actor: str, now: datetime | None = None) -> str:
+        """A one-time sign-in token for USER_ID (NotStaff if they are not staff)."""
+        now = now or utcnow()
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        async with self.db.write() as session:
+            if await session.get(StaffMember, user_id) is None:
+                raise NotStaff(user_id)
+            await self._prune(session, now)
+            session.add(
+                WebSignInLink(
+                    token_hash=token_hash(token),
+                    user_id=user_id,
+                    created_at=now,
+                    expires_at=now + self.rules.link_ttl,
+                )
+            )
+            record(session, actor, "web_link", str(user_id), {})
+        return token
+
+    async def sign_in(
+        self, token: str, *, source: str, now: datetime | None = None
+    ) -> SignInOutcome:
+        """Use TOKEN once to open a session; SOURCE (the client address) is rate limited."""
+        now = now or utcnow()
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
+        since = now - self.rules.failure_window
+        async with self.db.read() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(WebSignInFailure.at)).where(
+                        WebSignInFailure.source_hash == source_hash, WebSignInFailure.at > since
+                    )
+                )
+            ).one()
+        if count >= self.rules.failures_allowed:
+            return TooManyFailures(oldest + self.rules.failure_window)
+        session_token = secrets.token_urlsafe(TOKEN_BYTES)
+        async with self.db.write() as session:
+            # One statement claims the link, so two requests racing with it open one session.
+            claimed = (
+                await session.execute(
+                    update(WebSignInLink)
+                    .where(
+                        WebSignInLink.token_hash == token_hash(token),
+                        WebSignInLink.used_at.is_(None),  # type: ignore[union-attr]
+                        WebSignInLink.expires_at > now,
+                    )
+                    .values(used_at=now)
+                    .returning(WebSignInLink.user_id)
+                )
+            ).scalar_one_or_none()
+            if claimed is None or await session.get(StaffMember, claimed) is None:
+                session.add(WebSignInFailure(source_hash=source_hash, at=now))
+                return Refused()
+            session.add(
+                WebSession(
+                    token_hash=token_hash(session_token),
+                    user_id=claimed,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self.rules.absolute,
+                )
+            )
+            record(session, f"web:{claimed}", "web_sign_in", str(claimed), {})
+        return SignedIn(session_token, claimed)
+
+    async def resolve(self, session_token: str, *, now: datetime | None = None) -> WebStaff | None:
+        """The staff member behind SESSION_TOKEN, or None if it ended or they are not staff."""
+        now = now or utcnow()
+        hashed = token_hash(session_token)
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(WebSession.last_seen_at, WebSession.expires_at, StaffMember)
+                    .join(StaffMember, StaffMember.user_id == WebSession.user_id)
+                    .where(WebSession.token_hash == hashed)
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        last_seen, expires_at, member = row
+        if now >= expires_at or now - last_seen >= self.rules.idle:
+            return None
+        if now - last_seen >= TOUCH_EVERY:
+            async with self.db.write() as session:
+                await session.execute(
+                    update(WebSession)
+                    .where(WebSession.token_hash == hashed)
+                    .values(last_seen_at=now)
+                )
+        return WebStaff(member.user_id, Role(member.role), hashed)
+
+    async def sign_out(self, staff: WebStaff) -> None:
+        """End STAFF's session."""
+        async with self.db.write() as session:
+            await session.execute(
+                delete(WebSession).where(WebSession.token_hash == staff.session_hash)
+            )
+            record(session, staff.actor, "web_sign_out", str(staff.user_id), {})
+
+    async def _prune(self, session: AsyncSession, now: datetime) -> None:
+        """Forget links, sessions and failures that can no longer matter."""
+        cutoff = now - timedelta(days=1)
+        await session.execute(delete(WebSignInLink).where(WebSignInLink.expires_at < cutoff))
+        await session.execute(delete(WebSession).where(WebSession.expires_at < cutoff))
+        await session.execute(delete(WebSignInFailure).where(WebSignInFailure.at < cutoff))

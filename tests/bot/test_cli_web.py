@@ -1,0 +1,87 @@
+"""`reportbot staff login-link` and `reportbot web`'s wiring."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from bot.cli import build_parser, main
+from bot.settings import load_settings
+from bot.web import build_web_app
+from models.register import Register
+from models.services.staff import Role
+from tests import staff_fixtures
+from tests.factories import audit_events
+
+ring = staff_fixtures.ring
+vault = staff_fixtures.vault
+cli_env = staff_fixtures.cli_env
+pytestmark = pytest.mark.usefixtures("cli_env")
+
+
+async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    """Run `reportbot ARGV...`: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_login_link_prints_a_url_under_web_base_url_that_signs_in_once(
+    register: Register, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEB_BASE_URL", "https://console.example.org/")
+    await register.staff.add(42, Role.ADMIN, added_by="test")
+
+    code, out, err = await run(capsys, "staff", "login-link", "42")
+
+    assert (code, err) == (0, "")
+    url = out.strip()
+    assert url.startswith("https://console.example.org/signin/")
+    token = url.rsplit("/", 1)[1]
+    assert len(token) >= 40
+    assert await register.web.sign_in(token, source="t") is not None
+    (event,) = await audit_events(register.db, "web_link")
+    assert event.target == "42" and event.actor.startswith("cli:")
+    assert token not in event.details
+
+
+async def test_login_link_for_someone_not_staff_fails_with_one_line(
+    register: Register, capsys
+) -> None:
+    code, out, err = await run(capsys, "staff", "login-link", "42")
+
+    assert (code, out) == (1, "")
+    assert err == "reportbot: 42 is not a staff member\n"
+
+
+def test_web_takes_host_and_port() -> None:
+    args = build_parser().parse_args(["web", "--host", "0.0.0.0", "--port", "9000"])
+    assert (args.host, args.port) == ("0.0.0.0", 9000)
+    defaults = build_parser().parse_args(["web"])
+    assert (defaults.host, defaults.port) == (None, None)
+
+
+async def test_the_app_from_settings_signs_cookies_with_a_key_every_process_shares(
+    register: Register, cli_env
+) -> None:
+    settings = load_settings()
+    await register.staff.add(42, Role.OFFICER, added_by="test")
+    first, second = build_web_app(settings, register), build_web_app(settings, register)
+    token = await register.web.issue_link(42, actor="test")
+    transport = httpx.ASGITransport(app=first)
+    async with httpx.AsyncClient(transport=transport, base_url=settings.web_base_url) as one:
+        page = await one.get(f"/signin/{token}")
+        nonce = page.text.split('name="nonce" value="')[1].split('"')[0]
+        signed = await one.post("/signin", data={"token": token, "nonce": nonce})
+        assert signed.status_code == 303
+        cookies = one.cookies
+
+    # The same cookie works on another process (load balancer), built from the same settings.
+    transport = httpx.ASGITransport(app=second)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=settings.web_base_url, cookies=cookies
+    ) as other:
+        assert (await other.get("/")).status_code == 200

@@ -1,0 +1,166 @@
+"""The engine every exchange shares: the callback codec, its tickets, the clock, the language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import Update
+
+from handlers.engine import callbacks, clock, language
+from handlers.engine.callbacks import CallbackTooLong, Tickets
+
+PART = st.text(alphabet=st.characters(blacklist_characters=":"), min_size=1, max_size=12)
+
+
+@given(st.lists(PART, min_size=1, max_size=3), st.text(min_size=1, max_size=12))
+def test_packed_data_unpacks_to_the_same_parts(parts, last):
+    try:
+        data = callbacks.pack("c", *parts, last)
+    except CallbackTooLong:
+        assert len(":".join(["c", *parts, last]).encode()) > 64
+        return
+    assert callbacks.unpack(data, "c", len(parts) + 1) == (*parts, last)
+
+
+def test_data_over_64_bytes_is_refused_when_the_keyboard_is_built():
+    assert len(callbacks.pack("c", "t" * 8, "x" * 53).encode()) == 64
+    with pytest.raises(CallbackTooLong):
+        callbacks.pack("c", "t" * 8, "x" * 54)
+    with pytest.raises(CallbackTooLong):
+        callbacks.pack("c", "é" * 32)  # 34 characters, but 66 bytes: bytes are what count
+
+
+def test_only_the_last_part_may_hold_the_separator():
+    with pytest.raises(ValueError, match="last part"):
+        callbacks.pack("f", "a:b", "token")
+    assert callbacks.unpack(callbacks.pack("c", "tok", "step", "lang:en"), "c", 3) == (
+        "tok",
+        "step",
+        "lang:en",
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "c", "c:", "c::x:y", "c:a:b", "f:a:b:c", "x:a:b:c", "cc:a:b:c", "s:st:REF"],
+)
+def test_what_is_not_ours_or_malformed_unpacks_to_nothing(data):
+    assert callbacks.unpack(data, "c", 3) is None
+
+
+def test_staff_prefixes_hold_a_separator_themselves():
+    data = callbacks.pack("s:st", "SPR-7KQ4-M9", "located")
+    assert data == "s:st:SPR-7KQ4-M9:located"
+    assert callbacks.unpack(data, "s:st", 2) == ("SPR-7KQ4-M9", "located")
+    assert callbacks.unpack(data, "s:rv", 1) is None
+
+
+@pytest.fixture
+def moved(monkeypatch):
+    """A clock that a test moves forward."""
+    start = clock.now()
+    offset = [timedelta(0)]
+    monkeypatch.setattr(clock, "now", lambda: start + offset[0])
+
+    def forward(by: timedelta) -> None:
+        offset[0] += by
+
+    return forward
+
+
+def test_a_ticket_stands_for_its_value_until_it_expires(moved):
+    tickets = Tickets("held", timedelta(minutes=10))
+    chat_data: dict = {}
+    token = tickets.issue(chat_data, {"reference": "SPR-7KQ4-M9"})
+    assert len(callbacks.pack("f", "act", token).encode()) < 20
+    moved(timedelta(minutes=9))
+    held = tickets.get(chat_data, token)
+    assert held is not None and held["reference"] == "SPR-7KQ4-M9"
+    moved(timedelta(minutes=2))
+    assert tickets.get(chat_data, token) is None
+    assert chat_data["held"] == {}  # expired tickets are pruned
+
+
+def test_a_renewed_ticket_lives_on(moved):
+    tickets = Tickets("held", timedelta(minutes=10))
+    chat_data: dict = {}
+    token = tickets.issue(chat_data, {})
+    for _ in range(3):
+        moved(timedelta(minutes=8))
+        assert tickets.get(chat_data, token, renew=True) is not None
+
+
+def test_a_taken_ticket_is_gone_for_the_second_press():
+    tickets = Tickets("held", timedelta(minutes=10))
+    chat_data: dict = {}
+    token = tickets.issue(chat_data, {"file": 1})
+    assert tickets.take(chat_data, token) is not None
+    assert tickets.take(chat_data, token) is None
+    assert tickets.get(chat_data, "forged") is None and tickets.get(None, token) is None
+
+
+def test_the_oldest_ticket_goes_first_when_too_many_are_held(moved):
+    tickets = Tickets("held", timedelta(minutes=10), most=2)
+    chat_data: dict = {}
+    first = tickets.issue(chat_data, {"n": 1})
+    moved(timedelta(seconds=1))
+    second = tickets.issue(chat_data, {"n": 2})
+    moved(timedelta(seconds=1))
+    third = tickets.issue(chat_data, {"n": 3})
+    assert tickets.get(chat_data, first) is None
+    assert tickets.get(chat_data, second) is not None and tickets.get(chat_data, third) is not None
+    assert tickets.find(chat_data, n=3) == (third, chat_data["held"][third])
+
+
+def test_deadlines_pass_on_the_one_clock(moved):
+    until = clock.deadline(timedelta(minutes=1))
+    assert not clock.passed(until)
+    moved(timedelta(minutes=1))
+    assert clock.passed(until) and clock.passed(None)
+
+
+class _Context:
+    def __init__(self, chosen: str | None = None) -> None:
+        self.user_data = {"language": chosen} if chosen else {}
+
+
+def _update(language_code: str | None) -> Update:
+    user = {"id": 1, "is_bot": False, "first_name": "A"}
+    if language_code:
+        user["language_code"] = language_code
+    return Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1, "type": "private"},
+                "from": user,
+                "text": "hi",
+            },
+        },
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("about", "chosen", "account", "expected"),
+    [
+        ("de", "fr", "es", "de"),  # the draft's or report's language first
+        (None, "fr", "es", "fr"),  # then what this chat chose
+        (None, None, "pt-BR", "pt"),  # then the account's, if we speak it
+        (None, None, "ja", "en"),  # else English
+        ("xx", None, None, "en"),  # a language we do not speak is passed over
+    ],
+)
+def test_one_language_resolver(about, chosen, account, expected):
+    assert language.of(_update(account), _Context(chosen), about) == expected
+
+
+def test_a_choice_is_remembered():
+    context = _Context()
+    language.remember(context, "ar")
+    assert language.of(_update("en"), context) == "ar"
