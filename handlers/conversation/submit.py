@@ -45,6 +45,7 @@ def new_report(answers: dict[str, Any], language: str) -> NewReport:
         incident_from=_moment(answers.get("incident_from")),
         incident_to=_moment(answers.get("incident_to")),
         theft_method=answers.get("theft_method"),
+        tac_kept_against=answers.get("tac_kept_against"),
         loss_kind=kind.value if (kind := loss_kind(answers)) else None,
         place=answers.get("place"),
         incident_lat=answers.get("incident_lat"),

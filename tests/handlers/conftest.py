@@ -285,6 +285,7 @@ async def seed(application, victim: Victim, step: str, **answers: Any) -> DraftS
         "imeis": [FIRST_IMEI.digits],
         "pending_imei": FIRST_IMEI.digits,
         "pending_imei2": SECOND_IMEI.digits,
+        "pending_tac": {"brand": "Samsung", "key": "samsung", "phone": "Samsung Galaxy S23"},
         "number": {"e164": "+447400123456", "region": "GB"},
         "network": "Vodafone",
         "incident_at": (now - timedelta(minutes=20)).isoformat(),
