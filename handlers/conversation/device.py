@@ -7,6 +7,7 @@ from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
 from handlers.conversation.states import question
 from handlers.conversation.turn import Turn
+from models.values.freetext import require_words
 
 # The button's value: (make as the register stores it, platform).
 MAKES = {
@@ -47,7 +48,7 @@ def ask_model(turn: Turn) -> None:
 
 async def on_model(turn: Turn, answer: str) -> None:
     """Store the model as typed."""
-    turn.set(model=clean_text(answer, max_length=MAX_MODEL))
+    turn.set(model=require_words(clean_text(answer, max_length=MAX_MODEL), field="model"))
     turn.advance(states.COLOUR)
 
 
