@@ -6,8 +6,10 @@ history) straight through the driver: stdlib sqlite3 (synchronous) or a bare asy
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,9 @@ class SqliteBackend:
         self.path = path
         self.db = Database(f"sqlite+aiosqlite:///{path}")
         self._bare: sqlite3.Connection | None = None
+        # The floor's own database thread: one trip there and back per look-up, as the register
+        # needs at least one (aiosqlite keeps each connection in a thread of its own).
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="bench-bare-sqlite")
 
     async def prepare(self) -> None:
         """Apply the migrations (a no-op on a register that is already built)."""
@@ -45,11 +50,15 @@ class SqliteBackend:
 
     def _connection(self) -> sqlite3.Connection:
         if self._bare is None:
-            self._bare = sqlite3.connect(self.path, isolation_level=None)
+            self._bare = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         return self._bare
 
     async def bare_lookup(self, imei_hash: str) -> tuple[list[Any], list[Any]]:
-        """The look-up's two queries through stdlib sqlite3 (synchronous, no decryption)."""
+        """The look-up's two queries through stdlib sqlite3, in one trip to a database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._lookup, imei_hash)
+
+    def _lookup(self, imei_hash: str) -> tuple[list[Any], list[Any]]:
         connection = self._connection()
         reports = connection.execute(LOOKUP_SQL.format(hash="?"), (imei_hash,)).fetchall()
         ids = [row[0] for row in reports]
@@ -91,6 +100,7 @@ class SqliteBackend:
         if self._bare is not None:
             self._bare.close()
             self._bare = None
+        self._thread.shutdown()
         await self.db.dispose()
 
 

@@ -1,17 +1,16 @@
 """Simulated people talking to an in-process bot through its update queue, as Telegram delivers.
 
-The people live on the Telegram side (bench/_fakeapi.py's `TelegramThread`, beside the fake API),
-the bot on the main thread. A `Crowd` hands each person's update to the bot's loop, where it is
-parsed and put on `Application.update_queue` (so the bot's update processor decides what runs
-when, as in `reportbot run`), and hears, through a signalling update processor, when the bot has
-finished with each. A `Victim` files a full report the way a person typing fast
+The people live on the Telegram side (bench/_telegram_thread.py's `TelegramThread`, beside the fake
+API of tests/botapi.py), the bot on the main thread. A `Crowd` hands each person's update to the
+bot's loop, where it is parsed and put on `Application.update_queue` (so the bot's update processor
+decides what runs when, as in `reportbot run`), and hears, through a signalling update processor,
+when the bot has finished with each. A `Victim` files a full report the way a person typing fast
 does: it answers the bot's newest question as soon as that question arrives. When the bot has
 finished with an update without asking anything new (its reply was refused with a 429 and lost),
 the victim waits a moment (SILENCE), as a person would, then sends /start (or "hello?" after
 Submit) to get the question again, and reads that offer before pressing Continue (READING), since
 pressing at once would only be refused again. An `EchoUser` sends a number of texts, each as soon
-as the previous one was answered (or lost).
-"""
+as the previous one was answered (or lost)."""
 
 from __future__ import annotations
 
@@ -28,12 +27,13 @@ from telegram import Update
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bench._bulk import imei_digits
-from bench._fakeapi import LimitedBotApi, TelegramThread
+from bench._telegram_thread import TelegramThread
 from bot.local_api import BOT_USER, ChatMessage, LocalUser
 from bot.processing import ChatOrderedProcessor
 from handlers.conversation import keyboards, states
 from handlers.texts import text
 from models.storage.database import Database
+from tests.botapi import LimitedBotApi
 
 REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"
@@ -259,8 +259,8 @@ class Speaker:
         chat = self.crowd.api.chats.get(self.person.chat_id, {})
         return max((m.message_id for m in chat.values() if m.from_bot), default=0)
 
-    async def act(self, payload: dict[str, Any], answered: Callable[[], bool]) -> None:
-        """Send PAYLOAD; return once ANSWERED() holds or the bot finished with it."""
+    async def act(self, payload: dict[str, Any], answered: Callable[[], bool]) -> int:
+        """Send PAYLOAD; return (its update id) once ANSWERED() holds or the bot finished it."""
         self._replied = False
         self._arrived = time.perf_counter()
         update_id = self._current = self.crowd.submit(self, payload)
@@ -270,11 +270,25 @@ class Speaker:
         while True:
             self._wake.clear()
             if update_id in self._finished or answered():
-                self._finished.discard(update_id)
-                return
+                return update_id
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise TimeoutError(f"chat {self.person.chat_id}: no answer in {self.patience} s")
+            alarm = loop.call_later(left, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                alarm.cancel()
+
+    async def until_done(self, update_id: int) -> None:
+        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
+        deadline = time.perf_counter() + self.patience
+        loop = asyncio.get_running_loop()
+        while update_id not in self._finished:
+            self._wake.clear()
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise TimeoutError(f"chat {self.person.chat_id}: update never finished")
             alarm = loop.call_later(left, self._wake.set)
             try:
                 await self._wake.wait()
@@ -368,8 +382,10 @@ class Victim(Speaker):
         careful = False
         while True:
             mark = self.newest_id()
-            await self.act(payload, lambda mark=mark: self._news(mark))
+            update_id = await self.act(payload, lambda mark=mark: self._news(mark))
             if self.reference() is not None:
+                # Done once the bot is: the advice that follows the reference is sent too.
+                await self.until_done(update_id)
                 return
             found = self.question()
             signature = (found[0].message_id, found[0].text or "") if found else None

@@ -43,9 +43,9 @@ from telegram.ext import (
 )
 
 from bench._echo_bot import echo
-from bench._fakeapi import LimitedBotApi, Limits, RemoteRequest, TelegramThread, max_in_window
 from bench._inproc import CpuClock, LogCount, build_bot, isolated_settings, scratch_register
 from bench._targets import at_least, at_most, zero
+from bench._telegram_thread import RemoteRequest, TelegramThread
 from bench._victim import (
     Crowd,
     EchoUser,
@@ -58,6 +58,7 @@ from bench._victim import (
 from bench.common import Result, emit, latency_ms, log, median, parser, peak_rss_mb, ratio
 from bot.app import CONSOLE_TOKEN, default_rate_limiter
 from models.register import Register
+from tests.botapi import LimitedBotApi, Limits, max_in_window
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0
@@ -138,6 +139,7 @@ async def crowd_run(
         request = RemoteRequest(api, side)
         crowd = Crowd(api, side)
         async with scratch_register(folder / mode.name, url) as register:
+            transactions = count_transactions(register)
             application = make_application(mode, register, request, crowd, folder)
             crowd.attach(application)
             with LogCount() as counter:
@@ -166,8 +168,34 @@ async def crowd_run(
     persons = [speaker.person for speaker in crowd.speakers]
     figures = summarise(mode, persons, api, elapsed, cpu.seconds, side_cpu, bool(pending))
     figures["updates_dropped_at_cutoff"] = dropped
+    if not mode.echo:
+        for kind, count in transactions.items():
+            # Write jobs or sessions; on SQLite, group commit may join several in one commit.
+            figures[f"{kind}s_per_update"] = count / max(figures["updates"], 1)
     figures.update(counter.figures(mode.name))
     return figures
+
+
+def count_transactions(register: Register) -> Counter[str]:
+    """Count the register's transactions from now on, by kind (read, write); all of them."""
+    db = register.db
+    counts: Counter[str] = Counter()
+    run, read, write = db.run, db.read, db.write
+
+    def counted_run(job: Any, *, write: bool = False) -> Any:
+        counts["write" if write else "read"] += 1
+        return run(job, write=write)
+
+    def counted_read() -> Any:
+        counts["read"] += 1
+        return read()
+
+    def counted_write() -> Any:
+        counts["write"] += 1
+        return write()
+
+    db.run, db.read, db.write = counted_run, counted_read, counted_write  # type: ignore[method-assign]
+    return counts
 
 
 def make_application(
@@ -218,13 +246,16 @@ def summarise(
     done = [p for p in persons if p.finished is not None]
     totals = [p.total for p in done if p.total is not None]
     updates = sum(p.updates for p in persons)
-    # A run that ends with every person done lasts until the last one finished.
+    sends = [at for at, _ in api.accepted]
+    # A run that ends with every person done lasts until the last message was sent (a victim
+    # is done once the bot finished the update that showed the reference and its advice).
     span = (
         elapsed
         if cut_off or not done
-        else max(p.finished for p in done) - min(p.started for p in persons)
+        else max(max(p.finished for p in done), max(sends, default=0.0))
+        - min(p.started for p in persons)
     )
-    sends = [at for at, _ in api.accepted]
+    edits = sum(count for method, count in api.methods.items() if method.startswith("edit"))
     # Everything in this process but the Telegram side's thread (fake API and people) is the bot.
     bot_cpu = max(0.0, cpu_s - side_cpu_s)
     figures: dict[str, Any] = {
@@ -244,11 +275,11 @@ def summarise(
         "http_429_per_chat": api.refused["per_chat"],
         "replies_lost_nudges": sum(p.nudges for p in persons),
         "api_calls_per_update": sum(api.methods.values()) / updates if updates else 0.0,
-        "edits_per_update": sum(
-            count for method, count in api.methods.items() if method.startswith("edit")
-        )
-        / max(updates, 1),
+        "edits_per_update": edits / max(updates, 1),
         "messages_per_update": len(sends) / max(updates, 1),
+        # Per person served: a report for a victim, twenty echoes for an echo user.
+        "messages_per_person": len(sends) / max(len(done), 1),
+        "edits_per_person": edits / max(len(done), 1),
         "cpu_s": cpu_s,
         "telegram_side_cpu_s": side_cpu_s,
         "bot_cpu_s": bot_cpu,

@@ -5,7 +5,11 @@ python -m bench.export [--quick] [--size N] [--small N] [--sample N] [--keep PAT
 Each export runs the real command line (`python -m bot export --format F -o FILE`) as its own
 process, so that its peak memory (VmHWM, from wait4) is the export's alone; it is run on the big
 register and on a register a tenth its size, to show whether memory stays flat. Baseline: the
-`sqlite3` command-line tool's `-csv` dump of the same `report` table. Then, in this process, each
+export's floor (`bench/_export_floor.py`, a process of its own): stdlib sqlite3 reads the same
+rows, the register's vault opens the same sealed values and its CSV writer writes the same file
+(checked byte for byte against the command's); the same work without the project's overhead.
+Also shown: the `sqlite3` command-line tool's `-csv` dump of the same table (no decryption, no
+formatting: what reading alone costs). Then, in this process, each
 cost of the export is timed alone: decryption (`Vault.open_json` over all N rows), reading the rows
 (stdlib sqlite3; the async engine's keyset pages), the ORM stream, building the rows, CSV escaping
 and writing, JSON Lines writing. `--keep PATH` builds the big register once and reuses it (keys
@@ -180,10 +184,18 @@ def cli_environment(register: Register, data_dir: Path) -> dict[str, str]:
 
 
 def export_with_cli(
-    register: Register, export_format: str, scratch: Path, *, since: str | None = None
+    register: Register,
+    export_format: str,
+    scratch: Path,
+    *,
+    since: str | None = None,
+    keep: Path | None = None,
 ) -> Measured:
-    """`python -m bot export --format F -o FILE` as its own process (every report, or SINCE)."""
-    target = scratch / f"export.{export_format}"
+    """`python -m bot export --format F -o FILE` as its own process (every report, or SINCE).
+
+    The file is deleted afterwards, unless it is written to KEEP.
+    """
+    target = keep or scratch / f"export.{export_format}"
     command = [sys.executable, "-m", "bot", "export", "--format", export_format, "-o", str(target)]
     if since is not None:
         command += ["--since", since]
@@ -192,7 +204,8 @@ def export_with_cli(
         measured = measure_process(command, env, scratch, scratch / "cli.out")
         size = target.stat().st_size
     finally:
-        target.unlink(missing_ok=True)
+        if keep is None:
+            target.unlink(missing_ok=True)
     expected = expected_items(register, export_format) if since is None else 0
     if measured.rows != expected:
         raise AssertionError(f"exported {measured.rows} {export_format} items, not {expected}")
@@ -208,6 +221,20 @@ def expected_items(register: Register, export_format: str) -> int:
             "SELECT count(incident_lat) + count(tracked_lat) FROM report"
         ).fetchone()
     return int(points)
+
+
+def export_floor(register: Register, scratch: Path, expected: Path) -> Measured:
+    """The baseline: the same CSV written by bench/_export_floor.py; it must equal EXPECTED."""
+    target = scratch / "floor.csv"
+    command = [sys.executable, "-m", "bench._export_floor", str(register.path), str(target)]
+    env = cli_environment(register, scratch / "data")
+    try:
+        measured = measure_process(command, env, PROJECT_ROOT, scratch / "floor.out")
+        if target.read_bytes() != expected.read_bytes():
+            raise AssertionError("the floor's CSV differs from `reportbot export`'s")
+    finally:
+        target.unlink(missing_ok=True)
+    return measured
 
 
 def export_with_sqlite3(register: Register, scratch: Path) -> tuple[Measured, str]:
@@ -365,20 +392,33 @@ async def breakdown(register: Register, sample: int) -> dict[str, float]:
 
 
 def run_exports(result: Result, register: Register, prefix: str, scratch: Path) -> None:
-    """Both formats through the CLI, and the sqlite3 baseline, on REGISTER."""
+    """Every format through the CLI, the floor (same CSV) and the sqlite3 dump, on REGISTER."""
+    kept = scratch / "cli.csv"
     for export_format in FORMATS:
         with stage(f"{prefix}: reportbot export --format {export_format} ({register.reports:,})"):
-            measured = export_with_cli(register, export_format, scratch)
+            keep = kept if export_format == "csv" else None
+            measured = export_with_cli(register, export_format, scratch, keep=keep)
         for key, value in measured.figures(register.reports).items():
             result.figures[f"{prefix}.{export_format}.{key}"] = value
-    with stage(f"{prefix}: sqlite3 -csv baseline"):
+    with stage(f"{prefix}: the floor, the same CSV without the project's overhead"):
+        try:
+            measured = export_floor(register, scratch, kept)
+        finally:
+            kept.unlink(missing_ok=True)
+    for key, value in measured.figures(register.reports).items():
+        result.baseline[f"{prefix}.floor_csv.{key}"] = value
+    with stage(f"{prefix}: sqlite3 -csv dump (reading alone)"):
         measured, tool = export_with_sqlite3(register, scratch)
     for key, value in measured.figures(register.reports).items():
         result.baseline[f"{prefix}.sqlite3_csv.{key}"] = value
-    result.sizes["baseline_tool"] = tool
+    result.sizes["dump_tool"] = tool
     for export_format in FORMATS:
         for key in ("seconds", "cpu_s"):
             result.ratio[f"{prefix}.{export_format}.{key}"] = ratio(
+                result.figures[f"{prefix}.{export_format}.{key}"],
+                result.baseline[f"{prefix}.floor_csv.{key}"],
+            )
+            result.ratio[f"{prefix}.{export_format}_to_dump.{key}"] = ratio(
                 result.figures[f"{prefix}.{export_format}.{key}"],
                 result.baseline[f"{prefix}.sqlite3_csv.{key}"],
             )

@@ -7,9 +7,12 @@ transaction (as a bulk recovery does), which queues N notifications in the outbo
 `bot.delivery.Dispatcher`, sending through the bot's real `Application.bot` (with the
 `AIORateLimiter` that `reportbot run` uses), then drains the outbox against an in-process Bot API
 that takes 50 ms per call and answers 429 beyond 30 messages in any second or 1 a second to one
-chat, on real time. Runs, each on a fresh register: the default `DeliveryConfig` (25/s), 29/s,
-30/s, four workers at 7/s each (28/s together), and 30/s with a 0 ms API (what the database and
-the pacing allow without the round trip).
+chat, on real time. Runs, each on a fresh register: `default`, exactly what `reportbot run` does
+(the Application's own `post_init` starts the outbox workers at DELIVERY_RATE_PER_SECOND, the
+rate limiter is `default_rate_limiter(DELIVERY_RATE_PER_SECOND)`, `post_stop` stops them); one
+worker at the `DeliveryConfig` rate, 29/s and 30/s; four workers at 7/s each (28/s together); and
+30/s with a 0 ms API (what the database and the pacing allow without the round trip). An unknown
+run name is an error.
 """
 
 from __future__ import annotations
@@ -31,8 +34,14 @@ if not __package__:  # run as `python bench/notify.py`: make the project importa
 from sqlalchemy import func, select
 
 from bench._bulk import build_register
-from bench._fakeapi import LimitedBotApi, Limits, max_in_window
-from bench._inproc import CpuClock, LogCount, build_bot, scratch_register, wait_for
+from bench._inproc import (
+    CpuClock,
+    LogCount,
+    build_bot,
+    isolated_settings,
+    scratch_register,
+    wait_for,
+)
 from bench._targets import at_least, zero
 from bench.common import Result, emit, log, parser, peak_rss_mb
 from bot.app import default_rate_limiter
@@ -42,6 +51,7 @@ from models.services.outbox import DELIVERED
 from models.storage.columns import utcnow
 from models.storage.tables import Notification, Report, Subscription
 from models.values.statuses import Status
+from tests.botapi import LimitedBotApi, Limits, max_in_window
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0
@@ -57,10 +67,12 @@ class Run:
     workers: int = 1
     latency: float | None = None  # None: the benchmark's latency
     has_targets: bool = True
+    as_run: bool = False  # started by the Application's post_init, as `reportbot run` does
 
 
 RUNS = (
-    Run("default", DeliveryConfig().overall_rate),
+    Run("default", 0, as_run=True),
+    Run("one_worker", DeliveryConfig().overall_rate),
     Run("rate29", 29),
     Run("rate30", 30),
     Run("workers4x7", 7, workers=4),
@@ -112,11 +124,12 @@ async def states(register: Register) -> Counter[str]:
 
 async def deliver(register: Register, api: LimitedBotApi, run: Run, size: int, folder: Path):
     """Drain the outbox with RUN's dispatchers; (seconds to the last message, CPU seconds)."""
+    rate = isolated_settings(folder).delivery_rate_per_second
     application = build_bot(
-        register, api, folder, rate_limiter=default_rate_limiter(), update_processor=None
+        register, api, folder, rate_limiter=default_rate_limiter(rate), update_processor=None
     )
     await application.initialize()
-    config = DeliveryConfig(overall_rate=run.rate)
+    config = DeliveryConfig(overall_rate=run.rate or rate)
     dispatchers = [
         Dispatcher(
             register,
@@ -125,12 +138,15 @@ async def deliver(register: Register, api: LimitedBotApi, run: Run, size: int, f
             worker_id=f"bench-{index}",
             texts=application.bot_data["config"],
         )
-        for index in range(run.workers)
+        for index in range(0 if run.as_run else run.workers)
     ]
-    patience = 60 + 4 * size / (run.rate * run.workers)
+    patience = 60 + 4 * size / (run.rate * run.workers or rate)
     try:
         with CpuClock() as cpu:
             started = time.perf_counter()
+            if run.as_run:
+                assert application.post_init is not None
+                await application.post_init(application)
             tasks = [asyncio.create_task(worker.run_forever()) for worker in dispatchers]
             await wait_for(lambda: len(api.accepted) >= size, patience, f"{size} messages")
             last = max((at for at, _ in api.accepted), default=time.perf_counter())
@@ -142,6 +158,8 @@ async def deliver(register: Register, api: LimitedBotApi, run: Run, size: int, f
             for worker in dispatchers:
                 worker.stop()
             await asyncio.gather(*tasks)
+            if run.as_run and application.post_stop is not None:
+                await application.post_stop(application)
     finally:
         await application.shutdown()
     return last - started, cpu.seconds
@@ -204,7 +222,11 @@ async def run_all(args: argparse.Namespace) -> Result:
     """Every run in turn, each on a fresh register and a fresh API."""
     size = args.size or (60 if args.quick else 1_000)
     latency = args.latency_ms / 1000
-    chosen = [run for run in RUNS if not args.runs or run.name in args.runs.split(",")]
+    names = args.runs.split(",") if args.runs else [run.name for run in RUNS]
+    unknown = sorted(set(names) - {run.name for run in RUNS})
+    if unknown:
+        raise SystemExit(f"unknown run(s): {', '.join(unknown)}")
+    chosen = [run for run in RUNS if run.name in names]
     result = Result(
         "notify",
         sizes={

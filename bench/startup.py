@@ -18,12 +18,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 if not __package__:  # run as `python bench/startup.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._backends import PostgresBackend
-from bench._botapi import BotApiServer
+from bench._telegram_thread import TelegramThread
 from bench.common import (
     PROJECT_ROOT,
     Result,
@@ -36,6 +37,8 @@ from bench.common import (
     proc_status_kb,
     ratio,
 )
+from tests.botapi import FakeTelegram
+from tests.e2e.harness import TOKEN
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -63,15 +66,61 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return arguments.parse_args(argv)
 
 
+class ThreadedTelegram:
+    """The fake Telegram of the tests (tests/botapi.py), served on a thread of its own."""
+
+    def __init__(self) -> None:
+        """Prepare the server; use as a context manager."""
+        self.side = TelegramThread()
+        self.api = FakeTelegram(TOKEN)
+
+    def __enter__(self) -> ThreadedTelegram:
+        """Start serving."""
+        self.side.__enter__()
+        self.side.run(self.api.start()).result()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop serving."""
+        self.side.run(self.api.stop()).result()
+        self.side.__exit__(*exc)
+
+    @property
+    def base_url(self) -> str:
+        """What to give the bot as TELEGRAM_API_BASE_URL."""
+        return self.api.base_url
+
+    def reset(self) -> None:
+        """Forget the calls so far (before the next process starts)."""
+        self.side.run(self._clear()).result()
+
+    async def _clear(self) -> None:
+        self.api.calls.clear()
+
+    def first_call(self, method: str, *, timeout: float, alive: Any) -> float | None:
+        """When METHOD was first called (perf_counter); waits up to TIMEOUT, or while ALIVE()."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline and alive():
+            for call in list(self.api.calls):
+                if call.method == method:
+                    return call.at
+            time.sleep(0.01)  # the call's own arrival time is kept, so polling costs no precision
+        return None
+
+    def first_of_any(self) -> float:
+        """When the first call of any method arrived."""
+        return min(call.at for call in list(self.api.calls))
+
+
 def environment(
-    workdir: Path, api: BotApiServer, database_url: str | None, schema: str | None
+    workdir: Path, api: ThreadedTelegram, database_url: str | None, schema: str | None
 ) -> dict[str, str]:
     """The processes' environment: our local API, a scratch data folder, nothing inherited."""
     env = {key: value for key, value in os.environ.items() if key not in _ISOLATE}
     if schema:
         env["DATABASE_SCHEMA"] = schema
     env.update(
-        TELEGRAM_BOT_TOKEN="1:bench",
+        TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=api.base_url,
         DATA_DIR=str(workdir / "data"),
         DATABASE_URL=database_url or f"sqlite+aiosqlite:///{workdir / 'data' / 'register.db'}",
@@ -88,7 +137,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_and_idle(
-    args: tuple[str, ...], env: dict[str, str], workdir: Path, api: BotApiServer, idle: float
+    args: tuple[str, ...], env: dict[str, str], workdir: Path, api: ThreadedTelegram, idle: float
 ) -> dict[str, float]:
     """Start a bot process, time its first getUpdates, let it idle, read memory, stop it."""
     api.reset()
@@ -104,7 +153,7 @@ def start_and_idle(
             )
             if first is None:
                 raise RuntimeError(f"{' '.join(args)} never called getUpdates")
-            first_call = min(at for _, at in api.calls)
+            first_call = api.first_of_any()
             time.sleep(idle)
             if process.poll() is not None:
                 raise RuntimeError(f"{' '.join(args)} exited while idle")
@@ -149,7 +198,7 @@ def run(
         "startup",
         sizes={"repeats": repeats, "idle_s": idle, "backend": backend, "quick": args.quick},
     )
-    with BotApiServer() as api:
+    with ThreadedTelegram() as api:
         env = environment(workdir, api, database_url, schema)
         result.figures["db_upgrade_s"] = time_command(("-m", "bot", "db", "upgrade"), env, workdir)
         runs: dict[str, list[dict[str, float]]] = {"bot": [], "echo": []}

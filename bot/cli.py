@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        return asyncio.run(args.func(args, settings))
+        code: int = asyncio.run(args.func(args, settings))
+        return code
     except (SettingsError, SchemaOutdated) as exc:
         return _fail(str(exc), 1)
     except CliError as exc:
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             1,
         )
     except DBAPIError as exc:
-        return _fail(f"database error: {_first_line(exc.orig)}", 1)
+        return _fail(f"database error: {_first_line(exc.orig or exc)}", 1)
     except OSError as exc:
         return _fail(_first_line(exc), 1)
 

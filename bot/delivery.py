@@ -255,7 +255,7 @@ class Dispatcher:
                 return False
 
     def _backoff(self, attempts: int) -> float:
-        return min(self.config.backoff_max, self.config.backoff_base * 2 ** max(0, attempts))
+        return min(self.config.backoff_max, self.config.backoff_base * 2.0 ** max(0, attempts))
 
     async def run_once(self) -> int:
         """Claim one batch and send it; returns how many notifications were claimed."""

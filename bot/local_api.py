@@ -48,6 +48,7 @@ class ApiCall:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     result: Any = None
+    at: float = field(default_factory=time.perf_counter)  # when it arrived
 
 
 @dataclass
@@ -104,7 +105,7 @@ class LocalBotApi(BaseRequest):
         self.chats: dict[int, dict[int, ChatMessage]] = {}
         self.files: dict[str, bytes] = {}
         self.on_call = on_call
-        self._message_ids: dict[int, itertools.count] = {}
+        self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
 
     @property
@@ -161,7 +162,8 @@ class LocalBotApi(BaseRequest):
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
-                files[name] = value[1] if isinstance(value, tuple) else value
+                content = value[1] if isinstance(value, tuple) else value
+                files[name] = content if isinstance(content, bytes) else content.read()
         call = ApiCall(api_method, params, files)
         self.calls.append(call)
         try:

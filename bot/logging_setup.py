@@ -280,6 +280,10 @@ class WebhookRefusalFilter(logging.Filter):
         return True
 
 
+class OwnHandler(logging.StreamHandler[TextIO]):
+    """The handler configure_logging installs (and replaces when called again)."""
+
+
 def configure_logging(
     level: str = "INFO", *, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:
@@ -292,13 +296,12 @@ def configure_logging(
     while isinstance(factory, PrivateRecords):  # configured again: replace ours, keep the base
         factory = factory.base
     logging.setLogRecordFactory(PrivateRecords(factory, secrets))
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = OwnHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
-        if getattr(old, "reportbot", False):
+        if isinstance(old, OwnHandler):
             root.removeHandler(old)
-    handler.reportbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     _filter_every_handler(MaskingFilter(secrets))
     root.setLevel(numeric)

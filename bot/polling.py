@@ -60,7 +60,7 @@ class Poller:
         bot: Bot,
         process: Processor,
         *,
-        timeout: float = POLL_TIMEOUT_SECONDS,
+        timeout: int = POLL_TIMEOUT_SECONDS,
         limit: int = POLL_LIMIT,
         allowed_updates: Sequence[str] | None = Update.ALL_TYPES,
         stalled_poll: float = STALLED_POLL_SECONDS,

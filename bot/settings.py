@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -79,9 +86,12 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(default=12, gt=0, le=24 * 31)
     web_sign_in_failures: int = Field(default=10, ge=1, le=10_000)
     # The map's tiles; {z}/{x}/{y} as Leaflet reads them. The page's CSP allows this origin.
-    web_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Empty (the default): no tile server is asked, the points lie on a plain background.
+    web_tile_url: str = ""
     # Signs the session cookie; when unset it is derived from INDEX_KEY (or the key file).
     web_secret: SecretStr | None = None
+    # The bot's username, to offer the Telegram Login Widget (after BotFather's /setdomain).
+    web_login_bot: str | None = None
 
     @field_validator("default_region")
     @classmethod
@@ -127,9 +137,23 @@ class Settings(BaseSettings):
         """The service area as a box, or None when reports may be anywhere."""
         return None if self.service_area == "none" else Area.parse(self.service_area)
 
+    @field_validator("web_login_bot")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        import re
+
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("a bot's username, such as StolenPhoneBot")
+        return name
+
     @field_validator("web_base_url", "web_tile_url")
     @classmethod
-    def _web_url(cls, value: str) -> str:
+    def _web_url(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "web_tile_url" and not value.strip():
+            return ""
         parts = urlsplit(value.strip())
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an http:// or https:// URL")
@@ -249,10 +273,10 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() or None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation errors into one readable line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     except UnicodeDecodeError:

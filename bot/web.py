@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from bot.settings import Settings
 from handlers.web.app import create_app
 from handlers.web.config import WebConfig
+from handlers.web.telegram_login import widget_key
 from models.register import Register
 
 # The cookie key derived from INDEX_KEY when WEB_SECRET is unset: every console process of one
@@ -18,12 +19,16 @@ COOKIE_KEY_NAMESPACE = "web_console_cookie_key"
 def web_config(settings: Settings, register: Register) -> WebConfig:
     """The console's settings."""
     secret = settings.web_secret_value or register.vault.blind_index(COOKIE_KEY_NAMESPACE, "v1")
+    # The widget's answers are checked with the bot's token: WEB_LOGIN_BOT needs it.
+    key = widget_key(settings.require_token()) if settings.web_login_bot else None
     return WebConfig(
         secret=secret.encode(),
         base_url=settings.web_base_url,
         timezone=settings.timezone,
         default_region=settings.default_region,
         tile_url=settings.web_tile_url,
+        login_widget_bot=settings.web_login_bot,
+        login_widget_key=key,
     )
 
 

@@ -24,6 +24,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from telegram import Bot, Update
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 from bot.logging_setup import WEBHOOK_LOGGER
@@ -203,6 +204,8 @@ class _UpdateHandler(tornado.web.RequestHandler):
         self.set_header("Connection", "close")
         await self._answer(status)
         connection = self.request.connection
+        # Tornado's own server speaks HTTP/1 on every connection it hands a handler.
+        assert isinstance(connection, HTTP1Connection)
         # Past the size check, a body is read from the stream, which is closed: nothing is.
         connection.set_max_body_size(UNREAD_BODY_BYTES)
         connection.stream.close()

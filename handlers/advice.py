@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.i18n.platforms import warnings
 from handlers.texts import text
 
 PLATFORMS = ("iphone", "android", "other")
@@ -17,12 +18,15 @@ def urgent(language: str, platform: str | None) -> str:
     return text(f"advice.urgent_{platform_or_other(platform)}", language)
 
 
-def full(language: str, platform: str | None) -> list[str]:
-    """The whole advice, a few short messages: accounts, scams and money, the next phone."""
+def full(language: str, platform: str | None, make: str | None = None) -> list[str]:
+    """The whole advice, a few short messages: accounts, scams and money, the next phone.
+
+    The scam warnings name the account and the phone for MAKE (else for PLATFORM).
+    """
     chosen = platform_or_other(platform)
     return [
         text(f"advice.accounts_{chosen}", language),
-        text("advice.money_and_scams", language),
+        text("advice.money_and_scams", language, **warnings(make, language, platform)),
         text(f"advice.next_phone_{chosen}", language),
     ]
 

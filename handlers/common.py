@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -16,7 +17,15 @@ from handlers.texts import text
 
 log = logging.getLogger("reportbot.handlers")
 
-ButtonCallback = Callable[[Update, BotContext], Awaitable[None]]
+ButtonCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+# user_data: a language this person picked by hand (the account's own is never taken as a choice).
+CHOSEN_LANGUAGE = "chosen_language"
+
+
+def chosen_language(context: BotContext) -> str | None:
+    """The language this user picked with the language buttons, if they did."""
+    return context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
 
 
 def is_private(update: Update) -> bool:

@@ -42,12 +42,21 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def register(self) -> Register:
         """The stolen-phone register."""
-        return self.application.bot_data["register"]
+        register: Register = self.application.bot_data["register"]
+        return register
 
     @property
     def config(self) -> HandlerConfig:
         """The handlers' settings."""
-        return self.application.bot_data["config"]
+        config: HandlerConfig = self.application.bot_data["config"]
+        return config
+
+    @property
+    def chat_state(self) -> dict[str, Any]:
+        """This chat's data: the handlers that use it only ever see updates from a chat."""
+        data = self.chat_data
+        assert data is not None
+        return data
 
 
 def install(

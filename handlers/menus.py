@@ -99,7 +99,7 @@ def schedule(application: Application) -> None:
     """Set the menus soon after start, then keep the staff menus in step with the staff table."""
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            refresh,  # type: ignore[arg-type]
+            refresh,
             interval=REFRESH,
             first=timedelta(seconds=1),
             name="command-menus",

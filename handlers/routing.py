@@ -67,51 +67,51 @@ def routes(application: Application) -> list[BaseHandler]:
         waiting.EndWaitOnOtherInput(application.chat_data),
         # 2. Staff.
         *(
-            CommandHandler(name, callback, filters=NEW_MESSAGE)  # type: ignore[arg-type]
+            CommandHandler(name, callback, filters=NEW_MESSAGE)
             for name, callback in STAFF_COMMANDS.items()
         ),
-        MessageHandler(NEW_MESSAGE & recover.RecoveryUpload(application), recover.on_upload),  # type: ignore[arg-type]
-        CallbackQueryHandler(staff_status.on_button, pattern=callbacks.pattern(SET_STATUS)),  # type: ignore[arg-type]
-        CallbackQueryHandler(lookup.reveal, pattern=callbacks.pattern(REVEAL)),  # type: ignore[arg-type]
-        CallbackQueryHandler(recover.on_button, pattern=callbacks.pattern(RECOVERY)),  # type: ignore[arg-type]
-        CallbackQueryHandler(stale_button, pattern=callbacks.pattern(STAFF)),  # type: ignore[arg-type]
+        MessageHandler(NEW_MESSAGE & recover.RecoveryUpload(application), recover.on_upload),
+        CallbackQueryHandler(staff_status.on_button, pattern=callbacks.pattern(SET_STATUS)),
+        CallbackQueryHandler(lookup.reveal, pattern=callbacks.pattern(REVEAL)),
+        CallbackQueryHandler(recover.on_button, pattern=callbacks.pattern(RECOVERY)),
+        CallbackQueryHandler(stale_button, pattern=callbacks.pattern(STAFF)),
         # 3. The follow-up.
-        CommandHandler("status", status.status_command, filters=NEW_MESSAGE),  # type: ignore[arg-type]
+        CommandHandler("status", status.status_command, filters=NEW_MESSAGE),
         CommandHandler(
             "start",
-            status.start_with_payload,  # type: ignore[arg-type]
+            status.start_with_payload,
             filters=NEW_MESSAGE & status.DEEP_LINK,
         ),
         CallbackQueryHandler(
-            private_buttons(actions.on_button),  # type: ignore[arg-type]
+            private_buttons(actions.on_button),
             pattern=callbacks.pattern("f"),
         ),
         waiting.AwaitingInput(application.chat_data, actions.on_input),
         # 4. The victim's conversation, then whatever is left.
         *(
-            CommandHandler(name, callback, filters=PRIVATE)  # type: ignore[arg-type]
+            CommandHandler(name, callback, filters=PRIVATE)
             for name, callback in CONVERSATION_COMMANDS.items()
         ),
         CommandHandler(
             # Only an edited "/status" gets here (the follow-up takes new ones): how to use it.
             "status",
-            conversation_commands.status_help,  # type: ignore[arg-type]
+            conversation_commands.status_help,
             filters=PRIVATE,
             has_args=False,
         ),
         CallbackQueryHandler(
-            private_buttons(router.on_button),  # type: ignore[arg-type]
+            private_buttons(router.on_button),
             pattern=callbacks.pattern("c"),
         ),
-        MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.COMMAND, router.on_message),  # type: ignore[arg-type]
-        MessageHandler(fallback.UnknownCommand(application), answer_unknown_command),  # type: ignore[arg-type]
+        MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.COMMAND, router.on_message),
+        MessageHandler(fallback.UnknownCommand(application), answer_unknown_command),
     ]
 
 
 def install(application: Application) -> None:
     """Install every handler in one group, the error handler, and the timed work."""
     application.add_handlers(routes(application))
-    application.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    application.add_error_handler(errors.on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             expire_drafts, interval=EXPIRY_INTERVAL, first=EXPIRY_INTERVAL, name="expire-drafts"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shlex
 import sqlite3
-import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -21,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from bot.commands.common import CliError
 from bot.settings import Settings
 from models.storage.database import create_private_file, head_revision
+from models.storage.files import atomic_path
 
 SQLITE_BACKUP_PAGES = 4096
 
@@ -84,15 +83,8 @@ def backup_sqlite(source: Path, target: Path) -> None:
         raise CliError("the backup file must not be the database itself")
     if not target.parent.is_dir():
         raise CliError(f"no such folder: {target.parent}")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        _copy(source, Path(temporary), journal_mode="DELETE")
-        _fsync(Path(temporary))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as temporary:
+        _copy(source, temporary, journal_mode="DELETE")
 
 
 def restore_sqlite(backup: Path, target: Path) -> None:
@@ -137,11 +129,6 @@ def _copy(source: Path, target: Path, *, journal_mode: str) -> None:
             target_connection.close()
     finally:
         source_connection.close()
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 async def backup_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import os
-import tempfile
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from handlers.texts import describe, has, plain, text
 from models.errors import RegisterError
-from models.services.datasets import ImportResult, Rejected
 
 
 class CliError(Exception):
@@ -60,32 +55,3 @@ def explain(error: RegisterError) -> str:
     if has(f"errors.{error.code}"):
         return describe(error, html_text=False)
     return plain(text(f"staff.error_{error.code}", **error.params))
-
-
-def write_rejected(path: Path, rejected: list[Rejected]) -> None:
-    """The rejected lines as CSV (where, reason, detail), written atomically to PATH."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(["line", "reason", "detail"])
-            for item in rejected:
-                writer.writerow([item.line, item.reason, item.detail or ""])
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def print_import(result: ImportResult, what: str, shown: int = 20) -> None:
-    """What an import did, and the first SHOWN rejected lines with their reasons."""
-    print(
-        f"imported {result.rows} {what} ({result.format}) from {result.lines} lines; "
-        f"replaced {result.previous_rows}; rejected {result.rejected_total} lines"
-    )
-    for item in result.rejected[:shown]:
-        detail = f" ({item.detail})" if item.detail else ""
-        print(f"  line {item.line}: {item.reason}{detail}")
-    if result.rejected_total > shown:
-        print(f"  ... and {result.rejected_total - shown} more (--rejected FILE lists them)")

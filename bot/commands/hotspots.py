@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from bot import runtime
@@ -21,6 +19,7 @@ from models.services.hotspots import (
     Hotspots,
     table,
 )
+from models.storage.files import write_file
 
 MAX_DAYS = 3660
 
@@ -67,18 +66,6 @@ def render(found: Hotspots, days: int) -> list[str]:
     return lines
 
 
-def write_atomically(target: Path, content: bytes) -> None:
-    """Write CONTENT to a temporary file beside TARGET, then rename it to TARGET."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as output:
-            output.write(content)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the clusters; with --png, write their map."""
     target: Path | None = args.png
@@ -98,6 +85,6 @@ async def hotspots_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await register.close()
     if target is not None:
-        write_atomically(target, heatmap.render(found))
+        write_file(target, heatmap.render(found))
     print("\n".join(render(found, args.days)))
     return 0

@@ -87,7 +87,8 @@ def summary(report: ReportView) -> str:
 
 def _label(query: Query, typed: str) -> str:
     if query.by is SearchBy.IMEI:
-        return query.value.masked
+        imei: Imei = query.value
+        return imei.masked
     if query.by is SearchBy.REFERENCE:
         return str(query.value)
     return typed.strip()

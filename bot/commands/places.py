@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 
 from bot import runtime
-from bot.commands.common import CliError, cli_actor, explain, print_import, write_rejected
-from bot.commands.tac import MB, check_rejected_target
+from bot.commands.common import cli_actor
+from bot.commands.imports import MB, add_import_options, print_import, run_import
 from bot.settings import Settings
-from models.errors import RegisterError
 from models.services.places import DEFAULT_MAX_BYTES, PlacesFormat
 
 
@@ -24,12 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Names' DATA/*.csv) make one gazetteer; it is replaced whole, or not at all.",
     )
     load.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    load.add_argument("--format", choices=[f.value for f in PlacesFormat], help="else detected")
-    load.add_argument(
-        "--max-size", type=int, default=DEFAULT_MAX_BYTES // MB, metavar="MB",
-        help=f"refuse a larger file (default {DEFAULT_MAX_BYTES // MB})",
-    )  # fmt: skip
-    load.add_argument("--rejected", type=Path, metavar="CSV", help="write every rejected line")
+    add_import_options(load, [f.value for f in PlacesFormat], DEFAULT_MAX_BYTES)
     load.set_defaults(func=import_command)
     find = actions.add_parser("find", help="where the register would put a typed place")
     find.add_argument("text", metavar="TEXT")
@@ -38,25 +32,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 async def import_command(args: argparse.Namespace, settings: Settings) -> int:
     """Import the gazetteer and say what was taken and what was rejected."""
-    for path in args.files:
-        if not path.is_file():
-            raise CliError(f"cannot import {path}: no such file")
-    check_rejected_target(args.rejected)
-    register = await runtime.open_register(settings)
-    try:
-        result = await register.gazetteer.import_files(
+    result = await run_import(
+        settings,
+        args.files,
+        args.rejected,
+        lambda register: register.gazetteer.import_files(
             args.files,
             actor=cli_actor(),
             file_format=PlacesFormat(args.format) if args.format else None,
             max_bytes=args.max_size * MB,
-        )
-    except RegisterError as exc:
-        names = ", ".join(str(path) for path in args.files)
-        raise CliError(f"cannot import {names}: {explain(exc)}") from None
-    finally:
-        await register.close()
-    if args.rejected is not None:
-        write_rejected(args.rejected, result.rejected)
+        ),
+    )
     print_import(result, "names and postcodes")
     return 0
 

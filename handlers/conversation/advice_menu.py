@@ -32,6 +32,8 @@ def offer(turn: Turn) -> None:
 
 
 def show(turn: Turn, platform: str) -> None:
-    """The advice messages for PLATFORM."""
-    for message in advice.full(turn.lang, platform):
+    """The advice messages for PLATFORM (for the draft's make, when it is that platform's)."""
+    answers = turn.draft.answers if turn.draft is not None else {}
+    make = answers.get("make") if answers.get("platform") == platform else None
+    for message in advice.full(turn.lang, platform, make):
         turn.send(message)

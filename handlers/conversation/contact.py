@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.conversation import states
+from handlers.conversation import required, states
 from handlers.conversation.inputs import BadAnswer, clean_email, clean_name
 from handlers.conversation.number import parse_phone
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from models.values.phone import PhoneNumber, same_number
 
 MAX_NAME = 100
@@ -21,7 +20,7 @@ def ask_name(turn: Turn) -> None:
 async def on_name(turn: Turn, answer: str) -> None:
     """Keep the name as typed."""
     turn.set(contact_name=clean_name(answer, max_length=MAX_NAME))
-    turn.advance(states.CONTACT_PHONE)
+    turn.next()
 
 
 def ask_phone(turn: Turn) -> None:
@@ -36,7 +35,7 @@ async def on_phone(turn: Turn, answer: str) -> None:
     if stolen and same_number(phone, PhoneNumber(stolen["e164"], stolen["region"])):
         raise BadAnswer("contact_is_stolen")
     turn.set(contact_phone={"e164": phone.e164, "region": phone.region})
-    turn.advance(states.CONTACT_EMAIL)
+    turn.next()
 
 
 def ask_email(turn: Turn) -> None:
@@ -47,7 +46,7 @@ def ask_email(turn: Turn) -> None:
 async def on_email(turn: Turn, answer: str) -> None:
     """Keep an address that looks deliverable."""
     turn.set(contact_email=clean_email(answer))
-    turn.advance(states.CHANNEL)
+    turn.next()
 
 
 async def on_email_skip(turn: Turn, value: str) -> bool:
@@ -57,18 +56,13 @@ async def on_email_skip(turn: Turn, value: str) -> bool:
     turn.unset("contact_email")
     if turn.answers.get("preferred_channel") == "email":
         turn.unset("preferred_channel")
-    turn.advance(states.CHANNEL)
+    turn.next()
     return True
 
 
 def channels(turn: Turn) -> list[str]:
     """The channels on offer: e-mail only with an address, this chat only if it is theirs."""
-    offered = ["call", "sms"]
-    if turn.answers.get("contact_email"):
-        offered.append("email")
-    if turn.answers.get("own_account"):
-        offered.append("telegram")
-    return offered
+    return required.channels(turn.answers)
 
 
 def ask_channel(turn: Turn) -> None:
@@ -82,7 +76,7 @@ async def on_channel(turn: Turn, value: str) -> bool:
     if value not in channels(turn):
         return False
     turn.set(preferred_channel=value)
-    turn.advance(states.REVIEW)
+    turn.next()
     return True
 
 

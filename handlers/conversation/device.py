@@ -5,8 +5,7 @@ from __future__ import annotations
 from handlers import advice
 from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from models.values.freetext import require_words
 
 # The button's value: (make as the register stores it, platform).
@@ -36,7 +35,7 @@ async def on_make(turn: Turn, value: str) -> bool:
     if not turn.answers.get("_urgent_shown"):
         turn.set(_urgent_shown=True)
         turn.send(advice.urgent(turn.lang, platform))
-    turn.advance(states.MODEL)
+    turn.next()
     return True
 
 
@@ -49,7 +48,7 @@ def ask_model(turn: Turn) -> None:
 async def on_model(turn: Turn, answer: str) -> None:
     """Store the model as typed."""
     turn.set(model=require_words(clean_text(answer, max_length=MAX_MODEL), field="model"))
-    turn.advance(states.COLOUR)
+    turn.next()
 
 
 async def on_model_skip(turn: Turn, value: str) -> bool:
@@ -57,7 +56,7 @@ async def on_model_skip(turn: Turn, value: str) -> bool:
     if value != "skip":
         return False
     turn.unset("model")
-    turn.advance(states.COLOUR)
+    turn.next()
     return True
 
 
@@ -69,7 +68,7 @@ def ask_colour(turn: Turn) -> None:
 async def on_colour(turn: Turn, answer: str) -> None:
     """Store the description as typed."""
     turn.set(colour=clean_text(answer, max_length=MAX_COLOUR))
-    turn.advance(states.IMEI)
+    turn.next()
 
 
 async def on_colour_skip(turn: Turn, value: str) -> bool:
@@ -77,7 +76,7 @@ async def on_colour_skip(turn: Turn, value: str) -> bool:
     if value != "skip":
         return False
     turn.unset("colour")
-    turn.advance(states.IMEI)
+    turn.next()
     return True
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from handlers.conversation import states
 from handlers.conversation.losskinds import METHODS
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 
 NOT_SURE = "unknown"
 
@@ -25,7 +24,7 @@ async def on_how(turn: Turn, value: str) -> bool:
         turn.set(theft_method=value)
     else:
         return False
-    turn.advance(states.TRACKED)
+    turn.next()
     return True
 
 

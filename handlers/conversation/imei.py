@@ -5,8 +5,7 @@ from __future__ import annotations
 from handlers import advice
 from handlers.conversation import states, tac
 from handlers.conversation.inputs import BadAnswer
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.texts import Html, describe
 from models.values.imei import Imei, InvalidImei
 
@@ -29,7 +28,7 @@ async def on_imei(turn: Turn, answer: str) -> None:
     """Check the IMEI, then read it back before keeping it."""
     imei = parse_imei(answer, turn.lang)
     turn.set(pending_imei=imei.digits)
-    turn.goto(states.IMEI_OK)
+    turn.next("typed")
 
 
 async def on_imei_choice(turn: Turn, value: str) -> bool:
@@ -45,7 +44,7 @@ async def on_imei_choice(turn: Turn, value: str) -> bool:
         turn.set(imeis=[])
         turn.unset("pending_imei", "pending_imei2")
         turn.say("imei_later")
-        turn.advance(states.NUMBER)
+        turn.next("unknown")
         return True
     return False
 
@@ -73,10 +72,10 @@ async def on_imei_ok(turn: Turn, value: str) -> bool:
     """Keep the IMEI, or type it again."""
     if value == "yes" and turn.answers.get("pending_imei"):
         turn.set(imeis=[turn.answers.pop("pending_imei")])
-        await tac.check(turn, states.IMEI2)
+        await tac.check(turn)
         return True
     if value == "no":
-        turn.goto(states.IMEI)
+        turn.next("wrong")
         return True
     return False
 
@@ -92,7 +91,7 @@ async def on_imei2(turn: Turn, answer: str) -> None:
     if imei.digits in turn.answers.get("imeis", [])[:1]:
         raise BadAnswer("imei_same")
     turn.set(pending_imei2=imei.digits)
-    turn.goto(states.IMEI2_OK)
+    turn.next("typed")
 
 
 async def on_imei2_skip(turn: Turn, value: str) -> bool:
@@ -100,7 +99,7 @@ async def on_imei2_skip(turn: Turn, value: str) -> bool:
     if value != "skip":
         return False
     turn.set(imeis=turn.answers.get("imeis", [])[:1])
-    turn.advance(states.NUMBER)
+    turn.next("skip")
     return True
 
 
@@ -120,10 +119,10 @@ async def on_imei2_ok(turn: Turn, value: str) -> bool:
     if value == "yes" and turn.answers.get("pending_imei2"):
         first = turn.answers.get("imeis", [])[:1]
         turn.set(imeis=[*first, turn.answers.pop("pending_imei2")])
-        turn.advance(states.NUMBER)
+        turn.next()
         return True
     if value == "no":
-        turn.goto(states.IMEI2)
+        turn.next("wrong")
         return True
     return False
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from handlers.conversation import states
 from handlers.conversation.losskinds import CHOICES
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from models.values.loss import LossKind
 
 
@@ -30,7 +29,7 @@ async def on_loss(turn: Turn, value: str) -> bool:
     if method is None:
         if turn.answers.get("theft_method") in ("force", "lost"):
             turn.unset("theft_method")
-        turn.goto(states.HOW)
+        turn.next("theft")
         return True
     turn.set(theft_method=method)
     if kind is LossKind.ROBBERY:
@@ -42,7 +41,7 @@ async def on_loss(turn: Turn, value: str) -> bool:
         )
     else:
         turn.say("lost_note")
-    turn.advance(states.TRACKED)
+    turn.next()
     return True
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer, clean_text
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.texts import Html, describe
 from models.values.phone import InvalidPhone, PhoneNumber
 
@@ -30,7 +29,7 @@ async def on_number(turn: Turn, answer: str) -> None:
     """Store the number; a possible number is enough, since it only helps blocking."""
     number = parse_phone(turn, answer, strict=False)
     turn.set(number={"e164": number.e164, "region": number.region})
-    turn.advance(states.NETWORK)
+    turn.next()
 
 
 async def on_number_skip(turn: Turn, value: str) -> bool:
@@ -38,7 +37,7 @@ async def on_number_skip(turn: Turn, value: str) -> bool:
     if value != "skip":
         return False
     turn.unset("number")
-    turn.advance(states.NETWORK)
+    turn.next()
     return True
 
 
@@ -52,7 +51,7 @@ def ask_network(turn: Turn) -> None:
 async def on_network(turn: Turn, answer: str) -> None:
     """Store the network as typed."""
     turn.set(network=clean_text(answer, max_length=MAX_NETWORK))
-    turn.advance(states.WHEN)
+    turn.next()
 
 
 async def on_network_choice(turn: Turn, value: str) -> bool:
@@ -64,7 +63,7 @@ async def on_network_choice(turn: Turn, value: str) -> bool:
         turn.unset("network")
     else:
         return False
-    turn.advance(states.WHEN)
+    turn.next()
     return True
 
 

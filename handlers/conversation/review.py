@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from handlers.conversation import keyboards, states
-from handlers.conversation.contact import channels
+from handlers.conversation import keyboards, required, states
 from handlers.conversation.losskinds import METHODS, loss_kind
-from handlers.conversation.states import EDIT_GROUPS, question
+from handlers.conversation.states import EDIT_GROUPS
+from handlers.conversation.submit import submit
+from handlers.conversation.turn import Turn, question
 from handlers.conversation.when import stored_window, zone
 from handlers.i18n.moments import show_moment
 from handlers.i18n.windows import show_window
@@ -17,25 +17,10 @@ from models.values.imei import Imei
 from models.values.loss import LossKind
 from models.values.phone import PhoneNumber
 
-if TYPE_CHECKING:
-    from handlers.conversation.turn import Turn
-
 
 def first_gap(turn: Turn) -> str | None:
     """The first step whose answer the report cannot do without (or that no longer fits)."""
-    answers = turn.answers
-    if "own_account" not in answers:
-        return states.ACCOUNT
-    if not answers.get("make"):
-        return states.MAKE
-    if not answers.get("contact_name"):
-        return states.CONTACT_NAME
-    contact, stolen = answers.get("contact_phone"), answers.get("number")
-    if not contact or (stolen and stolen["e164"] == contact["e164"]):
-        return states.CONTACT_PHONE
-    if answers.get("preferred_channel") not in channels(turn):
-        return states.CHANNEL
-    return None
+    return required.first_gap(turn.answers)
 
 
 def _moment(turn: Turn, iso: str | None, exact: bool = True, time_known: bool = True) -> Html:
@@ -141,8 +126,6 @@ def ask_review(turn: Turn) -> None:
 async def on_review(turn: Turn, value: str) -> bool:
     """Edit a group of answers (then come back here), or file the report."""
     if value == "submit":
-        from handlers.conversation.submit import submit
-
         await submit(turn)
         return True
     group = value.removeprefix("edit:")

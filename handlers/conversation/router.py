@@ -7,15 +7,16 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import CHOSEN_LANGUAGE
 from handlers.context import BotContext
-from handlers.conversation import advice_menu, clear_chat, keyboards, states, welcome
+from handlers.conversation import advice_menu, clear_chat, flow, keyboards, states, welcome
 from handlers.conversation import cancel as cancelling
 from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.keyboards import Press
-from handlers.conversation.states import QUESTIONS
 from handlers.conversation.submit import show_filed
-from handlers.conversation.turn import EDITING, Turn
+from handlers.conversation.turn import EDITING, QUESTIONS, Turn
 from handlers.engine import language
+from handlers.followup.status import read_in
 from handlers.texts import describe, languages
 from models.errors import RegisterError
 from models.values.coordinates import check_point
@@ -40,13 +41,13 @@ def is_replay(turn: Turn) -> bool:
 
 def start_new(turn: Turn) -> None:
     """A fresh draft, from the first question."""
-    turn.start_draft(states.CONSENT)
+    turn.start_draft(flow.FIRST)
     turn.ask()
 
 
 def reask(turn: Turn, key: str, **params: object) -> None:
     """Say what was wrong, then ask the current question again."""
-    turn.say(key, **params)
+    turn.send(turn.t(key, **params))
     turn.ask()
 
 
@@ -79,15 +80,15 @@ async def answer(turn: Turn, message: Message) -> None:
     """Give the message to the current step, or re-ask politely if it cannot take it."""
     assert turn.draft is not None
     step = QUESTIONS[turn.draft.step]
-    wrong_kind = "tap_a_button" if step.on_text is None else "words_only"
-    if step.on_location is not None:
-        wrong_kind = "words_or_pin"
+    wrong_kind = step.wrong_kind
     try:
         if message.text is not None and step.on_text is not None:
             await step.on_text(turn, message.text)
         elif message.location is not None and step.on_location is not None:
             point = check_point(message.location.latitude, message.location.longitude)
             await step.on_location(turn, point.lat, point.lon)
+        elif message.document is not None and step.on_document is not None:
+            await step.on_document(turn, message.document)
         elif message.contact is not None and step.name == states.CONTACT_PHONE:
             reask(turn, "contact_type_it")
         elif message.location is not None and step.on_text is not None:
@@ -165,7 +166,7 @@ async def anywhere(turn: Turn, press: Press) -> None:
         if unfinished(turn):
             turn.ask()
     elif value.startswith("lang:") and value.removeprefix("lang:") in languages():
-        choose_language(turn, value.removeprefix("lang:"))
+        await choose_language(turn, value.removeprefix("lang:"))
     elif value == "language":
         welcome.offer_languages(turn)
     elif (value == "new" and not unfinished(turn)) or (
@@ -191,11 +192,20 @@ async def anywhere(turn: Turn, press: Press) -> None:
         stale(turn)
 
 
-def choose_language(turn: Turn, code: str) -> None:
-    """Switch language, then carry on in it."""
+async def choose_language(turn: Turn, code: str) -> None:
+    """Switch language, then carry on in it: the same question, or the report this chat follows."""
     language.remember(turn.context, code)
+    if turn.context.user_data is not None:
+        turn.context.user_data[CHOSEN_LANGUAGE] = code
     if turn.draft is not None:
         turn.set(language=code)
+        if turn.draft.step == states.FILED and turn.draft.report_id is not None:
+            # The report just filed here: its updates to this chat follow the new choice.
+            subscriptions = turn.context.register.subscriptions
+            await subscriptions.choose_language(turn.draft.report_id, turn.chat_id, code)
     turn.say("language_set")
+    followed = await read_in(turn.context, turn.chat_id, code)
     if unfinished(turn):
         turn.ask()
+    elif followed is not None:
+        turn.send(*followed)

@@ -1,13 +1,10 @@
-"""The conversation's steps: their names (stored in the draft), groups and handlers."""
+"""The conversation's steps: their names (stored in the draft) and the review's edit groups.
+
+How the steps follow each other: flow.py. How each is asked and answered: the step modules,
+which declare themselves with `turn.question`.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from handlers.conversation.turn import Turn
 
 CONSENT = "consent"
 ACCOUNT = "account"
@@ -58,40 +55,3 @@ EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "channel": (CHANNEL,),
     "account": (ACCOUNT,),
 }
-
-TextHandler = Callable[["Turn", str], Awaitable[None]]
-ChoiceHandler = Callable[["Turn", str], Awaitable[bool]]
-LocationHandler = Callable[["Turn", float, float], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One step: how it is asked and which kinds of answer it takes.
-
-    `on_choice` returns False for a button value it does not know (an old or forged button).
-    """
-
-    name: str
-    ask: Callable[[Turn], None]
-    on_choice: ChoiceHandler | None = None
-    on_text: TextHandler | None = None
-    on_location: LocationHandler | None = None
-
-
-QUESTIONS: dict[str, Question] = {}
-
-
-def question(
-    name: str,
-    ask: Callable[[Turn], None],
-    *,
-    on_choice: ChoiceHandler | None = None,
-    on_text: TextHandler | None = None,
-    on_location: LocationHandler | None = None,
-) -> Question:
-    """Declare the step NAME (each step module declares its own)."""
-    if name in QUESTIONS:
-        raise ValueError(f"step {name!r} declared twice")
-    step = Question(name, ask, on_choice, on_text, on_location)
-    QUESTIONS[name] = step
-    return step

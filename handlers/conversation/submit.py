@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from handlers import advice
-from handlers.conversation import states
+from handlers.conversation import flow, required, states
 from handlers.conversation.losskinds import loss_kind
-from handlers.conversation.review import first_gap
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
+from handlers.engine import clock
+from handlers.i18n.moments import show_moment
+from handlers.i18n.platforms import warnings
+from handlers.texts import Html, escape
 from models.services.reports import NewReport
 from models.values.imei import Imei
 from models.values.loss import LossKind
@@ -18,7 +20,7 @@ from models.values.phone import PhoneNumber
 from models.values.reference import Reference, deep_link_payload
 
 # What a filed draft keeps: enough to show the outcome again and to tailor the advice.
-KEPT_AFTER_FILING = ("language", "platform", "own_account", "loss_kind")
+KEPT_AFTER_FILING = ("language", "platform", "make", "own_account", "loss_kind")
 
 
 def _phone(stored: dict[str, str] | None) -> PhoneNumber | None:
@@ -66,7 +68,7 @@ def new_report(answers: dict[str, Any], language: str) -> NewReport:
 async def submit(turn: Turn) -> None:
     """File the draft under its idempotency key: a double tap or a retry files one report."""
     assert turn.draft is not None
-    gap = first_gap(turn)
+    gap = required.first_gap(turn.answers)
     if gap is not None:
         turn.say("review_incomplete")
         turn.goto(gap)
@@ -79,9 +81,14 @@ async def submit(turn: Turn) -> None:
     kept = {name: turn.answers[name] for name in KEPT_AFTER_FILING if name in turn.answers}
     if kind is not None:
         kept["loss_kind"] = kind.value
-    kept["filed"] = {"reference": filed.reference, "access_code": filed.access_code}
+    filed_at = filed.filed_at or clock.now()
+    kept["filed"] = {
+        "reference": filed.reference,
+        "access_code": filed.access_code,
+        "at": filed_at.isoformat(),
+    }
     turn.draft.answers = kept
-    turn.draft.step = states.FILED
+    turn.draft.step = flow.target(states.REVIEW, "submit")
     await turn.context.register.drafts.mark_filed(turn.draft, filed.report_id, subscribe=own)
     turn.dirty = False
     show_filed(turn)
@@ -106,9 +113,20 @@ def show_filed(turn: Turn) -> None:
     """Reference and code, the advice, and how updates will reach the victim."""
     filed = turn.answers["filed"]
     reference, code = filed["reference"], filed["access_code"]
-    turn.say("filed", reference=reference, code=code)
+    make, platform = turn.answers.get("make"), turn.answers.get("platform", "other")
+    never_ask = warnings(make, turn.lang, platform)["police_never_ask"]
+    # Drafts filed before the time was kept show the time they are shown at.
+    at = datetime.fromisoformat(filed["at"]) if filed.get("at") else clock.now()
+    filed_at = Html(escape(show_moment(at, turn.lang, turn.context.config.zone)))
+    turn.say(
+        "filed",
+        reference=reference,
+        code=code,
+        filed_at=filed_at,
+        police_never_ask=never_ask,
+    )
     police_note(turn)
-    for message in advice.full(turn.lang, turn.answers.get("platform", "other")):
+    for message in advice.full(turn.lang, platform, make):
         turn.send(message)
     if turn.answers.get("own_account"):
         turn.say("follow_own", reference=reference, code=code)

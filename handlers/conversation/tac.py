@@ -9,8 +9,7 @@ table, or when the TAC is unknown or agrees, nothing is asked.
 from __future__ import annotations
 
 from handlers.conversation import states
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from models.values.imei import Imei
 
 PENDING = "pending_tac"
@@ -19,18 +18,18 @@ MAKE_OF_BRAND = {"apple": "apple", "samsung": "samsung", "google": "google"}
 PLATFORM_OF_CHOICE = {"apple": "iphone", "samsung": "android", "google": "android"}
 
 
-async def check(turn: Turn, next_step: str) -> None:
-    """After the first IMEI is kept: ask about a TAC that disagrees, else go on to NEXT_STEP."""
+async def check(turn: Turn) -> None:
+    """After the first IMEI is kept: ask about a TAC that disagrees, else go on."""
     imeis = turn.answers.get("imeis") or []
     make = turn.answers.get("make")
     found = await turn.context.register.tac.check(Imei(imeis[0]), make) if imeis and make else None
     if found is None or not found.mismatch:
         turn.unset(PENDING, "tac_kept_against")
-        turn.advance(next_step)
+        turn.next()
         return
     phone = " ".join(part for part in (found.brand, found.model) if part)
     turn.set(**{PENDING: {"brand": found.brand, "key": found.brand_key, "phone": phone}})
-    turn.goto(states.TAC_OK)
+    turn.next("tac")
 
 
 def ask_tac(turn: Turn) -> None:
@@ -64,11 +63,11 @@ async def on_tac(turn: Turn, value: str) -> bool:
         turn.unset(PENDING)
     elif value == "retype":
         turn.unset(PENDING, "pending_imei")
-        turn.goto(states.IMEI)
+        turn.next("wrong")
         return True
     else:
         return False
-    turn.advance(states.IMEI2)
+    turn.next()
     return True
 
 

@@ -10,9 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import BadRequest
 
 from handlers.context import BotContext
-from handlers.conversation import keyboards
-from handlers.conversation.states import EDIT_GROUPS, FINISHED, QUESTIONS, REVIEW
+from handlers.conversation import flow, keyboards, required
+from handlers.conversation.states import EDIT_GROUPS, FINISHED, REVIEW
 from handlers.engine import language
+from handlers.engine.steps import Steps
 from handlers.texts import MAX_MESSAGE_LENGTH, text
 from models.services.drafts import DraftState, Loaded
 
@@ -91,7 +92,7 @@ class Turn:
     @property
     def live(self) -> bool:
         """Whether this process has been talking with this chat about the current draft."""
-        return self.draft is not None and self.context.chat_data.get(LIVE) == self.draft.token
+        return self.draft is not None and self.context.chat_state.get(LIVE) == self.draft.token
 
     # --- texts and buttons -------------------------------------------------------------------
 
@@ -197,12 +198,13 @@ class Turn:
             self.unset(EDITING)
             step = REVIEW
         if step == REVIEW:
-            from handlers.conversation.review import first_gap
-
-            gap = first_gap(self)
-            if gap is not None:
-                step = gap
+            step = required.first_gap(self.answers) or REVIEW
         self.goto(step)
+
+    def next(self, outcome: str = flow.NEXT) -> None:
+        """Go on from the current step as flow.FLOW says for OUTCOME."""
+        assert self.draft is not None
+        self.advance(flow.target(self.draft.step, outcome))
 
     def back(self) -> bool:
         """Return to the previous question; False when there is none."""
@@ -233,7 +235,7 @@ class Turn:
         incoming = self._incoming_id()
         if self.draft is not None and self.drop:
             await store.delete(self.chat_id)
-            self.context.chat_data.pop(LIVE, None)
+            self.context.chat_state.pop(LIVE, None)
         elif self.draft is not None:
             # Saved even when unchanged: the write records the update and the message ids.
             self.draft.remember_messages([incoming] if incoming else [])
@@ -256,7 +258,7 @@ class Turn:
                 if self.draft.step in FINISHED:
                     await store.flush(self.chat_id)  # no next answer may come to carry them
                 if self.live_after:
-                    self.context.chat_data[LIVE] = self.draft.token
+                    self.context.chat_state[LIVE] = self.draft.token
 
     async def _remove_keyboard(self, message_id: int) -> None:
         try:
@@ -266,3 +268,8 @@ class Turn:
         except BadRequest:
             # Already without buttons, or too old to edit: nothing to tidy.
             log.debug("could not remove the buttons of message %s", message_id)
+
+
+# Every step of the conversation, declared by the module that asks it (see docs/engine.md).
+QUESTIONS: Steps[Turn] = Steps()
+question = QUESTIONS.declare

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from handlers.conversation import advice_menu, states
+from telegram import InlineKeyboardButton
+
+from handlers.conversation import advice_menu, keyboards, states
 from handlers.conversation.keyboards import ANY_STEP
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
+from handlers.i18n.languages import offered
 from handlers.texts import languages, text
+
+LANGUAGES_PER_ROW = 3
 
 
 def ask_consent(turn: Turn) -> None:
-    """The first message: 999 if in danger, what we collect and why, and consent."""
+    """The first message: 999 if in danger, what we collect and why, consent, and the languages.
+
+    On a borrowed phone the account's language is the lender's: every language is offered on
+    this first screen (the account's first), so that the victim can switch before anything else.
+    """
     buttons = [turn.button("agree", "yes"), turn.button("advice_only", "advice")]
-    if len(languages()) > 1:
-        buttons.append(turn.any_button("language", "language"))
+    rows = keyboards.rows(buttons, 1) + keyboards.rows(language_buttons(turn), LANGUAGES_PER_ROW)
     turn.say(
         "welcome",
-        turn.keyboard(buttons, per_row=1),
+        keyboards.markup(rows),
         emergency=turn.context.config.emergency_number,
         retention_days=turn.context.register.config.report_retention_days,
         draft_hours=turn.context.config.draft_ttl_hours,
@@ -27,7 +34,7 @@ async def on_consent(turn: Turn, value: str) -> bool:
     """Agreeing starts the questions; the advice alone is there for whoever wants only that."""
     if value == "yes":
         turn.set(consent=True)
-        turn.advance(states.ACCOUNT)
+        turn.next()
         return True
     if value == "advice":
         advice_menu.offer(turn)
@@ -49,7 +56,7 @@ async def on_account(turn: Turn, value: str) -> bool:
     turn.set(own_account=own)
     if not own and turn.answers.get("preferred_channel") == "telegram":
         turn.unset("preferred_channel")
-    turn.advance(states.MAKE)
+    turn.next()
     return True
 
 
@@ -60,17 +67,24 @@ def offer_resume(turn: Turn) -> None:
     turn.live_after = False
 
 
+def language_buttons(turn: Turn) -> list[InlineKeyboardButton]:
+    """A button for every language, named in itself; the account's language (if spoken) first."""
+    if len(languages()) < 2:
+        return []
+    user = turn.update.effective_user
+    return [
+        turn.labelled(text("common.language_name", code), f"lang:{code}", step=ANY_STEP)
+        for code in offered(user.language_code if user is not None else None)
+    ]
+
+
 def offer_languages(turn: Turn) -> None:
-    """The languages there are, each named in itself."""
-    codes = languages()
-    if len(codes) < 2:
+    """The languages there are, each named in itself (/language, at any step)."""
+    buttons = language_buttons(turn)
+    if not buttons:
         turn.say("one_language")
         return
-    buttons = [
-        turn.labelled(text("common.language_name", code), f"lang:{code}", step=ANY_STEP)
-        for code in codes
-    ]
-    turn.say("choose_language", turn.keyboard(buttons))
+    turn.say("choose_language", turn.keyboard(buttons, per_row=LANGUAGES_PER_ROW))
 
 
 question(states.CONSENT, ask_consent, on_choice=on_consent)

@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from handlers.conversation import states
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.engine import clock
 from handlers.i18n.moments import Moment, parse_moment
 from handlers.i18n.windows import Window, parse_window, show_window
@@ -92,7 +91,7 @@ def _read(turn: Turn, answer: str, day: date | None = None) -> Window:
 def _confirm(turn: Turn, window: Window) -> None:
     """Show the window back before keeping it."""
     turn.set(**{PENDING: _as_answers(window)})
-    turn.goto(states.WHEN_OK)
+    turn.next("typed")
 
 
 def ask_when(turn: Turn) -> None:
@@ -117,14 +116,14 @@ async def on_when(turn: Turn, value: str) -> bool:
     elif value in ("today", "yesterday"):
         day = today if value == "today" else today - timedelta(days=1)
         turn.set(when_day=day.isoformat())
-        turn.goto(states.WHEN_TIME)
+        turn.next("day")
         return True
     elif value == "other":
-        turn.goto(states.WHEN_DATE)
+        turn.next("other")
         return True
     else:
         return False
-    turn.advance(states.WHERE)
+    turn.next()
     return True
 
 
@@ -150,7 +149,7 @@ async def on_when_time_unknown(turn: Turn, value: str) -> bool:
     whole = IncidentWindow.day(_day(turn), zone(turn)).check_not_future(clock.now())
     earliest, latest = whole.earliest.astimezone(UTC), whole.latest.astimezone(UTC)
     store_window(turn, Window(earliest, latest, whole_day=True))
-    turn.advance(states.WHERE)
+    turn.next()
     return True
 
 
@@ -179,11 +178,11 @@ async def on_when_ok(turn: Turn, value: str) -> bool:
     pending = turn.answers.get(PENDING)
     if value == "yes" and pending:
         store_window(turn, _from_answers(pending))
-        turn.advance(states.WHERE)
+        turn.next()
         return True
     if value == "no":
         turn.unset(PENDING)
-        turn.goto(states.WHEN_DATE)
+        turn.next("wrong")
         return True
     return False
 

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
-from handlers.conversation.states import question
-from handlers.conversation.turn import Turn
+from handlers.conversation.turn import Turn, question
 from handlers.conversation.when import read_moment
 from handlers.engine import clock
 from handlers.i18n.moments import Moment
@@ -36,18 +35,18 @@ def ask_where(turn: Turn) -> None:
 
 
 async def on_where_pin(turn: Turn, latitude: float, longitude: float) -> None:
-    """Keep the coordinates (warning if far away), then offer to add words to them."""
+    """Keep the coordinates, then offer to add words to them."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
     turn.unset("place")
     warn_if_far(turn, latitude, longitude)
-    turn.goto(states.WHERE_NOTE)
+    turn.next("pin")
 
 
 async def on_where_text(turn: Turn, answer: str) -> None:
-    """Keep the place as typed (a typed place replaces an earlier pin; filing maps it)."""
+    """Keep the place as typed (a typed place replaces an earlier pin)."""
     turn.set(place=place_words(answer))
     turn.unset("incident_lat", "incident_lon")
-    turn.advance(states.LOSS)
+    turn.next()
 
 
 def ask_where_note(turn: Turn) -> None:
@@ -58,14 +57,14 @@ def ask_where_note(turn: Turn) -> None:
 async def on_where_note(turn: Turn, answer: str) -> None:
     """Keep the words with the pin."""
     turn.set(place=place_words(answer))
-    turn.advance(states.LOSS)
+    turn.next()
 
 
 async def on_where_note_skip(turn: Turn, value: str) -> bool:
     """The pin alone."""
     if value != "skip":
         return False
-    turn.advance(states.LOSS)
+    turn.next()
     return True
 
 
@@ -73,7 +72,7 @@ async def on_where_note_pin(turn: Turn, latitude: float, longitude: float) -> No
     """A second pin corrects the first."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
     warn_if_far(turn, latitude, longitude)
-    turn.goto(states.WHERE_NOTE)
+    turn.next("pin")
 
 
 def ask_tracked(turn: Turn) -> None:
@@ -85,11 +84,11 @@ def ask_tracked(turn: Turn) -> None:
 async def on_tracked(turn: Turn, value: str) -> bool:
     """Go on to where it shows, or past it."""
     if value == "yes":
-        turn.goto(states.TRACKED_WHERE)
+        turn.next("yes")
         return True
     if value == "no":
         turn.unset("tracked_place", "tracked_lat", "tracked_lon", "tracked_at")
-        turn.advance(states.CONTACT_NAME)
+        turn.next()
         return True
     return False
 
@@ -103,14 +102,14 @@ async def on_tracked_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """Keep the tracked position."""
     turn.set(tracked_lat=latitude, tracked_lon=longitude)
     turn.unset("tracked_place")
-    turn.goto(states.TRACKED_WHEN)
+    turn.next()
 
 
 async def on_tracked_text(turn: Turn, answer: str) -> None:
     """Keep the tracked place as typed."""
     turn.set(tracked_place=place_words(answer))
     turn.unset("tracked_lat", "tracked_lon")
-    turn.goto(states.TRACKED_WHEN)
+    turn.next()
 
 
 def ask_tracked_when(turn: Turn) -> None:
@@ -122,7 +121,7 @@ def ask_tracked_when(turn: Turn) -> None:
 def _store_seen(turn: Turn, moment: Moment) -> None:
     turn.set(tracked_at=moment.at.isoformat())
     turn.say("tracked_thanks")
-    turn.advance(states.CONTACT_NAME)
+    turn.next()
 
 
 async def on_tracked_when(turn: Turn, value: str) -> bool:

@@ -122,3 +122,9 @@ class Tickets:
             if all(entry.get(name) == wanted for name, wanted in match.items()):
                 return token, entry
         return None
+
+    def live(self, chat_data: MutableMapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+        """Every live (token, value), the one that expires first first."""
+        if chat_data is None:
+            return []
+        return sorted(self._held(chat_data).items(), key=lambda item: item[1][EXPIRES])

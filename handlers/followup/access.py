@@ -76,6 +76,14 @@ def get_session(chat_data: MutableMapping[str, Any] | None, token: str) -> Sessi
     return Session(token, entry["reference"], entry["report_id"], entry["via"])
 
 
+def live_sessions(chat_data: MutableMapping[str, Any] | None) -> list[Session]:
+    """This chat's live sessions, the one used least recently first."""
+    return [
+        Session(token, entry["reference"], entry["report_id"], entry["via"])
+        for token, entry in TICKETS.live(chat_data)
+    ]
+
+
 def end_session(chat_data: MutableMapping[str, Any] | None, token: str) -> None:
     """Forget a session (the report is gone)."""
     TICKETS.drop(chat_data, token)

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, tzinfo
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
+from handlers.common import chosen_language
 from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.answers import BadAnswer
 from handlers.engine.cleaning import clean_text
 from handlers.followup import access, crime, views, waiting
-from handlers.followup.status import report_language, user_language, view_parts
+from handlers.followup.status import reading_language, user_language, view_parts
 from handlers.i18n.moments import UnclearMoment, parse_moment
 from handlers.texts import Html, describe, text
 from models.services.followup import Change
@@ -58,11 +59,13 @@ async def on_button(update: Update, context: BotContext) -> None:
         )
         return
     action = parsed[0]
-    language = report_language(context, report, update)
+    language = await reading_language(context, chat.id, report)
     register = context.register
     token = session.token
     if action == views.SUBSCRIBE:
-        await register.subscriptions.subscribe(report.id, chat.id, via=session.via)
+        await register.subscriptions.subscribe(
+            report.id, chat.id, via=session.via, language=chosen_language(context)
+        )
         await query.answer(text("followup.subscribed", language))
         await _show(query, context, chat.id, report, token)
     elif action == views.UNSUBSCRIBE:
@@ -148,7 +151,7 @@ async def _ask_imei(
         else:
             await _refuse_ended(query, report, language)
         return
-    waiting.set_wait(context.chat_data, waiting.IMEI, token)
+    waiting.set_wait(context.chat_state, waiting.IMEI, token)
     await query.answer()
     body = text("followup.ask_imei", language)
     keyboard = views.single("followup.button_cancel", views.CANCEL, token, language)
@@ -196,7 +199,7 @@ async def _ask_location(
     if report.status not in OPEN:
         await _refuse_ended(query, report, language)
         return
-    waiting.set_wait(context.chat_data, waiting.LOCATION, token)
+    waiting.set_wait(context.chat_state, waiting.LOCATION, token)
     await query.answer()
     await context.bot.send_message(
         report_chat(query),
@@ -261,7 +264,8 @@ async def on_input(update: Update, context: BotContext) -> None:
         waiting.clear_wait(context.chat_data)
         await message.reply_text(text("followup.session_expired", user_language(update, context)))
         return
-    language = report_language(context, report, update)
+    assert update.effective_chat is not None
+    language = await reading_language(context, update.effective_chat.id, report)
     if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
         await _typed_imei(message, context, session.token, language)
     elif wait["what"] == waiting.LOCATION:
@@ -287,7 +291,7 @@ async def _typed_imei(
             reply_markup=cancel,
         )
         return
-    waiting.set_wait(context.chat_data, waiting.IMEI_CHECK, token, imei=imei.digits)
+    waiting.set_wait(context.chat_state, waiting.IMEI_CHECK, token, imei=imei.digits)
     await message.reply_text(
         text("followup.imei_check", language, grouped=imei.grouped),
         reply_markup=views.pair(
@@ -331,7 +335,7 @@ async def _typed_location(
             )
             return
     waiting.set_wait(
-        context.chat_data,
+        context.chat_state,
         waiting.LOCATION_TIME,
         token,
         lat=point.lat if point else None,

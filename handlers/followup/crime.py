@@ -55,7 +55,7 @@ async def on_button(
     if action == views.ADD_CRIME:
         if not views.can_add_crime(report):
             return False
-        waiting.set_wait(context.chat_data, waiting.CRIME, token)
+        waiting.set_wait(context.chat_state, waiting.CRIME, token)
         await query.answer()
         await context.bot.send_message(
             chat_id,
@@ -88,7 +88,7 @@ async def on_input(
                 text("followup.crime_bad", language, reason=reason), reply_markup=cancel
             )
             return
-        waiting.set_wait(context.chat_data, waiting.FORCE, token, crime=crime)
+        waiting.set_wait(context.chat_state, waiting.FORCE, token, crime=crime)
         await message.reply_text(
             text("followup.ask_force", language), reply_markup=_force_keyboard(token, language)
         )

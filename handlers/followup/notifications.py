@@ -45,10 +45,8 @@ def render_notification(
     name = kind.removeprefix(STATUS_PREFIX)
     if has(f"notifications.{name}", language):
         return text(f"notifications.{name}", language, **params)
-    if kind.startswith(STATUS_PREFIX):
-        key = f"followup.notify_{name}"
-        if has(key, language):
-            return text(key, language, **params)
-        label = text(f"followup.status_{name}", language)
-        return text("followup.notify_status", language, status=label, **params)
-    return text(f"followup.notify_{kind}", language, **params)
+    if not kind.startswith(STATUS_PREFIX):
+        raise KeyError(f"no notification text for {kind!r}")
+    # A status with no message of its own (e.g. under_review): named in a general one.
+    label = text(f"followup.status_{name}", language)
+    return text("notifications.status", language, status=label, **params)

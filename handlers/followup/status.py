@@ -11,15 +11,18 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import filters
 
-from handlers.common import is_private, private_link
+from handlers.common import chosen_language, is_private, private_link
 from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.language import of as reader_language
+from handlers.engine.language import pick
 from handlers.followup import access, views
+from handlers.i18n import formats
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
 from models.services.followup import Denied, Granted, Limited
 from models.services.reports import ReportView
+from models.services.subscriptions import ActiveSubscription
 from models.values.reference import Reference, parse_deep_link_payload
 
 log = logging.getLogger("reportbot.followup")
@@ -36,9 +39,22 @@ def user_language(update: object, context: BotContext) -> str:
     return reader_language(update, context)
 
 
-def report_language(context: BotContext, report: ReportView, update: object = None) -> str:
-    """The language to show REPORT in: the one it was filed in (see handlers.engine.language)."""
-    return reader_language(update, context, report.get("language"))
+async def reading_language(
+    context: BotContext,
+    chat_id: int,
+    report: ReportView,
+    following: ActiveSubscription | None = None,
+) -> str:
+    """The language CHAT_ID reads REPORT in: picked, else its subscription's, else the report's.
+
+    Never the account's language: on a borrowed phone it is the lender's.
+    """
+    picked = chosen_language(context)
+    if picked is None:
+        if following is None:
+            following = await context.register.subscriptions.following(report.id, chat_id)
+        picked = following.language if following is not None else None
+    return pick(picked, report.get("language"))
 
 
 async def status_command(update: Update, context: BotContext) -> None:
@@ -102,7 +118,7 @@ async def verify_and_show(
             text(
                 "followup.status_limited",
                 language,
-                time=result.retry_at.strftime("%H:%M"),
+                time=formats.local(result.retry_at, context.config.zone).time(),
                 minutes=_minutes_until(result.retry_at),
                 police=police,
             )
@@ -115,7 +131,7 @@ async def verify_and_show(
         return
     assert isinstance(result, Granted)
     report = result.report
-    token = access.open_session(context.chat_data, report.reference, report.id, via)
+    token = access.open_session(context.chat_state, report.reference, report.id, via)
     removed = await _remove_code_message(message)
     await send_view(context, chat.id, report, token, note_removed=removed)
 
@@ -136,8 +152,9 @@ async def view_parts(
     context: BotContext, chat_id: int, report: ReportView, token: str
 ) -> tuple[str, Any]:
     """The status view's text and keyboard for this chat."""
-    subscribed = await context.register.subscriptions.is_subscribed(report.id, chat_id)
-    language = report_language(context, report)
+    following = await context.register.subscriptions.following(report.id, chat_id)
+    subscribed = following is not None
+    language = await reading_language(context, chat_id, report, following)
     body = views.status_text(
         report, subscribed=subscribed, language=language, config=context.config
     )
@@ -151,5 +168,21 @@ async def send_view(
     """Send the status view as a new message."""
     body, keyboard = await view_parts(context, chat_id, report, token)
     if note_removed:
-        body = text("followup.code_removed", report_language(context, report)) + "\n\n" + body
+        language = await reading_language(context, chat_id, report)
+        body = text("followup.code_removed", language) + "\n\n" + body
     await context.bot.send_message(chat_id, body, reply_markup=keyboard)
+
+
+async def read_in(context: BotContext, chat_id: int, code: str) -> tuple[str, Any] | None:
+    """After a language is picked, the reports this chat follows speak CODE; the newest is shown.
+
+    Returns the newest followed report's status view in CODE, or None when the chat follows none.
+    """
+    sessions = access.live_sessions(context.chat_data)
+    for session in sessions:
+        await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
+    for session in reversed(sessions):
+        report = await context.register.reports.get(session.reference)
+        if report is not None:
+            return await view_parts(context, chat_id, report, session.token)
+    return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.context import HandlerConfig
 from handlers.followup.access import callback
+from handlers.i18n.moments import show_moment
 from handlers.texts import Html, escape, text
 from models.services.followup import MAX_IMEIS
 from models.services.reports import ReportView
@@ -38,9 +39,9 @@ ADD_CRIME = "cr"
 FORCE_UNKNOWN = "fu"
 
 
-def when(moment: datetime) -> str:
-    """A timestamp as victims read it, in UTC."""
-    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+def when(moment: datetime, language: str | None, zone: tzinfo) -> Html:
+    """A moment as victims read it: in their language and the register's time zone."""
+    return Html(escape(show_moment(moment, language, zone)))
 
 
 def status_label(status: Status, language: str | None) -> str:
@@ -84,6 +85,7 @@ def status_text(
 ) -> str:
     """The status view: no contact details, only what the victim said about the phone."""
     police = config.non_emergency_number
+    zone = config.zone
     lines = [
         text("followup.view_title", language, reference=report.reference),
         text("followup.view_status", language, status=status_label(report.status, language)),
@@ -97,7 +99,9 @@ def status_text(
     else:
         lines.append(text("followup.view_no_imei", language))
     if report.tracked_at is not None:
-        lines.append(text("followup.view_tracked", language, when=when(report.tracked_at)))
+        lines.append(
+            text("followup.view_tracked", language, when=when(report.tracked_at, language, zone))
+        )
     crime = crime_line(report, language)
     if crime is not None:
         lines.append(crime)
@@ -106,7 +110,12 @@ def status_text(
     for entry in report.history[-HISTORY_SHOWN:]:
         label = status_label(entry.status, language)
         lines.append(
-            text("followup.view_history_line", language, when=when(entry.changed_at), status=label)
+            text(
+                "followup.view_history_line",
+                language,
+                when=when(entry.changed_at, language, zone),
+                status=label,
+            )
         )
     lines.append("")
     key = "followup.view_subscribed" if subscribed else "followup.view_not_subscribed"

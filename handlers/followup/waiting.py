@@ -43,7 +43,7 @@ def get_wait(chat_data: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The live wait of this chat, or None."""
     if not chat_data:
         return None
-    wait = chat_data.get(WAIT)
+    wait: dict[str, Any] | None = chat_data.get(WAIT)
     if not wait or clock.passed(wait["until"]):
         return None
     return wait

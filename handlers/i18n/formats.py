@@ -84,7 +84,8 @@ def duration(delta: timedelta, language: str | None) -> str:
 def territory(region: str, language: str | None) -> str:
     """A country's name in the language, from its two-letter code ("GB" -> "Royaume-Uni")."""
     names = locale_of(language).territories
-    return names.get(region.upper(), region)
+    name: str = names.get(region.upper(), region)
+    return name
 
 
 def utc(at: datetime) -> datetime:

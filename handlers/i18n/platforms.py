@@ -43,3 +43,14 @@ def platform_words(
         "your_account": your_account(make, language, platform),
         "your_phone": your_phone(make, language, platform),
     }
+
+
+def warnings(
+    make: str | None, language: str | None, platform: str | None = None
+) -> dict[str, Html]:
+    """The scam warnings for the phone's make: police_never_ask, found_phone_scam."""
+    words = platform_words(make, language, platform)
+    return {
+        "police_never_ask": Html(text("platform.police_never_ask", language, **words)),
+        "found_phone_scam": Html(text("platform.found_phone_scam", language, **words)),
+    }

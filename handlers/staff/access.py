@@ -7,8 +7,9 @@ commands exist. The role is read from the register on every call and every butto
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 
@@ -37,8 +38,8 @@ class StaffUser:
         return self.role is Role.ADMIN
 
 
-StaffCallback = Callable[[Update, BotContext, StaffUser], Awaitable[None]]
-HandlerCallback = Callable[[Update, BotContext], Awaitable[None]]
+StaffCallback = Callable[[Update, BotContext, StaffUser], Coroutine[Any, Any, None]]
+HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 def permits(role: Role | None, needed: Role) -> bool:

@@ -58,7 +58,8 @@ def search_of(words: list[str], region: str) -> Query:
 def label_of(query: Query, typed: str) -> str:
     """How the answer names what was looked for."""
     if query.by is SearchBy.IMEI:
-        return query.value.grouped
+        imei: Imei = query.value
+        return imei.grouped
     return str(query.value) if query.by is SearchBy.REFERENCE else typed
 
 

@@ -20,11 +20,12 @@ async def reissue(update: Update, context: BotContext, staff: StaffUser) -> None
     """
     message = update.effective_message
     assert message is not None
-    if len(context.args or []) != 1:
+    args = context.args or []
+    if len(args) != 1:
         await message.reply_text(text("staff.reissue_usage"))
         return
     try:
-        reference = Reference.parse(context.args[0])
+        reference = Reference.parse(args[0])
     except InvalidReference as exc:
         await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
         return

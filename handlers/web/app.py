@@ -13,7 +13,19 @@ from starlette.responses import Response
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
 from handlers.web.middleware import ConsoleMiddleware
-from handlers.web.pages import home, report, search, signin
+from handlers.web.pages import (
+    audit,
+    export,
+    home,
+    map,
+    recovery,
+    report,
+    reports,
+    search,
+    signin,
+    staff,
+    stats,
+)
 from handlers.web.render import STATIC, NavEntry, render
 from models.register import Register
 
@@ -21,7 +33,14 @@ from models.register import Register
 PAGES: tuple[ModuleType, ...] = (
     home,
     search,
+    reports,
     report,
+    map,
+    stats,
+    export,
+    recovery,
+    audit,
+    staff,
     signin,
 )
 
@@ -59,7 +78,7 @@ def create_app(config: WebConfig, register: Register) -> FastAPI:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """An error as a page (logged once, by the middleware)."""
     if exc.status_code == 401:
-        return render(request, "signed_out.html", status_code=401)
+        return signin.signed_out_page(request, status_code=401)
     heading, message = ERRORS.get(exc.status_code, ("Something went wrong", "Try again."))
     response = render(
         request,

@@ -149,16 +149,24 @@ def csrf_field(context: Any) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
 
-def content_security_policy(config: WebConfig) -> str:
-    """The console's CSP: nothing inline, scripts and styles from /static only."""
+TELEGRAM_WIDGET_SCRIPT = "https://telegram.org"
+TELEGRAM_WIDGET_FRAME = "https://oauth.telegram.org"
+
+
+def content_security_policy(config: WebConfig, *, login_widget: bool = False) -> str:
+    """The console's CSP: nothing inline, scripts and styles from /static only (and, on the
+    sign-in page when it is set up, Telegram's login widget script and its frame)."""
+    scripts = f"'self' {TELEGRAM_WIDGET_SCRIPT}" if login_widget else "'self'"
+    frames = [f"frame-src {TELEGRAM_WIDGET_FRAME}"] if login_widget else []
     return "; ".join(
         [
             "default-src 'none'",
-            "script-src 'self'",
+            f"script-src {scripts}",
             "style-src 'self'",
             f"img-src 'self' {config.tile_origin}",
             "connect-src 'self'",
             "font-src 'self'",
+            *frames,
             "form-action 'self'",
             "frame-ancestors 'none'",
             "base-uri 'none'",

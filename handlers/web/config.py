@@ -7,7 +7,8 @@ from datetime import tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# No tile server unless the operator names one (WEB_TILE_URL): nothing leaves for a third party.
+DEFAULT_TILE_URL = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,15 @@ class WebConfig:
     timezone: str = "Europe/London"
     default_region: str = "GB"
     tile_url: str = DEFAULT_TILE_URL
+    # The Telegram Login Widget, when the operator set it up: the bot's username, and
+    # SHA-256 of its token (the key the widget's answers are signed with).
+    login_widget_bot: str | None = None
+    login_widget_key: bytes | None = None
+
+    @property
+    def login_widget(self) -> bool:
+        """Whether the sign-in page offers the Telegram Login Widget."""
+        return bool(self.login_widget_bot and self.login_widget_key)
 
     @property
     def secure(self) -> bool:
@@ -32,6 +42,8 @@ class WebConfig:
 
     @property
     def tile_origin(self) -> str:
-        """The tile server's origin as a CSP source (`{s}` subdomains become `*`)."""
+        """The tile server's origin as a CSP source (`{s}` subdomains become `*`); "" if none."""
+        if not self.tile_url:
+            return ""
         parts = urlsplit(self.tile_url)
         return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"

@@ -12,12 +12,14 @@ from models.register import Register
 
 def register_of(request: Request) -> Register:
     """The stolen-phone register."""
-    return request.app.state.register
+    register: Register = request.app.state.register
+    return register
 
 
 def config_of(request: Request) -> WebConfig:
     """The console's settings."""
-    return request.app.state.config
+    config: WebConfig = request.app.state.config
+    return config
 
 
 RegisterDep = Annotated[Register, Depends(register_of)]

@@ -7,12 +7,11 @@ reference, token or query reaches the logs; 4xx are logged once here and nowhere
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-log = logging.getLogger("handlers.web")
+log = logging.getLogger("reportbot.web.requests")
 
 
 class ConsoleMiddleware:
@@ -35,8 +34,9 @@ class ConsoleMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 headers = MutableHeaders(scope=message)
+                # A page may set its own policy (the sign-in page with Telegram's widget).
                 for name, value in self.headers.items():
-                    headers[name] = value
+                    headers.setdefault(name, value)
                 if not static:
                     headers["Cache-Control"] = "no-store"
             await send(message)
@@ -49,6 +49,6 @@ class ConsoleMiddleware:
         log.log(level, "web %s %s %d", scope["method"], _pattern(scope), code)
 
 
-def _pattern(scope: dict[str, Any]) -> str:
+def _pattern(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or "(no route)"

@@ -67,7 +67,7 @@ def degrees(x: float, y: float) -> tuple[float, float]:
 
 def nice_length(metres: float) -> float:
     """The largest 1, 2 or 5 times a power of ten not above METRES."""
-    power = 10 ** math.floor(math.log10(metres))
+    power: float = 10 ** math.floor(math.log10(metres))
     return max(step * power for step in NICE if step * power <= metres)
 
 
@@ -272,8 +272,7 @@ def render(found: Hotspots, *, image_format: str = "png", rows: int = TABLE_ROWS
 
     fig = figure(found, rows)
     out = io.BytesIO()
-    params = {"svg.fonttype": "none", "svg.hashsalt": "hotspots"}
-    with matplotlib.rc_context(params):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hotspots"}):
         fig.savefig(out, format=image_format, metadata=_metadata(image_format))
     return out.getvalue()
 

@@ -7,11 +7,8 @@ temporary name and renamed when complete) or to a chat as a document.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -19,6 +16,7 @@ from typing import IO
 from models.services.export import BOM, csv_cell
 from models.services.recovery import RESULT_COLUMNS, RecoveryPlan, result_rows
 from models.services.seized import MalformedLine
+from models.storage.files import atomic_write
 
 ReasonOf = Callable[[MalformedLine], str]
 
@@ -46,18 +44,5 @@ def results_bytes(plan: RecoveryPlan, reason_of: ReasonOf | None = None) -> byte
 
 def write_results_file(plan: RecoveryPlan, target: Path, reason_of: ReasonOf | None = None) -> int:
     """Write PLAN's rows to TARGET atomically: complete, or not at all; returns the row count."""
-    target = Path(target)
-    # In the target's folder, so that os.replace is an atomic rename on one filesystem.
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            rows = write_results(plan, out, reason_of)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    return rows
+    with atomic_write(target) as out:
+        return write_results(plan, out, reason_of)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import secrets
 from pathlib import Path
 
 from models.sealing.vault import KeyConfigError, KeyRing
-
-_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+from models.storage.files import write_file
 
 
 def load_or_create_key_file(path: Path) -> KeyRing:
@@ -74,56 +71,13 @@ def _create_key_file(path: Path, ring: KeyRing) -> bool:
         created = _publish(path, payload)
     except OSError as error:
         raise KeyConfigError(f"key file {path}: cannot create ({error.strerror})") from None
-    if created:
-        _sync_directory(path.parent)
     return created
 
 
 def _publish(path: Path, payload: bytes) -> bool:
-    # Write a private temporary file completely, then hard-link it into place: link() never
-    # replaces an existing file, so exactly one racer wins and no reader sees a partial file.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
-    _write_new_file(temporary, payload)
+    # Exclusive: an existing key file is never replaced, so exactly one racer wins.
     try:
-        os.link(temporary, path)
+        write_file(path, payload, exclusive=True)
     except FileExistsError:
         return False
-    except OSError as error:
-        if error.errno not in _NO_HARD_LINKS:
-            raise
-        # This filesystem has no hard links; fall back to an exclusive create in place.
-        try:
-            _write_new_file(path, payload)
-        except FileExistsError:
-            return False
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
     return True
-
-
-def _write_new_file(path: Path, payload: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, 0o600)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-    os.close(fd)
-
-
-def _sync_directory(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from models.sealing.vault import Vault
 from models.services.audit import record
-from models.services.reports import ReportStore, report_context
+from models.services.reports import ReportStore, locked_report, report_context
 from models.storage.database import Database
-from models.storage.tables import Report, ReportEvent
+from models.storage.tables import ReportEvent
 from models.values.reference import Reference, generate_access_code
 
 REISSUED = "access_code_reissued"
@@ -40,11 +38,7 @@ class AccessCodes:
         """
         code = generate_access_code()
         async with self.db.write() as session:
-            report = (
-                await session.execute(
-                    select(Report).where(Report.reference == str(reference)).with_for_update()
-                )
-            ).scalar_one_or_none()
+            report = await locked_report(session, str(reference))
             if report is None:
                 return None
             assert report.id is not None

@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.sealing.vault import Vault
@@ -33,6 +36,7 @@ from models.storage.tables import (
     ReportImei,
     StaffMember,
     TrackedCluster,
+    stored,
 )
 from models.values.earth import degree_span, haversine_metres
 from models.values.statuses import OPEN, Status
@@ -46,6 +50,7 @@ KINDS = (DUPLICATE_IMEI, CLUSTER, CLUSTER_GREW)
 MAX_REFERENCES = 10
 MAX_PLACE = 80
 GROWTH = 2
+T = TypeVar("T")
 # Serialise cluster checks between workers on PostgreSQL (SQLite's write lock already does).
 CLUSTER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.clusters:' || current_schema()))"
 IMEI_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.imei:' || current_schema() || :h))"
@@ -124,6 +129,20 @@ def listed(references: Sequence[str]) -> str:
     return f"{shown} (+{more})" if more > 0 else shown
 
 
+def open_holders(column: Mapped[T], imei_hash: str, *, other_than: int) -> Select[T]:
+    """COLUMN of every open report but OTHER_THAN that holds the IMEI with IMEI_HASH."""
+    return (
+        select(column)
+        .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
+        .where(
+            col(ReportImei.imei_hash) == imei_hash,
+            col(Report.id) != other_than,
+            col(Report.status).in_([status.value for status in OPEN]),
+        )
+        .distinct()
+    )
+
+
 class StaffAlerts:
     """Who gets alerts, and queueing them with the change that causes them."""
 
@@ -153,17 +172,17 @@ class StaffAlerts:
         return None if member is None else bool(member.alerts)
 
     @staticmethod
-    async def subscribers_in(session: Any) -> list[int]:
+    async def subscribers_in(session: AsyncSession) -> list[int]:
         """Within SESSION: the user ids of staff who get alerts."""
         rows = await session.execute(
-            select(StaffMember.user_id)
-            .where(StaffMember.alerts.is_(True))
-            .order_by(StaffMember.user_id)
+            select(col(StaffMember.user_id))
+            .where(col(StaffMember.alerts).is_(True))
+            .order_by(col(StaffMember.user_id))
         )
         return list(rows.scalars())
 
     async def _queue_in(
-        self, session: Any, report_id: int, kind: str, key: str, params: dict[str, Any]
+        self, session: AsyncSession, report_id: int, kind: str, key: str, params: dict[str, Any]
     ) -> int:
         staff = await self.subscribers_in(session)
         for user_id in staff:
@@ -181,7 +200,7 @@ class StaffAlerts:
 
     # --- duplicate IMEIs --------------------------------------------------------------
 
-    async def lock_imeis_in(self, session: Any, imei_hashes: Sequence[str]) -> None:
+    async def lock_imeis_in(self, session: AsyncSession, imei_hashes: Sequence[str]) -> None:
         """Within SESSION: wait for other filings of the same IMEIs to commit (PostgreSQL).
 
         Taken before looking for duplicates, so two reports of one IMEI filed at the same
@@ -194,7 +213,7 @@ class StaffAlerts:
 
     async def imeis_added_in(
         self,
-        session: Any,
+        session: AsyncSession,
         report: Report,
         imeis: Sequence[tuple[int, str, str]],
         *,
@@ -204,29 +223,21 @@ class StaffAlerts:
         alert when other open reports hold it. Returns how many alerts were queued."""
         queued = 0
         for slot, masked, imei_hash in imeis:
-            others = list(
-                (
-                    await session.execute(
-                        select(Report.id)
-                        .join(ReportImei, ReportImei.report_id == Report.id)
-                        .where(
-                            ReportImei.imei_hash == imei_hash,
-                            Report.id != report.id,
-                            Report.status.in_([status.value for status in OPEN]),
-                        )
-                        .distinct()
-                        .order_by(Report.id)
-                    )
-                ).scalars()
-            )
+            holders = open_holders(col(Report.id), imei_hash, other_than=stored(report.id))
+            others = list((await session.execute(holders.order_by(col(Report.id)))).scalars())
             queued += await self.duplicate_imei_in(
-                session, report, masked_imei=masked, place=place, others=others, slot=slot
+                session,
+                report,
+                masked_imei=masked,
+                place=place,
+                others=[stored(other) for other in others],
+                slot=slot,
             )
         return queued
 
     async def duplicate_imei_in(
         self,
-        session: Any,
+        session: AsyncSession,
         report: Report,
         *,
         masked_imei: str,
@@ -245,12 +256,16 @@ class StaffAlerts:
         now = now or utcnow()
         await session.execute(
             update(Report)
-            .where(Report.id.in_([report.id, *others]), Report.duplicate_imei_at.is_(None))
+            .where(
+                col(Report.id).in_([report.id, *others]), col(Report.duplicate_imei_at).is_(None)
+            )
             .values(duplicate_imei_at=now)
         )
         references = (
             await session.execute(
-                select(Report.reference).where(Report.id.in_(list(others))).order_by(Report.id)
+                select(col(Report.reference))
+                .where(col(Report.id).in_(list(others)))
+                .order_by(col(Report.id))
             )
         ).scalars()
         params = {
@@ -266,7 +281,7 @@ class StaffAlerts:
     # --- tracked clusters -------------------------------------------------------------
 
     async def tracked_location_in(
-        self, session: Any, report: Report, *, now: datetime | None = None
+        self, session: AsyncSession, report: Report, *, now: datetime | None = None
     ) -> ClusterFound | None:
         """Within SESSION: after REPORT's tracked location is stored, find its cluster.
 
@@ -340,34 +355,35 @@ class StaffAlerts:
         return ClusterFound(cluster.id, len(members), centre, kind, alerts)
 
     async def _near(
-        self, session: Any, lat: float, lon: float, seen: datetime
+        self, session: AsyncSession, lat: float, lon: float, seen: datetime
     ) -> list[tuple[int, str, float, float, datetime]]:
         """Reports tracked within the radius of (LAT, LON) and the window around SEEN."""
         radius = self.rule.radius_metres
         dlat, dlon = degree_span(radius, lat)
         rows = await session.execute(
             select(
-                Report.id,
-                Report.reference,
-                Report.tracked_lat,
-                Report.tracked_lon,
-                Report.tracked_at,
+                col(Report.id),
+                col(Report.reference),
+                col(Report.tracked_lat),
+                col(Report.tracked_lon),
+                col(Report.tracked_at),
             ).where(
-                Report.tracked_at >= seen - self.rule.window,
-                Report.tracked_at <= seen + self.rule.window,
-                Report.tracked_lat.between(lat - dlat, lat + dlat),
-                Report.tracked_lon.between(lon - dlon, lon + dlon),
-                Report.status != Status.WITHDRAWN.value,
+                col(Report.tracked_at) >= seen - self.rule.window,
+                col(Report.tracked_at) <= seen + self.rule.window,
+                col(Report.tracked_lat).between(lat - dlat, lat + dlat),
+                col(Report.tracked_lon).between(lon - dlon, lon + dlon),
+                col(Report.status) != Status.WITHDRAWN.value,
             )
         )
-        return [
-            (row[0], row[1], row[2], row[3], row[4])
-            for row in rows
-            if haversine_metres(lat, lon, row[2], row[3]) <= radius
+        # The filter leaves no NULL in the tracked columns.
+        found = [
+            (stored(report_id), reference, stored(at_lat), stored(at_lon), stored(at))
+            for report_id, reference, at_lat, at_lon, at in rows.tuples()
         ]
+        return [row for row in found if haversine_metres(lat, lon, row[2], row[3]) <= radius]
 
     async def _known_cluster(
-        self, session: Any, centre: tuple[float, float], first: datetime, last: datetime
+        self, session: AsyncSession, centre: tuple[float, float], first: datetime, last: datetime
     ) -> TrackedCluster | None:
         """The known cluster this one continues: near its centre and seen within the window."""
         reach = GROWTH * self.rule.radius_metres
@@ -375,10 +391,10 @@ class StaffAlerts:
         candidates = (
             await session.execute(
                 select(TrackedCluster).where(
-                    TrackedCluster.last_seen_at >= first - self.rule.window,
-                    TrackedCluster.first_seen_at <= last + self.rule.window,
-                    TrackedCluster.centre_lat.between(centre[0] - dlat, centre[0] + dlat),
-                    TrackedCluster.centre_lon.between(centre[1] - dlon, centre[1] + dlon),
+                    col(TrackedCluster.last_seen_at) >= first - self.rule.window,
+                    col(TrackedCluster.first_seen_at) <= last + self.rule.window,
+                    col(TrackedCluster.centre_lat).between(centre[0] - dlat, centre[0] + dlat),
+                    col(TrackedCluster.centre_lon).between(centre[1] - dlon, centre[1] + dlon),
                 )
             )
         ).scalars()

@@ -8,12 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.storage.database import Database
-from models.storage.tables import AuditEvent
+from models.storage.tables import AuditEvent, stored
 
 
-def record(session: Any, actor: str, action: str, target: str | None, details: dict) -> None:
+def record(
+    session: AsyncSession, actor: str, action: str, target: str | None, details: dict
+) -> None:
     """Add an audit event to SESSION's transaction (details must hold no personal data)."""
     session.add(
         AuditEvent(
@@ -45,18 +49,20 @@ class AuditLog:
         """Yield events oldest first, from SINCE when given."""
         last_id = 0
         while True:
-            query = select(AuditEvent).where(AuditEvent.id > last_id)
+            query = select(AuditEvent).where(col(AuditEvent.id) > last_id)
             if since is not None:
-                query = query.where(AuditEvent.at >= since)
+                query = query.where(col(AuditEvent.at) >= since)
             async with self.db.read() as session:
                 page = list(
-                    (await session.execute(query.order_by(AuditEvent.id).limit(batch))).scalars()
+                    (
+                        await session.execute(query.order_by(col(AuditEvent.id)).limit(batch))
+                    ).scalars()
                 )
             if not page:
                 return
             for event in page:
                 yield event
-            last_id = page[-1].id  # type: ignore[assignment]
+            last_id = stored(page[-1].id)
 
     async def page(
         self,
@@ -72,21 +78,21 @@ class AuditLog:
         """Events newest first matching the filters, below id BEFORE: (events, next cursor)."""
         query = select(AuditEvent)
         if action:
-            query = query.where(AuditEvent.action == action)
+            query = query.where(col(AuditEvent.action) == action)
         if actor:
-            query = query.where(AuditEvent.actor == actor)
+            query = query.where(col(AuditEvent.actor) == actor)
         if target:
-            query = query.where(AuditEvent.target == target)
+            query = query.where(col(AuditEvent.target) == target)
         if since is not None:
-            query = query.where(AuditEvent.at >= since)
+            query = query.where(col(AuditEvent.at) >= since)
         if until is not None:
-            query = query.where(AuditEvent.at < until)
+            query = query.where(col(AuditEvent.at) < until)
         if before is not None:
-            query = query.where(AuditEvent.id < before)
+            query = query.where(col(AuditEvent.id) < before)
         async with self.db.read() as session:
             rows = list(
                 (
-                    await session.execute(query.order_by(AuditEvent.id.desc()).limit(size + 1))
+                    await session.execute(query.order_by(col(AuditEvent.id).desc()).limit(size + 1))
                 ).scalars()
             )
         shown = rows[:size]
@@ -96,6 +102,6 @@ class AuditLog:
         """Every action the trail holds, for filters."""
         async with self.db.read() as session:
             found = await session.execute(
-                select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+                select(col(AuditEvent.action)).distinct().order_by(col(AuditEvent.action))
             )
             return list(found.scalars())

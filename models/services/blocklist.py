@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
+from sqlmodel import col
 
 from models.services.reports import ReportStore, report_context
 from models.storage.database import Database
@@ -67,23 +68,27 @@ class BlockList:
 
     def _imei_of(self, row: _Row) -> str:
         private = self.reports.vault.open_json(row.sealed, context=report_context(row.reference))
-        for digits in private.get("imeis") or []:
+        imeis: list[str] = private.get("imeis") or []
+        for digits in imeis:
             if self.reports.imei_hash(digits) == row.imei_hash:
                 return digits
         raise LookupError(f"report {row.reference} does not hold the IMEI it is indexed under")
 
     async def _rows(self, since: datetime | None) -> AsyncIterator[_Row]:
         """Every (IMEI, report) row that may be listed now or at SINCE, by IMEI hash."""
-        open_now = Report.status.in_(_OPEN)
+        open_now = col(Report.status).in_(_OPEN)
         if since is None:
             relevant: Any = open_now
             open_then: Any = literal(False)
         else:
-            relevant = or_(open_now, Report.status_changed_at >= since)
+            relevant = or_(open_now, col(Report.status_changed_at) >= since)
             status_then = (
-                select(StatusChange.status)
-                .where(StatusChange.report_id == Report.id, StatusChange.changed_at < since)
-                .order_by(StatusChange.changed_at.desc(), StatusChange.id.desc())
+                select(col(StatusChange.status))
+                .where(
+                    col(StatusChange.report_id) == col(Report.id),
+                    col(StatusChange.changed_at) < since,
+                )
+                .order_by(col(StatusChange.changed_at).desc(), col(StatusChange.id).desc())
                 .limit(1)
                 .scalar_subquery()
             )
@@ -91,23 +96,23 @@ class BlockList:
             open_then = and_(
                 joined < since,
                 case(
-                    (Report.status_changed_at < since, open_now),
+                    (col(Report.status_changed_at) < since, open_now),
                     else_=status_then.in_(_OPEN),
                 ),
             )
         query = (
             select(
-                ReportImei.id,
-                ReportImei.imei_hash,
-                Report.reference,
-                Report.created_at,
-                Report.sealed,
+                col(ReportImei.id),
+                col(ReportImei.imei_hash),
+                col(Report.reference),
+                col(Report.created_at),
+                col(Report.sealed),
                 case((open_now, 1), else_=0),
                 case((open_then, 1), else_=0),
             )
-            .join(Report, Report.id == ReportImei.report_id)
+            .join(Report, col(Report.id) == col(ReportImei.report_id))
             .where(relevant)
-            .order_by(ReportImei.imei_hash, ReportImei.id)
+            .order_by(col(ReportImei.imei_hash), col(ReportImei.id))
             .limit(self.batch)
         )
         last: tuple[str, int] | None = None
@@ -116,12 +121,12 @@ class BlockList:
             if last is not None:
                 page_query = query.where(
                     or_(
-                        ReportImei.imei_hash > last[0],
-                        and_(ReportImei.imei_hash == last[0], ReportImei.id > last[1]),
+                        col(ReportImei.imei_hash) > last[0],
+                        and_(col(ReportImei.imei_hash) == last[0], col(ReportImei.id) > last[1]),
                     )
                 )
             async with self.db.read() as session:
-                page = (await session.execute(page_query)).all()
+                page = (await session.execute(page_query)).tuples().all()
             if not page:
                 return
             for row_id, imei_hash, reference, created, sealed, now_, then_ in page:

@@ -191,14 +191,16 @@ class DatasetStore:
 
     async def _next_generation(self) -> int:
         async with self.db.read() as session:
-            highest = (await session.execute(select(func.max(self.table.generation)))).scalar_one()
+            highest: int | None = (
+                await session.execute(select(func.max(self.table.generation)))
+            ).scalar_one()
             row = await session.get(Dataset, self.name)
         return max(highest or 0, row.generation if row else 0) + 1
 
     async def _drop_generations(self, keep: int | None) -> None:
         """Delete every generation but KEEP, in bounded transactions."""
         async with self.db.read() as session:
-            generations = list(
+            generations: list[int] = list(
                 (await session.execute(select(self.table.generation).distinct())).scalars()
             )
         for generation in generations:

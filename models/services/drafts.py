@@ -18,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.subscriptions import subscribe_in
 from models.storage.columns import utcnow
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.jobs import Tx
 from models.storage.processed import take_prefetched
 from models.storage.tables import Draft
@@ -174,7 +176,7 @@ class DraftStore:
         unsaved = self._unsaved.pop(state.chat_id, None)
         if unsaved is not None and unsaved is not state:
             state.remember_messages(unsaved.message_ids)
-        values = {
+        values: dict[str, Any] = {
             "chat_id": state.chat_id,
             "user_id": state.user_id,
             "step": state.step,
@@ -216,8 +218,8 @@ class DraftStore:
             stored += await self.flush(chat_id)
         return stored
 
-    async def _save(self, session: Any, state: DraftState, now: datetime) -> None:
-        values = {
+    async def _save(self, session: AsyncSession, state: DraftState, now: datetime) -> None:
+        values: dict[str, Any] = {
             "user_id": state.user_id,
             "step": state.step,
             "idempotency_key": state.idempotency_key,
@@ -228,9 +230,9 @@ class DraftStore:
             "expires_at": now + self.ttl,
         }
         result = await session.execute(
-            update(Draft).where(Draft.chat_id == state.chat_id).values(**values)
+            update(Draft).where(col(Draft.chat_id) == state.chat_id).values(**values)
         )
-        if not result.rowcount:
+        if not rowcount(result):
             session.add(Draft(chat_id=state.chat_id, created_at=now, **values))
             await session.flush()
             state.created_at = now
@@ -253,7 +255,7 @@ class DraftStore:
             merged = DraftState(state.chat_id, state.user_id, state.step)
             merged.message_ids = [int(i) for i in json.loads(rows[0][1])]
             merged.remember_messages(state.message_ids)
-            values = {
+            values: dict[str, Any] = {
                 "chat_id": state.chat_id,
                 "idempotency_key": state.idempotency_key,
                 "message_ids": json.dumps(merged.message_ids),
@@ -294,9 +296,9 @@ class DraftStore:
     async def expire(self, *, now: datetime | None = None) -> int:
         """Delete every draft idle past its expiry; returns how many."""
         async with self.db.write() as session:
-            expired = Draft.expires_at <= (now or utcnow())
+            expired = col(Draft.expires_at) <= (now or utcnow())
             result = await session.execute(delete(Draft).where(expired))
-            return result.rowcount or 0
+            return rowcount(result)
 
 
 def _time_of(value: Any) -> datetime:

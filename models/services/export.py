@@ -10,10 +10,7 @@ complete, so a reader never sees half an export.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +31,7 @@ from models.services.audit import AuditLog
 from models.services.blocklist import BlockList
 from models.services.listing import ReportFilter
 from models.services.reports import ReportStore
+from models.storage.files import atomic_write
 from models.values.statuses import Status
 
 __all__ = [
@@ -141,12 +139,6 @@ class ExportResult:
     format: ExportFormat
     path: Path | None
     skipped: int = 0
-
-
-def _open_temporary(target: Path) -> tuple[IO[str], Path]:
-    # In the target's folder, so that os.replace is an atomic rename on one filesystem.
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    return os.fdopen(fd, "w", encoding="utf-8", newline=""), Path(name)
 
 
 @dataclass(slots=True)
@@ -269,17 +261,8 @@ class Exporter:
         """Write the export to TARGET atomically (complete, or not at all); audited."""
         selection.check(export_format)
         target = Path(target)
-        out, temporary = _open_temporary(target)
-        try:
-            with out:
-                rows, skipped = await self.write(out, export_format, selection)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
+        with atomic_write(target) as out:
+            rows, skipped = await self.write(out, export_format, selection)
         await self._record(actor, channel, export_format, selection, rows, skipped)
         return ExportResult(rows, export_format, target, skipped)
 

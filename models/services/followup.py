@@ -12,14 +12,21 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from models.sealing.vault import Vault
-from models.services.alerts import short_place
+from models.services.alerts import open_holders, short_place
 from models.services.audit import record
-from models.services.reports import InvalidTransition, ReportStore, ReportView, report_context
+from models.services.reports import (
+    InvalidTransition,
+    ReportStore,
+    ReportView,
+    locked_report,
+    report_context,
+)
 from models.storage.columns import utcnow
 from models.storage.database import Database
-from models.storage.tables import CodeAttempt, Report, ReportImei
+from models.storage.tables import CodeAttempt, Report, ReportImei, stored
 from models.values.coordinates import Point, PointSource, Precision, check_point
 from models.values.imei import Imei
 from models.values.reference import Reference
@@ -113,7 +120,7 @@ class FollowUp:
             count, oldest = (
                 await session.execute(
                     select(func.count(), func.min(CodeAttempt.at)).where(
-                        CodeAttempt.chat_id == chat_id, CodeAttempt.at > since
+                        col(CodeAttempt.chat_id) == chat_id, col(CodeAttempt.at) > since
                     )
                 )
             ).one()
@@ -126,15 +133,11 @@ class FollowUp:
             session.add(CodeAttempt(chat_id=chat_id, at=now))
         return Denied(max(0, self.wrong_code_limit - count - 1))
 
-    async def _locked(self, session: Any, reference: str) -> Report | None:
-        return (
-            await session.execute(
-                select(Report).where(Report.reference == reference).with_for_update()
-            )
-        ).scalar_one_or_none()
-
     def _open(self, report: Report) -> dict[str, Any]:
-        return self.vault.open_json(report.sealed, context=report_context(report.reference))
+        private: dict[str, Any] = self.vault.open_json(
+            report.sealed, context=report_context(report.reference)
+        )
+        return private
 
     def _seal(self, report: Report, private: dict[str, Any]) -> None:
         report.sealed = self.vault.seal_json(private, context=report_context(report.reference))
@@ -143,7 +146,7 @@ class FollowUp:
         """Add IMEI to an open report that has room for it; flag other open reports with it."""
         imei_hash = self.reports.imei_hash(imei)
         async with self.db.write() as session:
-            report = await self._locked(session, str(reference))
+            report = await locked_report(session, str(reference))
             if report is None:
                 return ImeiAdded(Change.NOT_FOUND)
             if Status(report.status) not in OPEN:
@@ -157,7 +160,7 @@ class FollowUp:
             assert report.id is not None
             slots = (
                 await session.execute(
-                    select(ReportImei.slot).where(ReportImei.report_id == report.id)
+                    select(col(ReportImei.slot)).where(col(ReportImei.report_id) == report.id)
                 )
             ).scalars()
             slot = max(slots, default=0) + 1
@@ -168,20 +171,8 @@ class FollowUp:
             report.imei_count = len(private["imeis"])
             if report.imei_tac is None:
                 report.imei_tac = imei.tac
-            duplicates = sorted(
-                (
-                    await session.execute(
-                        select(Report.reference)
-                        .join(ReportImei, ReportImei.report_id == Report.id)
-                        .where(
-                            ReportImei.imei_hash == imei_hash,
-                            Report.id != report.id,
-                            Report.status.in_([status.value for status in OPEN]),
-                        )
-                        .distinct()
-                    )
-                ).scalars()
-            )
+            holders = open_holders(col(Report.reference), imei_hash, other_than=stored(report.id))
+            duplicates = sorted((await session.execute(holders)).scalars())
             record(session, "victim", "add_imei", report.reference, {"slot": slot})
             if duplicates:
                 record(session, "system", "duplicate_imei", report.reference, {"open": duplicates})
@@ -217,7 +208,7 @@ class FollowUp:
                 latitude, longitude = found.lat, found.lon
                 source, precision = found.source.value, found.precision.value
         async with self.db.write() as session:
-            report = await self._locked(session, str(reference))
+            report = await locked_report(session, str(reference))
             if report is None:
                 return Change.NOT_FOUND
             if Status(report.status) not in OPEN:

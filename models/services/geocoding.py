@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.storage.database import Database
 from models.storage.tables import Dataset, PlaceName
@@ -83,23 +85,24 @@ class Geocoder:
         self.area = area
         self.online = online
 
-    async def _rows(self, session: Any, keys: Sequence[str]) -> dict[str, list[Any]]:
+    async def _rows(self, session: AsyncSession, keys: Sequence[str]) -> dict[str, list[Any]]:
         found: dict[str, list[Any]] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), QUERY_CHUNK):
             rows = await session.execute(
                 select(
-                    PlaceName.key,
-                    PlaceName.name,
-                    PlaceName.lat,
-                    PlaceName.lon,
-                    PlaceName.precision,
-                    PlaceName.source,
-                    PlaceName.rank,
+                    col(PlaceName.key),
+                    col(PlaceName.name),
+                    col(PlaceName.lat),
+                    col(PlaceName.lon),
+                    col(PlaceName.precision),
+                    col(PlaceName.source),
+                    col(PlaceName.rank),
                 )
-                .join(Dataset, Dataset.generation == PlaceName.generation)
+                .join(Dataset, col(Dataset.generation) == col(PlaceName.generation))
                 .where(
-                    Dataset.name == DATASET, PlaceName.key.in_(unique[start : start + QUERY_CHUNK])
+                    col(Dataset.name) == DATASET,
+                    col(PlaceName.key).in_(unique[start : start + QUERY_CHUNK]),
                 )
             )
             for row in rows:

@@ -38,6 +38,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlmodel import col
 
 from models.services.places import DATASET as PLACES
 from models.storage.columns import utcnow
@@ -205,7 +206,7 @@ def cluster_cells(
         metric="haversine",
         algorithm="ball_tree",
     )
-    return model.fit_predict(coordinates, sample_weight=weights).astype(np.int64)
+    return np.asarray(model.fit_predict(coordinates, sample_weight=weights), dtype=np.int64)
 
 
 class GazetteerLandmarks:
@@ -223,17 +224,20 @@ class GazetteerLandmarks:
         Postcodes are left out: they would bury the map in labels.
         """
         query = (
-            select(PlaceName.name, PlaceName.lat, PlaceName.lon)
+            select(col(PlaceName.name), col(PlaceName.lat), col(PlaceName.lon))
             .join(
                 Dataset,
-                and_(Dataset.name == PLACES, Dataset.generation == PlaceName.generation),
+                and_(
+                    col(Dataset.name) == PLACES,
+                    col(Dataset.generation) == col(PlaceName.generation),
+                ),
             )
             .where(
-                PlaceName.precision == Precision.PLACE.value,
-                PlaceName.lat.between(south, north),
-                PlaceName.lon.between(west, east),
+                col(PlaceName.precision) == Precision.PLACE.value,
+                col(PlaceName.lat).between(south, north),
+                col(PlaceName.lon).between(west, east),
             )
-            .order_by(PlaceName.rank, PlaceName.name)
+            .order_by(col(PlaceName.rank), col(PlaceName.name))
             .limit(limit)
         )
         async with self.db.read() as session:
@@ -269,21 +273,21 @@ class HotspotFinder:
         )
 
     def _points(self, since: datetime, until: datetime, status: Status | None) -> Any:
-        period = [Report.created_at >= since, Report.created_at < until]
+        period = [col(Report.created_at) >= since, col(Report.created_at) < until]
         if status is not None:
-            period.append(Report.status == status.value)
+            period.append(col(Report.status) == status.value)
         tracked = select(
             literal(1, Integer).label("kind"),
             cast(Report.tracked_lat, Float).label("lat"),
             cast(Report.tracked_lon, Float).label("lon"),
             func.coalesce(Report.tracked_at, Report.created_at).label("at"),
-        ).where(self._valid(Report.tracked_lat, Report.tracked_lon), *period)
+        ).where(self._valid(col(Report.tracked_lat), col(Report.tracked_lon)), *period)
         thefts = select(
             literal(0, Integer).label("kind"),
             cast(Report.incident_lat, Float).label("lat"),
             cast(Report.incident_lon, Float).label("lon"),
             func.coalesce(Report.incident_at, Report.created_at).label("at"),
-        ).where(self._valid(Report.incident_lat, Report.incident_lon), *period)
+        ).where(self._valid(col(Report.incident_lat), col(Report.incident_lon)), *period)
         return union_all(tracked, thefts).subquery("points")
 
     async def cells(
@@ -327,7 +331,7 @@ class HotspotFinder:
             result = await session.execute(query)
             return [
                 Cell(TRACKED if kind else THEFT, float(lat), float(lon), int(count), newest)
-                for kind, count, lat, lon, newest in result
+                for kind, count, lat, lon, newest in result.tuples()
             ]
 
     async def find(

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from models.services.reports import ReportStore, ReportView
 from models.storage.database import Database
-from models.storage.tables import Report
+from models.storage.tables import Report, attribute
 from models.values.statuses import Status
 
 PAGE_SIZE = 50
@@ -42,17 +43,19 @@ class ReportFilter:
         """The filter as SQL conditions on `report`."""
         found: list[ColumnElement[bool]] = []
         if self.since is not None:
-            found.append(Report.created_at >= self.since)
+            found.append(col(Report.created_at) >= self.since)
         if self.until is not None:
-            found.append(Report.created_at < self.until)
+            found.append(col(Report.created_at) < self.until)
         if self.status is not None:
-            found.append(Report.status == self.status.value)
+            found.append(col(Report.status) == self.status.value)
         if self.method is not None:
-            found.append(Report.theft_method == self.method)
+            found.append(col(Report.theft_method) == self.method)
         if self.has_imei is not None:
-            found.append(Report.imei_count > 0 if self.has_imei else Report.imei_count == 0)
+            found.append(
+                col(Report.imei_count) > 0 if self.has_imei else col(Report.imei_count) == 0
+            )
         if self.tracked is not None:
-            tracked = or_(Report.tracked_lat.is_not(None), Report.tracked_at.is_not(None))
+            tracked = or_(col(Report.tracked_lat).is_not(None), col(Report.tracked_at).is_not(None))
             found.append(tracked if self.tracked else ~tracked)
         return found
 
@@ -89,12 +92,16 @@ class ReportListing:
         self, selection: ReportFilter, *, before: int | None = None, size: int = PAGE_SIZE
     ) -> ListPage:
         """Up to SIZE reports matching SELECTION with ids below BEFORE, newest first."""
-        query = select(Report).options(defer(Report.sealed)).where(*selection.conditions())
+        query = (
+            select(Report).options(defer(attribute(Report.sealed))).where(*selection.conditions())
+        )
         if before is not None:
-            query = query.where(Report.id < before)
+            query = query.where(col(Report.id) < before)
         async with self.db.read() as session:
             rows = list(
-                (await session.execute(query.order_by(Report.id.desc()).limit(size + 1))).scalars()
+                (
+                    await session.execute(query.order_by(col(Report.id).desc()).limit(size + 1))
+                ).scalars()
             )
         shown = rows[:size]
         views = [self.reports.view_without_personal_data(report) for report in shown]

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.services.datasets import (
@@ -25,7 +27,7 @@ from models.services.datasets import (
     lines_of,
     open_text,
 )
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.tables import Dataset, PlaceName
 from models.values.coordinates import BadCoordinates, PointSource, Precision, check_point
 from models.values.freetext import has_words
@@ -116,7 +118,7 @@ def _postcode_row(code: str, name: str, source: PointSource, **point: float) -> 
 
 
 def _name_rows(names: list[str], source: PointSource, rank: int, **point: float) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for name in names:
         key = place_key(name)
         if key and not any(row["key"] == key for row in rows):
@@ -278,29 +280,29 @@ def detect_format(head: list[str]) -> PlacesFormat:
     raise BadPlacesFile("places_file_format")
 
 
-async def _district_centroids(session: Any, generation: int) -> int:
+async def _district_centroids(session: AsyncSession, generation: int) -> int:
     """Add one point per postcode district: the centroid of its postcodes."""
     query = (
         select(
             literal(generation),
-            PlaceName.district,
-            PlaceName.district,
+            col(PlaceName.district),
+            col(PlaceName.district),
             func.avg(PlaceName.lat),
             func.avg(PlaceName.lon),
             literal(Precision.POSTCODE_DISTRICT.value),
             func.min(PlaceName.source),
             literal(0),
-            PlaceName.district,
+            col(PlaceName.district),
         )
         .where(
-            PlaceName.generation == generation,
-            PlaceName.precision == Precision.POSTCODE.value,
+            col(PlaceName.generation) == generation,
+            col(PlaceName.precision) == Precision.POSTCODE.value,
         )
         .group_by(PlaceName.district)
     )
     columns = ["generation", "key", "name", "lat", "lon", "precision", "source", "rank", "district"]
     result = await session.execute(insert(PlaceName).from_select(columns, query))
-    return max(result.rowcount or 0, 0)
+    return max(rowcount(result), 0)
 
 
 class Gazetteer:

@@ -4,12 +4,12 @@ the victim (through /status), each change kept in the report's history and the a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.services.audit import record
 from models.services.followup import Change
+from models.services.reports import locked_report
 from models.storage.database import Database
 from models.storage.tables import Report, ReportEvent
 from models.values.crime import PoliceForce, normalise_crime_reference
@@ -52,11 +52,7 @@ class PoliceReferences:
         if crime is None and force is None:
             raise ValueError("give a crime reference, a police force, or both")
         async with self.db.write() as session:
-            report = (
-                await session.execute(
-                    select(Report).where(Report.reference == str(reference)).with_for_update()
-                )
-            ).scalar_one_or_none()
+            report = await locked_report(session, str(reference))
             if report is None:
                 return PoliceDetails(Change.NOT_FOUND)
             if open_only and Status(report.status) not in OPEN:
@@ -76,7 +72,7 @@ class PoliceReferences:
 
     @staticmethod
     def _apply(
-        session: Any,
+        session: AsyncSession,
         report: Report,
         crime: str | None,
         force: str | None,

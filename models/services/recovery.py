@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.services.audit import record
 from models.services.reports import Match, ReportStore
@@ -238,7 +239,10 @@ class Recovery:
                 # By id only: with a status condition too, SQLite's planner walks the status
                 # index (most of the register) instead of the primary key.
                 found = await session.execute(
-                    select(Report).where(Report.id.in_(part)).order_by(Report.id).with_for_update()
+                    select(Report)
+                    .where(col(Report.id).in_(part))
+                    .order_by(col(Report.id))
+                    .with_for_update()
                 )
                 batch = [report for report in found.scalars() if Status(report.status) in OPEN]
                 holders = await self.reports.holders_in(

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.services.audit import record
@@ -86,7 +88,7 @@ class RecoveryPreviews:
         async with self.db.write() as session:
             # Previews nobody confirmed go when they can no longer be used.
             await session.execute(
-                delete(RecoveryPreview).where(RecoveryPreview.expires_at < created)
+                delete(RecoveryPreview).where(col(RecoveryPreview.expires_at) < created)
             )
             session.add(
                 RecoveryPreview(
@@ -117,13 +119,13 @@ class RecoveryPreviews:
             taken = await session.execute(
                 update(RecoveryPreview)
                 .where(
-                    RecoveryPreview.token_hash == token_hash,
-                    RecoveryPreview.staff_user_id == staff_user_id,
-                    RecoveryPreview.used_at.is_(None),
-                    RecoveryPreview.expires_at > when,
+                    col(RecoveryPreview.token_hash) == token_hash,
+                    col(RecoveryPreview.staff_user_id) == staff_user_id,
+                    col(RecoveryPreview.used_at).is_(None),
+                    col(RecoveryPreview.expires_at) > when,
                 )
                 .values(used_at=when)
-                .returning(RecoveryPreview.supports, RecoveryPreview.summary)
+                .returning(col(RecoveryPreview.supports), col(RecoveryPreview.summary))
             )
             row = taken.first()
             if row is None:
@@ -152,13 +154,13 @@ class RecoveryPreviews:
         return Confirmed(recovered, held_back, notifications, counts)
 
     async def _refusal(
-        self, session: Any, token_hash: str, staff_user_id: int, when: datetime
+        self, session: AsyncSession, token_hash: str, staff_user_id: int, when: datetime
     ) -> PreviewError:
         found = (
             await session.execute(
-                select(RecoveryPreview.used_at, RecoveryPreview.expires_at).where(
-                    RecoveryPreview.token_hash == token_hash,
-                    RecoveryPreview.staff_user_id == staff_user_id,
+                select(col(RecoveryPreview.used_at), col(RecoveryPreview.expires_at)).where(
+                    col(RecoveryPreview.token_hash) == token_hash,
+                    col(RecoveryPreview.staff_user_id) == staff_user_id,
                 )
             )
         ).first()

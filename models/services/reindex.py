@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.reports import report_context
 from models.services.searchkeys import SEARCH_KEYS_VERSION, key_rows
 from models.services.tac import TacTable, disagrees
 from models.storage.database import Database
-from models.storage.tables import Report, ReportKey
+from models.storage.tables import Report, ReportKey, stored
 
 BATCH = 500
 
@@ -47,7 +48,7 @@ class Reindexer:
                 await session.execute(
                     select(func.count())
                     .select_from(Report)
-                    .where(Report.search_keys_version < SEARCH_KEYS_VERSION)
+                    .where(col(Report.search_keys_version) < SEARCH_KEYS_VERSION)
                 )
             ).scalar_one()
 
@@ -72,9 +73,9 @@ class Reindexer:
         async with self.db.read() as session:
             rows = list(
                 await session.execute(
-                    select(Report.id, Report.reference, Report.sealed)
-                    .where(Report.search_keys_version < SEARCH_KEYS_VERSION)
-                    .order_by(Report.id)
+                    select(col(Report.id), col(Report.reference), col(Report.sealed))
+                    .where(col(Report.search_keys_version) < SEARCH_KEYS_VERSION)
+                    .order_by(col(Report.id))
                     .limit(batch)
                 )
             )
@@ -82,15 +83,16 @@ class Reindexer:
             return 0
         keys = []
         for report_id, reference, sealed in rows:
+            report_id = stored(report_id)
             private = self.vault.open_json(sealed, context=report_context(reference))
             keys.extend(key_rows(self.vault, report_id, private))
         ids = [row.id for row in rows]
         async with self.db.write() as session:
-            await session.execute(delete(ReportKey).where(ReportKey.report_id.in_(ids)))
+            await session.execute(delete(ReportKey).where(col(ReportKey.report_id).in_(ids)))
             session.add_all(keys)
             await session.execute(
                 update(Report)
-                .where(Report.id.in_(ids))
+                .where(col(Report.id).in_(ids))
                 .values(search_keys_version=SEARCH_KEYS_VERSION)
             )
         return len(ids)
@@ -100,11 +102,13 @@ class Reindexer:
         async with self.db.read() as session:
             rows = list(
                 await session.execute(
-                    select(Report.id, Report.imei_tac, Report.make)
+                    select(col(Report.id), col(Report.imei_tac), col(Report.make))
                     .where(
-                        Report.id > after, Report.imei_tac.is_not(None), Report.tac_make.is_(None)
+                        col(Report.id) > after,
+                        col(Report.imei_tac).is_not(None),
+                        col(Report.tac_make).is_(None),
                     )
-                    .order_by(Report.id)
+                    .order_by(col(Report.id))
                     .limit(batch)
                 )
             )
@@ -112,13 +116,13 @@ class Reindexer:
             return 0, 0
         checked = 0
         for report_id, tac, make in rows:
-            found = await self.tac.lookup(tac)
+            found = await self.tac.lookup(stored(tac))
             if found is None:
                 continue
             async with self.db.write() as session:
                 await session.execute(
                     update(Report)
-                    .where(Report.id == report_id, Report.tac_make.is_(None))
+                    .where(col(Report.id) == report_id, col(Report.tac_make).is_(None))
                     .values(
                         tac_make=found.brand,
                         tac_model=found.model,

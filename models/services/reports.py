@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.sealing.vault import Vault
@@ -18,7 +20,8 @@ from models.services.alerts import StaffAlerts, short_place
 from models.services.audit import record
 from models.services.searchkeys import SEARCH_KEYS_VERSION, key_rows
 from models.storage.columns import utcnow
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
+from models.storage.jobs import Tx, typed
 from models.storage.tables import (
     Notification,
     Report,
@@ -26,11 +29,33 @@ from models.storage.tables import (
     ReportImei,
     StatusChange,
     Subscription,
+    attribute,
+    stored,
+    table_of,
 )
 from models.values.imei import Imei
 from models.values.phone import PhoneNumber
 from models.values.reference import Reference, generate_access_code, normalise_access_code
 from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
+
+REPORT = table_of(Report)
+STATUS_CHANGE = table_of(StatusChange)
+FIND_BY_HASH = (
+    "SELECT * FROM report WHERE id IN "
+    "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY created_at DESC"
+)
+HISTORY_BY_HASH = (
+    "SELECT * FROM status_change WHERE report_id IN "
+    "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY changed_at, id"
+)
+DUPLICATES_BY_HASH = (
+    "SELECT DISTINCT mine.report_id, report.reference FROM report_imei AS found "
+    "JOIN report_imei AS mine ON mine.report_id = found.report_id "
+    "JOIN report_imei AS theirs ON theirs.imei_hash = mine.imei_hash "
+    "AND theirs.report_id != mine.report_id "
+    "JOIN report ON report.id = theirs.report_id "
+    "WHERE found.imei_hash = :hash ORDER BY report.reference"
+)
 
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
@@ -186,6 +211,7 @@ class FiledReport:
     access_code: str
     created: bool
     duplicate_imei_references: tuple[str, ...] = ()
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +251,14 @@ def platform_of(make: str, platform: str | None = None) -> str:
     if platform:
         return platform
     return PLATFORM_OF_MAKE.get(make, "other")
+
+
+async def locked_report(session: AsyncSession, reference: str) -> Report | None:
+    """The report with REFERENCE, locked for this transaction (PostgreSQL), or None."""
+    found = await session.execute(
+        select(Report).where(col(Report.reference) == reference).with_for_update()
+    )
+    return found.scalar_one_or_none()
 
 
 class ReportStore:
@@ -274,15 +308,24 @@ class ReportStore:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(Report.id, Report.reference, Report.sealed).where(
-                        Report.idempotency_key == idempotency_key
-                    )
+                    select(
+                        col(Report.id),
+                        col(Report.reference),
+                        col(Report.sealed),
+                        col(Report.created_at),
+                    ).where(col(Report.idempotency_key) == idempotency_key)
                 )
             ).first()
         if row is None:
             return None
         private = self.vault.open_json(row.sealed, context=report_context(row.reference))
-        return FiledReport(row.id, row.reference, private["access_code"], created=False)
+        return FiledReport(
+            row.id,
+            row.reference,
+            private["access_code"],
+            created=False,
+            filed_at=row.created_at,
+        )
 
     async def _insert(self, new: NewReport, idempotency_key: str) -> FiledReport:
         reference = str(Reference.generate())
@@ -366,11 +409,16 @@ class ReportStore:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
             await self._alert_in(session, report, new, hashes)
         return FiledReport(
-            report.id, reference, code, created=True, duplicate_imei_references=tuple(duplicates)
+            report.id,
+            reference,
+            code,
+            created=True,
+            duplicate_imei_references=tuple(duplicates),
+            filed_at=report.created_at,
         )
 
     async def _alert_in(
-        self, session: Any, report: Report, new: NewReport, hashes: list[str]
+        self, session: AsyncSession, report: Report, new: NewReport, hashes: list[str]
     ) -> None:
         """Flag duplicate IMEIs and find a tracked cluster, alerting staff (same transaction)."""
         added = [
@@ -382,17 +430,17 @@ class ReportStore:
         await self.alerts.tracked_location_in(session, report)
 
     async def _open_reports_with(
-        self, session: Any, hashes: list[str], *, exclude: int
+        self, session: AsyncSession, hashes: list[str], *, exclude: int
     ) -> list[str]:
         if not hashes:
             return []
         rows = await session.execute(
-            select(Report.reference)
-            .join(ReportImei, ReportImei.report_id == Report.id)
+            select(col(Report.reference))
+            .join(ReportImei, col(ReportImei.report_id) == col(Report.id))
             .where(
-                ReportImei.imei_hash.in_(hashes),
-                Report.id != exclude,
-                Report.status.in_([status.value for status in OPEN]),
+                col(ReportImei.imei_hash).in_(hashes),
+                col(Report.id) != exclude,
+                col(Report.status).in_([status.value for status in OPEN]),
             )
             .distinct()
         )
@@ -454,42 +502,42 @@ class ReportStore:
             ).decode()
         return HistoryEntry(Status(change.status), change.changed_at, change.actor, note)
 
-    async def _with_history(self, session: Any, reports: list[Report]) -> list[ReportView]:
+    async def _with_history(self, session: AsyncSession, reports: list[Report]) -> list[ReportView]:
         if not reports:
             return []
         ids = [report.id for report in reports]
         changes = (
             await session.execute(
                 select(StatusChange)
-                .where(StatusChange.report_id.in_(ids))
-                .order_by(StatusChange.changed_at, StatusChange.id)
+                .where(col(StatusChange.report_id).in_(ids))
+                .order_by(col(StatusChange.changed_at), col(StatusChange.id))
             )
         ).scalars()
         by_report: dict[int, list[StatusChange]] = {}
         for change in changes:
             by_report.setdefault(change.report_id, []).append(change)
-        views = [self._view(report, by_report.get(report.id, [])) for report in reports]
+        views = [self._view(report, by_report.get(stored(report.id), [])) for report in reports]
         await self._with_duplicates(session, views)
         return views
 
     @staticmethod
-    async def _with_duplicates(session: Any, views: list[ReportView]) -> None:
+    async def _with_duplicates(session: AsyncSession, views: list[ReportView]) -> None:
         """Fill in, for flagged reports, the other reports that hold one of their IMEIs."""
         flagged = [view.id for view in views if view.duplicate_imei_at is not None]
         if not flagged:
             return
-        mine = ReportImei.__table__.alias("mine")
-        theirs = ReportImei.__table__.alias("theirs")
+        mine = table_of(ReportImei).alias("mine")
+        theirs = table_of(ReportImei).alias("theirs")
         rows = await session.execute(
-            select(mine.c.report_id, Report.reference)
+            select(mine.c.report_id, col(Report.reference))
             .join(theirs, theirs.c.imei_hash == mine.c.imei_hash)
-            .join(Report, Report.id == theirs.c.report_id)
+            .join(Report, col(Report.id) == theirs.c.report_id)
             .where(mine.c.report_id.in_(flagged), theirs.c.report_id != mine.c.report_id)
             .distinct()
-            .order_by(Report.reference)
+            .order_by(col(Report.reference))
         )
         found: dict[int, list[str]] = {}
-        for report_id, reference in rows:
+        for report_id, reference in rows.tuples():
             found.setdefault(report_id, []).append(reference)
         for view in views:
             view.duplicates = found.get(view.id, [])
@@ -498,25 +546,35 @@ class ReportStore:
         """The report with REFERENCE, with its history, or None."""
         async with self.db.read() as session:
             report = (
-                await session.execute(select(Report).where(Report.reference == str(reference)))
+                await session.execute(select(Report).where(col(Report.reference) == str(reference)))
             ).scalar_one_or_none()
             views = await self._with_history(session, [report] if report else [])
         return views[0] if views else None
 
     async def find_by_imei(self, imei: Imei) -> list[ReportView]:
         """Every report that holds IMEI in either slot, newest first."""
-        async with self.db.read() as session:
-            reports = list(
-                (
-                    await session.execute(
-                        select(Report)
-                        .join(ReportImei, ReportImei.report_id == Report.id)
-                        .where(ReportImei.imei_hash == self.imei_hash(imei))
-                        .order_by(Report.created_at.desc())
-                    )
-                ).scalars()
-            )
-            return await self._with_history(session, reports)
+        params = {"hash": self.imei_hash(imei)}
+
+        def job(tx: Tx) -> tuple[list[Any], list[Any], list[tuple[Any, ...]]]:
+            # One transaction, one trip to the database's thread on SQLite (a staff look-up).
+            reports = [typed(tx, REPORT, row) for row in tx.dicts(FIND_BY_HASH, params)]
+            changes = [typed(tx, STATUS_CHANGE, row) for row in tx.dicts(HISTORY_BY_HASH, params)]
+            flagged = any(report.duplicate_imei_at is not None for report in reports)
+            duplicates = tx.rows(DUPLICATES_BY_HASH, params) if flagged else []
+            return reports, changes, duplicates
+
+        reports, changes, duplicates = await self.db.run(job)
+        by_report: dict[int, list[Any]] = {}
+        for change in changes:
+            by_report.setdefault(change.report_id, []).append(change)
+        views = [self._view(report, by_report.get(report.id, [])) for report in reports]
+        found: dict[int, list[str]] = {}
+        for report_id, reference in duplicates:
+            found.setdefault(report_id, []).append(reference)
+        for view in views:
+            if view.duplicate_imei_at is not None:
+                view.duplicates = found.get(view.id, [])
+        return views
 
     async def verify_access(self, reference: Reference | str, code: str) -> ReportView | None:
         """The report if CODE is its access code; None for any mismatch (never says which)."""
@@ -529,7 +587,9 @@ class ReportStore:
             return None
         async with self.db.read() as session:
             stored = (
-                await session.execute(select(Report.access_code_hash).where(Report.id == report.id))
+                await session.execute(
+                    select(col(Report.access_code_hash)).where(col(Report.id) == report.id)
+                )
             ).scalar_one()
         if not hmac.compare_digest(stored, self._code_hash(report.reference, canonical)):
             return None
@@ -546,11 +606,7 @@ class ReportStore:
     ) -> StatusChanged:
         """Move a report, keep the history, and queue the victim's notifications, atomically."""
         async with self.db.write() as session:
-            report = (
-                await session.execute(
-                    select(Report).where(Report.reference == str(reference)).with_for_update()
-                )
-            ).scalar_one_or_none()
+            report = await locked_report(session, str(reference))
             if report is None:
                 raise ReportNotFound(str(reference))
             previous = Status(report.status)
@@ -570,7 +626,7 @@ class ReportStore:
 
     async def apply_status(
         self,
-        session: Any,
+        session: AsyncSession,
         report: Report,
         status: Status,
         *,
@@ -585,7 +641,7 @@ class ReportStore:
 
     async def apply_status_many(
         self,
-        session: Any,
+        session: AsyncSession,
         reports: list[Report],
         status: Status,
         *,
@@ -622,8 +678,8 @@ class ReportStore:
             return 0
         change_of = {change.report_id: change.id for change in changes}
         subscribers = await session.execute(
-            select(Subscription.report_id, Subscription.chat_id).where(
-                Subscription.report_id.in_(list(change_of)), Subscription.active.is_(True)
+            select(col(Subscription.report_id), col(Subscription.chat_id)).where(
+                col(Subscription.report_id).in_(list(change_of)), col(Subscription.active).is_(True)
             )
         )
         notifications = [
@@ -658,28 +714,28 @@ class ReportStore:
         last_id = 0
         conditions = list(where)
         while True:
-            query = select(Report).where(Report.id > last_id, *conditions)
+            query = select(Report).where(col(Report.id) > last_id, *conditions)
             if located:
                 query = query.where(
-                    or_(Report.incident_lat.is_not(None), Report.tracked_lat.is_not(None))
+                    or_(col(Report.incident_lat).is_not(None), col(Report.tracked_lat).is_not(None))
                 )
             if not sealed:
-                query = query.options(defer(Report.sealed))
+                query = query.options(defer(attribute(Report.sealed)))
             if since is not None:
-                query = query.where(Report.created_at >= since)
+                query = query.where(col(Report.created_at) >= since)
             if until is not None:
-                query = query.where(Report.created_at < until)
+                query = query.where(col(Report.created_at) < until)
             if status is not None:
-                query = query.where(Report.status == status.value)
+                query = query.where(col(Report.status) == status.value)
             async with self.db.read() as session:
                 page = list(
-                    (await session.execute(query.order_by(Report.id).limit(batch))).scalars()
+                    (await session.execute(query.order_by(col(Report.id)).limit(batch))).scalars()
                 )
             if not page:
                 return
             for report in page:
                 yield self._view(report, sealed=sealed)
-            last_id = page[-1].id  # type: ignore[assignment]
+            last_id = stored(page[-1].id)
 
     async def match(self, imeis: Iterable[Imei]) -> dict[str, list[Match]]:
         """For each IMEI (15 digits) the reports that hold it; unknown IMEIs are absent."""
@@ -690,24 +746,24 @@ class ReportStore:
             for start in range(0, len(hashes), MATCH_CHUNK):
                 rows = await session.execute(
                     select(
-                        ReportImei.imei_hash,
-                        Report.id,
-                        Report.reference,
-                        Report.status,
-                        Report.make,
-                        Report.created_at,
+                        col(ReportImei.imei_hash),
+                        col(Report.id),
+                        col(Report.reference),
+                        col(Report.status),
+                        col(Report.make),
+                        col(Report.created_at),
                     )
-                    .join(Report, Report.id == ReportImei.report_id)
-                    .where(ReportImei.imei_hash.in_(hashes[start : start + MATCH_CHUNK]))
+                    .join(Report, col(Report.id) == col(ReportImei.report_id))
+                    .where(col(ReportImei.imei_hash).in_(hashes[start : start + MATCH_CHUNK]))
                 )
-                for imei_hash, report_id, reference, status, make, created_at in rows:
+                for imei_hash, report_id, reference, status, make, created_at in rows.tuples():
                     found.setdefault(by_hash[imei_hash], []).append(
-                        Match(report_id, reference, Status(status), make, created_at)
+                        Match(stored(report_id), reference, Status(status), make, created_at)
                     )
         return found
 
     async def holders_in(
-        self, session: Any, imei_hashes: list[str], statuses: Iterable[Status]
+        self, session: AsyncSession, imei_hashes: list[str], statuses: Iterable[Status]
     ) -> dict[str, set[int]]:
         """Within SESSION: for each IMEI hash, the ids of the reports in STATUSES that hold it."""
         wanted = {status.value for status in statuses}
@@ -717,13 +773,13 @@ class ReportStore:
             # SQLite's planner walks the status index (most of the register) instead of the
             # hash index (measured: 2.5 s instead of milliseconds on a million reports).
             rows = await session.execute(
-                select(ReportImei.imei_hash, Report.id, Report.status)
-                .join(Report, Report.id == ReportImei.report_id)
-                .where(ReportImei.imei_hash.in_(imei_hashes[start : start + MATCH_CHUNK]))
+                select(col(ReportImei.imei_hash), col(Report.id), col(Report.status))
+                .join(Report, col(Report.id) == col(ReportImei.report_id))
+                .where(col(ReportImei.imei_hash).in_(imei_hashes[start : start + MATCH_CHUNK]))
             )
-            for imei_hash, report_id, status in rows:
+            for imei_hash, report_id, status in rows.tuples():
                 if status in wanted:
-                    holders.setdefault(imei_hash, set()).add(report_id)
+                    holders.setdefault(imei_hash, set()).add(stored(report_id))
         return holders
 
     async def count(self) -> int:
@@ -736,5 +792,5 @@ class ReportStore:
         if not report_ids:
             return 0
         async with self.db.write() as session:
-            result = await session.execute(delete(Report).where(Report.id.in_(report_ids)))
-            return result.rowcount or 0
+            result = await session.execute(delete(Report).where(col(Report.id).in_(report_ids)))
+            return rowcount(result)

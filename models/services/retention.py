@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlmodel import SQLModel, col
 
 from models.services.audit import record
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.tables import CodeAttempt, Draft, ProcessedUpdate, Report
 from models.values.statuses import Status
 
@@ -35,24 +36,24 @@ class Retention:
         self.db = db
         self.report_days = report_days
 
-    def _rules(self, now: datetime) -> list[tuple[str, type, object]]:
+    def _rules(self, now: datetime) -> list[tuple[str, type[SQLModel], ColumnElement[bool]]]:
         return [
             (
                 "reports",
                 Report,
-                (Report.status.in_(ENDED))
-                & (Report.status_changed_at < now - timedelta(days=self.report_days)),
+                (col(Report.status).in_(ENDED))
+                & (col(Report.status_changed_at) < now - timedelta(days=self.report_days)),
             ),
-            ("drafts", Draft, Draft.expires_at < now),
+            ("drafts", Draft, col(Draft.expires_at) < now),
             (
                 "processed_updates",
                 ProcessedUpdate,
-                ProcessedUpdate.processed_at < now - timedelta(days=PROCESSED_UPDATE_DAYS),
+                col(ProcessedUpdate.processed_at) < now - timedelta(days=PROCESSED_UPDATE_DAYS),
             ),
             (
                 "code_attempts",
                 CodeAttempt,
-                CodeAttempt.at < now - timedelta(days=CODE_ATTEMPT_DAYS),
+                col(CodeAttempt.at) < now - timedelta(days=CODE_ATTEMPT_DAYS),
             ),
         ]
 
@@ -71,7 +72,7 @@ class Retention:
                     ).scalar_one()
                 else:
                     result = await session.execute(delete(table).where(condition))
-                    counts[name] = result.rowcount or 0
+                    counts[name] = rowcount(result)
             result_row = PurgeResult(**counts)
             if not dry_run:
                 record(session, actor, "purge", None, asdict(result_row))

@@ -11,12 +11,13 @@ looks at values that are not under the newest key yet.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from models.sealing.keycheck import reseal_check
 from models.sealing.vault import CryptoError, UnknownKey, Vault
@@ -26,8 +27,14 @@ from models.services.drafts import draft_context
 from models.services.outbox import PENDING, UNREADABLE
 from models.services.reports import report_context
 from models.storage.columns import utcnow
-from models.storage.database import Database
-from models.storage.tables import SEALED_COLUMNS, Notification, Report, SealedColumn
+from models.storage.database import Database, rowcount
+from models.storage.tables import (
+    SEALED_COLUMNS,
+    Notification,
+    Report,
+    SealedColumn,
+    table_of,
+)
 
 log = logging.getLogger("reportbot.keys")
 
@@ -95,7 +102,7 @@ class KeyRotation:
                 counts = await session.execute(
                     select(key_id, func.count()).where(key_id.is_not(None)).group_by(key_id)
                 )
-                found[column.name] = {str(key): int(count) for key, count in counts.all()}
+                found[column.name] = {str(key): int(count) for key, count in counts.tuples()}
         return found
 
     async def rotate(
@@ -146,7 +153,7 @@ class KeyRotation:
         table = column.table
         sealed = getattr(table, column.sealed)
         key_id = getattr(table, column.key_id)
-        primary = table.id  # type: ignore[attr-defined]
+        primary = table_of(table).c.id
         extra, _ = _CONTEXTS[column.name]
         current = self.vault.current_key_id
         outcome = TableRotation(column.name)
@@ -188,13 +195,13 @@ class KeyRotation:
         return outcome
 
     async def _reseal_batch(
-        self, column: SealedColumn, rows: list[Any], outcome: TableRotation
+        self, column: SealedColumn, rows: Sequence[Any], outcome: TableRotation
     ) -> list[int]:
         """Re-seal ROWS with compare-and-set; the ids of rows that changed meanwhile."""
         return await self._write(column, self._reopen(column, rows, outcome), outcome)
 
     def _reopen(
-        self, column: SealedColumn, rows: list[Any], outcome: TableRotation
+        self, column: SealedColumn, rows: Sequence[Any], outcome: TableRotation
     ) -> list[tuple[int, bytes, bytes]]:
         """(id, old value, new value) of every row that opens; the others are counted."""
         _, context_of = _CONTEXTS[column.name]
@@ -222,7 +229,7 @@ class KeyRotation:
         """Store the new values in one short transaction, each only if its row is unchanged."""
         if not fresh:
             return []
-        table = column.table.__table__  # type: ignore[attr-defined]
+        table = table_of(column.table)
         sealed = table.c[column.sealed]
         compare_and_set = (
             update(table)
@@ -234,7 +241,7 @@ class KeyRotation:
                 compare_and_set, [{"row_id": i, "old": old, "new": new} for i, old, new in fresh]
             )
             # Which rows now hold what we wrote: the others changed before our write.
-            stored = dict(
+            stored: dict[int, bytes] = dict(
                 (
                     await session.execute(
                         select(table.c.id, sealed).where(table.c.id.in_([i for i, _, _ in fresh]))
@@ -270,10 +277,12 @@ class KeyRotation:
         """Queue again the notifications set aside as unreadable whose report opens now."""
         current = self.vault.current_key_id
         async with self.db.write() as session:
-            readable = select(Report.id).where(Report.key_id == current)
+            readable = select(col(Report.id)).where(col(Report.key_id) == current)
             result = await session.execute(
                 update(Notification)
-                .where(Notification.state == UNREADABLE, Notification.report_id.in_(readable))
+                .where(
+                    col(Notification.state) == UNREADABLE, col(Notification.report_id).in_(readable)
+                )
                 .values(state=PENDING, not_before=utcnow(), last_error=None)
             )
-            return result.rowcount or 0
+            return rowcount(result)

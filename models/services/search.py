@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.sealing.vault import Vault
@@ -65,7 +67,8 @@ class Query:
         if self.by is SearchBy.REFERENCE:
             return str(self.value)
         if self.by is SearchBy.IMEI:
-            return self.value.masked
+            imei: Imei = self.value
+            return imei.masked
         return None
 
 
@@ -147,28 +150,33 @@ class StaffSearch:
         self.vault = vault
         self.reports = reports
 
-    async def _references(self, session: Any, query: Query) -> list[str]:
-        chosen = select(Report.reference)
+    async def _references(self, session: AsyncSession, query: Query) -> list[str]:
+        chosen = select(col(Report.reference))
         if query.by is SearchBy.PHONE:
             phone_hash = self.reports.phone_hash(query.value)
             chosen = chosen.where(
-                or_(Report.contact_phone_hash == phone_hash, Report.stolen_phone_hash == phone_hash)
+                or_(
+                    col(Report.contact_phone_hash) == phone_hash,
+                    col(Report.stolen_phone_hash) == phone_hash,
+                )
             )
         elif query.by is SearchBy.CRIME_REFERENCE:
             chosen = chosen.where(Report.crime_reference == query.value)
         elif query.by is SearchBy.EMAIL:
             chosen = chosen.where(
-                Report.id.in_(self._keyed(EMAIL, [email_key(self.vault, query.value)]))
+                col(Report.id).in_(self._keyed(EMAIL, [email_key(self.vault, query.value)]))
             )
         else:
             exact = list(
                 (
                     await session.execute(
-                        select(Report.reference)
+                        select(col(Report.reference))
                         .where(
-                            Report.id.in_(self._keyed(NAME, [name_key(self.vault, query.value)]))
+                            col(Report.id).in_(
+                                self._keyed(NAME, [name_key(self.vault, query.value)])
+                            )
                         )
-                        .order_by(Report.created_at.desc())
+                        .order_by(col(Report.created_at).desc())
                         .limit(MAX_RESULTS)
                     )
                 ).scalars()
@@ -178,19 +186,21 @@ class StaffSearch:
             words = [name_word_key(self.vault, word) for word in name_words(query.value)]
             # Every word of the query must be a word of the name, in any order.
             having_all = (
-                select(ReportKey.report_id)
-                .where(ReportKey.kind == NAME_WORD, ReportKey.key_hash.in_(words))
-                .group_by(ReportKey.report_id)
+                select(col(ReportKey.report_id))
+                .where(col(ReportKey.kind) == NAME_WORD, col(ReportKey.key_hash).in_(words))
+                .group_by(col(ReportKey.report_id))
                 .having(func.count(func.distinct(ReportKey.key_hash)) == len(words))
             )
-            chosen = chosen.where(Report.id.in_(having_all))
-        rows = await session.execute(chosen.order_by(Report.created_at.desc()).limit(MAX_RESULTS))
+            chosen = chosen.where(col(Report.id).in_(having_all))
+        rows = await session.execute(
+            chosen.order_by(col(Report.created_at).desc()).limit(MAX_RESULTS)
+        )
         return list(rows.scalars())
 
     @staticmethod
     def _keyed(kind: str, hashes: list[str]) -> Any:
-        return select(ReportKey.report_id).where(
-            ReportKey.kind == kind, ReportKey.key_hash.in_(hashes)
+        return select(col(ReportKey.report_id)).where(
+            col(ReportKey.kind) == kind, col(ReportKey.key_hash).in_(hashes)
         )
 
     async def find(
@@ -226,7 +236,7 @@ class StaffSearch:
         async with self.db.read() as session:
             rows = await session.execute(
                 select(ReportEvent)
-                .where(ReportEvent.report_id == report_id)
-                .order_by(ReportEvent.at, ReportEvent.id)
+                .where(col(ReportEvent.report_id) == report_id)
+                .order_by(col(ReportEvent.at), col(ReportEvent.id))
             )
             return [EventEntry(row.at, row.actor, row.kind, row.detail) for row in rows.scalars()]

@@ -178,6 +178,7 @@ def _lines(stream: BinaryIO, limits: ReadLimits, seized: SeizedFile) -> Iterator
     if total > limits.max_bytes:
         raise too_big(limits)
     seized.encoding = _encoding(head)
+    decoder: codecs.IncrementalDecoder
     if seized.encoding.startswith("utf-8"):
         decoder = codecs.getincrementaldecoder("utf-8-sig")(errors=_FALLBACK_ERRORS)
     else:

@@ -6,9 +6,10 @@ from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from models.services.audit import record
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.tables import StaffMember
 
 
@@ -49,9 +50,9 @@ class StaffStore:
         """Remove USER_ID; True if they were staff."""
         async with self.db.write() as session:
             result = await session.execute(
-                delete(StaffMember).where(StaffMember.user_id == user_id)
+                delete(StaffMember).where(col(StaffMember.user_id) == user_id)
             )
-            removed = bool(result.rowcount)
+            removed = bool(rowcount(result))
             if removed:
                 record(session, removed_by, "staff_remove", str(user_id), {})
         return removed
@@ -59,7 +60,7 @@ class StaffStore:
     async def list(self) -> list[StaffMember]:
         """Every staff member, by user id."""
         async with self.db.read() as session:
-            rows = await session.execute(select(StaffMember).order_by(StaffMember.user_id))
+            rows = await session.execute(select(StaffMember).order_by(col(StaffMember.user_id)))
             return list(rows.scalars())
 
     async def role_of(self, user_id: int) -> Role | None:

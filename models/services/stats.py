@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Integer, case, func, select, type_coerce
+from sqlmodel import col
 
 from models.storage.columns import utcnow
 from models.storage.database import Database
@@ -56,7 +57,7 @@ class Stats:
         """Count in DB."""
         self.db = db
 
-    def _day(self) -> Any:
+    def _day(self) -> ColumnElement[Any]:
         # SQLite stores UTC text, whose date() is the UTC day; PostgreSQL must be told the zone.
         if self.db.is_sqlite:
             return func.date(Report.created_at)
@@ -77,41 +78,45 @@ class Stats:
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
         days = (last - first).days + 1
         day = self._day().label("day")
-        tracked = (Report.tracked_lat.is_not(None)) | (Report.tracked_at.is_not(None))
-        within = [] if whole else [Report.created_at >= start, Report.created_at < end]
+        tracked = (col(Report.tracked_lat).is_not(None)) | (col(Report.tracked_at).is_not(None))
+        within = [] if whole else [col(Report.created_at) >= start, col(Report.created_at) < end]
         async with self.db.read() as session:
             per_day_rows = await session.execute(
                 select(day, func.count())
-                .where(Report.created_at >= start, Report.created_at < end)
+                .where(col(Report.created_at) >= start, col(Report.created_at) < end)
                 .group_by(day)
                 .order_by(day)
             )
-            counted = {_as_date(value): count for value, count in per_day_rows}
+            counted = {_as_date(value): count for value, count in per_day_rows.tuples()}
             status_rows = await session.execute(
-                select(Report.status, func.count()).where(*within).group_by(Report.status)
+                select(col(Report.status), func.count()).where(*within).group_by(col(Report.status))
             )
-            by_status = {status: count for status, count in status_rows}
+            by_status = {status: count for status, count in status_rows.tuples()}
             method_rows = await session.execute(
-                select(Report.theft_method, func.count())
+                select(col(Report.theft_method), func.count())
                 .where(*within)
-                .group_by(Report.theft_method)
+                .group_by(col(Report.theft_method))
             )
             # A handful of groups: ordered here, since backends disagree on where NULL sorts.
             method_counts = sorted(
-                ((method, count) for method, count in method_rows),
+                ((method, count) for method, count in method_rows.tuples()),
                 key=lambda row: (-row[1], row[0] is None, row[0] or ""),
             )
             total, with_imei, with_tracked = (
-                await session.execute(
-                    select(
-                        func.count(),
-                        func.coalesce(func.sum(case((Report.imei_count > 0, 1), else_=0)), 0),
-                        func.coalesce(func.sum(case((tracked, 1), else_=0)), 0),
+                (
+                    await session.execute(
+                        select(
+                            func.count(),
+                            _count_where(col(Report.imei_count) > 0),
+                            _count_where(tracked),
+                        )
+                        .select_from(Report)
+                        .where(*within)
                     )
-                    .select_from(Report)
-                    .where(*within)
                 )
-            ).one()
+                .tuples()
+                .one()
+            )
         return RegisterStats(
             today=last,
             per_day=[
@@ -124,6 +129,11 @@ class Stats:
             with_imei=int(with_imei),
             with_tracked=int(with_tracked),
         )
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet CONDITION (0, not NULL, over no rows)."""
+    return type_coerce(func.coalesce(func.sum(case((condition, 1), else_=0)), 0), Integer)
 
 
 def _as_date(value: Any) -> date:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.services.reports import LANGUAGE_LENGTH
 from models.storage.columns import utcnow
-from models.storage.database import Database
+from models.storage.database import Database, rowcount
 from models.storage.tables import Notification, Report, Subscription
 from models.values.statuses import OPEN, Status
 
@@ -47,14 +48,16 @@ def reminder_key(report_id: int, chat_id: int) -> str:
     return f"{REMINDER_KIND}:{report_id}:{chat_id}"
 
 
-async def deactivate_chat_in(session: Any, chat_id: int, reason: str, now: datetime) -> int:
+async def deactivate_chat_in(
+    session: AsyncSession, chat_id: int, reason: str, now: datetime
+) -> int:
     """Within SESSION: end every active subscription of CHAT_ID (e.g. it blocked the bot)."""
     result = await session.execute(
         update(Subscription)
-        .where(Subscription.chat_id == chat_id, Subscription.active.is_(True))
+        .where(col(Subscription.chat_id) == chat_id, col(Subscription.active).is_(True))
         .values(active=False, deactivated_at=now, deactivated_reason=reason[:64])
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def _check_language(language: str | None) -> None:
@@ -63,7 +66,7 @@ def _check_language(language: str | None) -> None:
 
 
 async def subscribe_in(
-    session: Any,
+    session: AsyncSession,
     report_id: int,
     chat_id: int,
     *,
@@ -82,7 +85,7 @@ async def subscribe_in(
     now = now or utcnow()
     report = (
         await session.execute(
-            select(Report.status, Report.created_at).where(Report.id == report_id)
+            select(col(Report.status), col(Report.created_at)).where(col(Report.id) == report_id)
         )
     ).one_or_none()
     if report is None:
@@ -90,7 +93,7 @@ async def subscribe_in(
     row = (
         await session.execute(
             select(Subscription).where(
-                Subscription.report_id == report_id, Subscription.chat_id == chat_id
+                col(Subscription.report_id) == report_id, col(Subscription.chat_id) == chat_id
             )
         )
     ).scalar_one_or_none()
@@ -116,7 +119,7 @@ async def subscribe_in(
 
 
 async def _queue_reminder(
-    session: Any,
+    session: AsyncSession,
     report_id: int,
     chat_id: int,
     status: Status,
@@ -129,7 +132,9 @@ async def _queue_reminder(
         return False
     key = reminder_key(report_id, chat_id)
     exists = (
-        await session.execute(select(Notification.id).where(Notification.event_key == key))
+        await session.execute(
+            select(col(Notification.id)).where(col(Notification.event_key) == key)
+        )
     ).first()
     if exists is not None:
         return False
@@ -193,13 +198,13 @@ class SubscriptionStore:
             result = await session.execute(
                 update(Subscription)
                 .where(
-                    Subscription.report_id == report_id,
-                    Subscription.chat_id == chat_id,
-                    Subscription.active.is_(True),
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
                 )
                 .values(language=language)
             )
-            return bool(result.rowcount)
+            return bool(rowcount(result))
 
     async def unsubscribe(
         self,
@@ -215,42 +220,59 @@ class SubscriptionStore:
             result = await session.execute(
                 update(Subscription)
                 .where(
-                    Subscription.report_id == report_id,
-                    Subscription.chat_id == chat_id,
-                    Subscription.active.is_(True),
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
                 )
                 .values(active=False, deactivated_at=now, deactivated_reason=reason[:64])
             )
             await session.execute(
                 update(Notification)
                 .where(
-                    Notification.report_id == report_id,
-                    Notification.chat_id == chat_id,
-                    Notification.state == _UNSENT,
+                    col(Notification.report_id) == report_id,
+                    col(Notification.chat_id) == chat_id,
+                    col(Notification.state) == _UNSENT,
                 )
                 .values(state="cancelled", last_error=reason[:200])
             )
-            return bool(result.rowcount)
+            return bool(rowcount(result))
 
     async def is_subscribed(self, report_id: int, chat_id: int) -> bool:
         """Whether CHAT_ID currently receives the report's updates."""
         async with self.db.read() as session:
             found = await session.execute(
-                select(Subscription.id).where(
-                    Subscription.report_id == report_id,
-                    Subscription.chat_id == chat_id,
-                    Subscription.active.is_(True),
+                select(col(Subscription.id)).where(
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
                 )
             )
             return found.first() is not None
+
+    async def following(self, report_id: int, chat_id: int) -> ActiveSubscription | None:
+        """CHAT_ID's active subscription to the report (with the language it chose), or None."""
+        async with self.db.read() as session:
+            found = await session.execute(
+                select(Subscription).where(
+                    col(Subscription.report_id) == report_id,
+                    col(Subscription.chat_id) == chat_id,
+                    col(Subscription.active).is_(True),
+                )
+            )
+            row = found.scalars().first()
+            if row is None:
+                return None
+            return ActiveSubscription(
+                row.report_id, row.chat_id, row.via, row.created_at, row.language
+            )
 
     async def active(self, report_id: int) -> list[ActiveSubscription]:
         """The chats that receive the report's updates, oldest subscription first."""
         async with self.db.read() as session:
             found = await session.execute(
                 select(Subscription)
-                .where(Subscription.report_id == report_id, Subscription.active.is_(True))
-                .order_by(Subscription.id)
+                .where(col(Subscription.report_id) == report_id, col(Subscription.active).is_(True))
+                .order_by(col(Subscription.id))
             )
             return [
                 ActiveSubscription(

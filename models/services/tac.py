@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from models.errors import RegisterError
 from models.services.datasets import (
     DatasetStore,
     ImportRefused,
     ImportResult,
+    Parsed,
     RowRejected,
     clip,
     fields_of,
@@ -155,7 +157,7 @@ def _entry(tac: str, brand: str, model: str, seen: _SeenTacs) -> list[dict[str, 
     return [{"tac": tac, "brand": brand[:64], "model": model[:128], "brand_key": brand_key(brand)}]
 
 
-def _osmocom_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[tuple[int, Any]]:
+def _osmocom_rows(lines: Iterator[tuple[int, str | None]]) -> Parsed:
     """Osmocom's tacdb CSV: a banner line, the header, then tac,brand,model,... lines."""
     header_seen = False
     seen = _SeenTacs()
@@ -186,7 +188,7 @@ def _osmocom_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[tuple[int
         raise BadTacFile("tac_file_header", format=TacFormat.OSMOCOM.value)
 
 
-def _gsma_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[tuple[int, Any]]:
+def _gsma_rows(lines: Iterator[tuple[int, str | None]]) -> Parsed:
     """The GSMA TAC file: pipe-separated with a header naming TAC, Brand Name, Model Name..."""
     columns: dict[str, int] | None = None
     seen = _SeenTacs()
@@ -273,8 +275,8 @@ class TacTable:
             row = (
                 await session.execute(
                     select(TacEntry)
-                    .join(Dataset, Dataset.generation == TacEntry.generation)
-                    .where(Dataset.name == DATASET, TacEntry.tac == tac)
+                    .join(Dataset, col(Dataset.generation) == col(TacEntry.generation))
+                    .where(col(Dataset.name) == DATASET, col(TacEntry.tac) == tac)
                 )
             ).scalar_one_or_none()
         if row is None:

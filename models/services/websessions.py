@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.sealing.vault import Vault
 from models.services.alerts import NotStaff
@@ -121,17 +123,9 @@ class WebSessions:
         """Use TOKEN once to open a session; SOURCE (the client address) is rate limited."""
         now = now or utcnow()
         source_hash = self.vault.blind_index("web_sign_in_source", source)
-        since = now - self.rules.failure_window
-        async with self.db.read() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(WebSignInFailure.at)).where(
-                        WebSignInFailure.source_hash == source_hash, WebSignInFailure.at > since
-                    )
-                )
-            ).one()
-        if count >= self.rules.failures_allowed:
-            return TooManyFailures(oldest + self.rules.failure_window)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
         session_token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self.db.write() as session:
             # One statement claims the link, so two requests racing with it open one session.
@@ -139,28 +133,92 @@ class WebSessions:
                 await session.execute(
                     update(WebSignInLink)
                     .where(
-                        WebSignInLink.token_hash == token_hash(token),
-                        WebSignInLink.used_at.is_(None),  # type: ignore[union-attr]
-                        WebSignInLink.expires_at > now,
+                        col(WebSignInLink.token_hash) == token_hash(token),
+                        col(WebSignInLink.used_at).is_(None),
+                        col(WebSignInLink.expires_at) > now,
                     )
                     .values(used_at=now)
-                    .returning(WebSignInLink.user_id)
+                    .returning(col(WebSignInLink.user_id))
                 )
             ).scalar_one_or_none()
             if claimed is None or await session.get(StaffMember, claimed) is None:
                 session.add(WebSignInFailure(source_hash=source_hash, at=now))
                 return Refused()
-            session.add(
-                WebSession(
-                    token_hash=token_hash(session_token),
-                    user_id=claimed,
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=now + self.rules.absolute,
-                )
-            )
-            record(session, f"web:{claimed}", "web_sign_in", str(claimed), {})
+            self._open(session, session_token, claimed, now, how="link")
         return SignedIn(session_token, claimed)
+
+    async def sign_in_proven(
+        self, user_id: int, proof: str, *, source: str, now: datetime | None = None
+    ) -> SignInOutcome:
+        """Open a session for USER_ID, whom Telegram vouched for with PROOF (usable once)."""
+        now = now or utcnow()
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
+        session_token = secrets.token_urlsafe(TOKEN_BYTES)
+        try:
+            async with self.db.write() as session:
+                if await session.get(StaffMember, user_id) is None:
+                    session.add(WebSignInFailure(source_hash=source_hash, at=now))
+                    return Refused()
+                # The proof is kept as a used link: the same answer replayed finds it taken.
+                session.add(
+                    WebSignInLink(
+                        token_hash=token_hash("telegram:" + proof),
+                        user_id=user_id,
+                        created_at=now,
+                        expires_at=now,
+                        used_at=now,
+                    )
+                )
+                await session.flush()
+                self._open(session, session_token, user_id, now, how="telegram")
+        except IntegrityError:
+            async with self.db.write() as session:
+                session.add(WebSignInFailure(source_hash=source_hash, at=now))
+            return Refused()
+        return SignedIn(session_token, user_id)
+
+    async def refuse(self, *, source: str, now: datetime | None = None) -> SignInOutcome:
+        """Count a sign-in that failed before reaching the register (e.g. a forged answer)."""
+        now = now or utcnow()
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
+        limited = await self._limited(source_hash, now)
+        if limited is not None:
+            return limited
+        async with self.db.write() as session:
+            session.add(WebSignInFailure(source_hash=source_hash, at=now))
+        return Refused()
+
+    async def _limited(self, source_hash: str, now: datetime) -> TooManyFailures | None:
+        since = now - self.rules.failure_window
+        async with self.db.read() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(WebSignInFailure.at)).where(
+                        col(WebSignInFailure.source_hash) == source_hash,
+                        col(WebSignInFailure.at) > since,
+                    )
+                )
+            ).one()
+        if count >= self.rules.failures_allowed:
+            return TooManyFailures(oldest + self.rules.failure_window)
+        return None
+
+    def _open(
+        self, session: AsyncSession, session_token: str, user_id: int, now: datetime, *, how: str
+    ) -> None:
+        session.add(
+            WebSession(
+                token_hash=token_hash(session_token),
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + self.rules.absolute,
+            )
+        )
+        record(session, f"web:{user_id}", "web_sign_in", str(user_id), {"with": how})
 
     async def resolve(self, session_token: str, *, now: datetime | None = None) -> WebStaff | None:
         """The staff member behind SESSION_TOKEN, or None if it ended or they are not staff."""
@@ -169,9 +227,9 @@ class WebSessions:
         async with self.db.read() as session:
             row = (
                 await session.execute(
-                    select(WebSession.last_seen_at, WebSession.expires_at, StaffMember)
-                    .join(StaffMember, StaffMember.user_id == WebSession.user_id)
-                    .where(WebSession.token_hash == hashed)
+                    select(col(WebSession.last_seen_at), col(WebSession.expires_at), StaffMember)
+                    .join(StaffMember, col(StaffMember.user_id) == col(WebSession.user_id))
+                    .where(col(WebSession.token_hash) == hashed)
                 )
             ).one_or_none()
         if row is None:
@@ -183,7 +241,7 @@ class WebSessions:
             async with self.db.write() as session:
                 await session.execute(
                     update(WebSession)
-                    .where(WebSession.token_hash == hashed)
+                    .where(col(WebSession.token_hash) == hashed)
                     .values(last_seen_at=now)
                 )
         return WebStaff(member.user_id, Role(member.role), hashed)
@@ -192,13 +250,13 @@ class WebSessions:
         """End STAFF's session."""
         async with self.db.write() as session:
             await session.execute(
-                delete(WebSession).where(WebSession.token_hash == staff.session_hash)
+                delete(WebSession).where(col(WebSession.token_hash) == staff.session_hash)
             )
             record(session, staff.actor, "web_sign_out", str(staff.user_id), {})
 
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         """Forget links, sessions and failures that can no longer matter."""
         cutoff = now - timedelta(days=1)
-        await session.execute(delete(WebSignInLink).where(WebSignInLink.expires_at < cutoff))
-        await session.execute(delete(WebSession).where(WebSession.expires_at < cutoff))
-        await session.execute(delete(WebSignInFailure).where(WebSignInFailure.at < cutoff))
+        await session.execute(delete(WebSignInLink).where(col(WebSignInLink.expires_at) < cutoff))
+        await session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
+        await session.execute(delete(WebSignInFailure).where(col(WebSignInFailure.at) < cutoff))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from models.storage import processed
 from models.storage.columns import utcnow
-from models.storage.jobs import SaTx, Tx, sqlite_transaction
+from models.storage.jobs import SaTx, Tx, sqlite_batch, sqlite_transaction
 
 T = TypeVar("T")
 # Reads a chat's row for an update's check: (transaction, chat id) -> what the store keeps.
@@ -32,6 +33,8 @@ Prefetcher = Callable[[Tx, int], Any]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The most write jobs committed together on SQLite (group commit).
+MAX_BATCH = 64
 
 
 def create_private_file(path: Path) -> None:
@@ -114,6 +117,8 @@ class Database:
             self.read_engine, class_=AsyncSession, expire_on_commit=False
         )
         self.prefetchers: dict[str, Prefetcher] = {}
+        self._batch: list[tuple[Callable[[Tx], Any], asyncio.Future[Any]]] = []
+        self._committing: asyncio.Task[None] | None = None
 
     def _prepare_sqlite_file(self) -> None:
         database = self.url.database
@@ -204,20 +209,51 @@ class Database:
                 processed.claim_in(tx, claimed, now)
                 return job(tx)
 
-        if self.is_sqlite:
-            engine = self.write_engine if write else self.read_engine
-            async with engine.connect() as connection:
-                raw = await connection.get_raw_connection()
-                driver: Any = raw.driver_connection  # aiosqlite's Connection
-                begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+        if self.is_sqlite and write:
+            result = await self._group_commit(body)
+        elif self.is_sqlite:
+            async with self.read_engine.connect() as connection:
+                driver = await _sqlite_driver(connection)
                 # aiosqlite runs the function in its own thread, where the connection lives.
-                result = await driver._execute(sqlite_transaction, driver._conn, begin, body)
+                result = await driver._execute(sqlite_transaction, driver._conn, "BEGIN", body)
         else:
             async with self.write_engine.connect() as connection, connection.begin():
                 result = await connection.run_sync(lambda sync: body(SaTx(sync)))
         if scope is not None:
             scope.recorded = True
         return result
+
+    async def _group_commit(self, body: Callable[[Tx], T]) -> T:
+        """Queue BODY for the next SQLite write transaction; its result once committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._batch.append((body, future))
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_batches())
+        return await future
+
+    async def _commit_batches(self) -> None:
+        """Commit queued write jobs, as many together as have arrived, until none is left."""
+        while self._batch:
+            batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+            try:
+                async with self.write_engine.connect() as connection:
+                    driver = await _sqlite_driver(connection)
+                    jobs = [body for body, _ in batch]
+                    outcomes = await driver._execute(sqlite_batch, driver._conn, jobs)
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue  # its caller gave up waiting; the effect is committed all the same
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     async def current_revision(self) -> str | None:
         """The schema revision stored in the database, or None for an empty one."""
@@ -260,3 +296,17 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+async def _sqlite_driver(connection: Any) -> Any:
+    """The aiosqlite Connection under a SQLAlchemy AsyncConnection."""
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE that SESSION.execute ran touched."""
+    # AsyncSession.execute is typed as returning Result whatever the statement; a DML statement's
+    # result is a CursorResult, which is what carries the count.
+    assert isinstance(result, CursorResult)
+    return result.rowcount

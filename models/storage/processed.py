@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.storage.jobs import Duplicate, Tx
 from models.storage.tables import ProcessedUpdate
@@ -86,7 +87,7 @@ async def claim(session: AsyncSession) -> UpdateScope | None:
 async def is_processed_in(session: AsyncSession, update_id: int) -> bool:
     """Whether UPDATE_ID's effect is already stored (read in SESSION)."""
     found = await session.execute(
-        select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id)
+        select(col(ProcessedUpdate.update_id)).where(col(ProcessedUpdate.update_id) == update_id)
     )
     return found.first() is not None
 

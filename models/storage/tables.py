@@ -9,36 +9,58 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
-    Column,
-    Float,
-    ForeignKey,
     Index,
-    Integer,
-    LargeBinary,
     PrimaryKeyConstraint,
     SmallInteger,
-    String,
+    Table,
     Text,
     UniqueConstraint,
     false,
 )
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import QueryableAttribute
 from sqlmodel import Field, SQLModel
 
 from models.storage.columns import UTCDateTime, sealed_key_id_column, utcnow
 
 HASH_LENGTH = 32
+T = TypeVar("T")
 
 
-def _when(*, index: bool = False, nullable: bool = False) -> Column:
-    return Column(UTCDateTime(), nullable=nullable, index=index)
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (for aliases and Core-only statements)."""
+    table = sa_inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
-def _report_fk(*, index: bool = True) -> Column:
-    return Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=False, index=index)
+def attribute(field: object) -> QueryableAttribute[Any]:
+    """A table model's field as the ORM attribute it is at run time (for loader options)."""
+    assert isinstance(field, QueryableAttribute)
+    return field
+
+
+def stored(value: T | None) -> T:
+    """A value the database guarantees is set: a saved row's id, a column the query filtered on."""
+    assert value is not None
+    return value
+
+
+def _report_id(*, index: bool = True) -> Any:
+    """A row's report: deleted with it."""
+    return Field(foreign_key="report.id", ondelete="CASCADE", index=index)
+
+
+# Columns are declared through SQLModel's own Field arguments (type from the annotation,
+# nullability from `| None`, max_length, index, unique, foreign_key, sa_type for what Python's
+# types do not say: BigInteger for Telegram ids, UTCDateTime, Text). sa_column is kept only for
+# the sealed values' key-id columns, which the database computes itself (Computed), something
+# Field cannot express.
+_NO_AUTOINCREMENT = {"autoincrement": False}
 
 
 class Report(SQLModel, table=True):
@@ -53,54 +75,50 @@ class Report(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    reference: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
-    idempotency_key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    status: str = Field(sa_column=Column(String(20), nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when(index=True))
-    status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    incident_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    make: str = Field(sa_column=Column(String(16), nullable=False))
-    platform: str = Field(sa_column=Column(String(16), nullable=False))
-    theft_method: str | None = Field(default=None, sa_column=Column(String(24)))
-    imei_tac: str | None = Field(default=None, sa_column=Column(String(8)))
-    imei_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    reference: str = Field(max_length=16, unique=True)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    status: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    incident_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    make: str = Field(max_length=16)
+    platform: str = Field(max_length=16)
+    theft_method: str | None = Field(default=None, max_length=24)
+    imei_tac: str | None = Field(default=None, max_length=8)
+    imei_count: int = 0
     incident_lat: float | None = None
     incident_lon: float | None = None
     tracked_lat: float | None = None
     tracked_lon: float | None = None
-    tracked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    tracked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     own_account: bool = False
     # The language the report was filed in; NULL (filed before languages were kept) is English.
-    language: str | None = Field(default=None, sa_column=Column(String(8)))
-    contact_phone_hash: str | None = Field(
-        default=None, sa_column=Column(String(HASH_LENGTH), index=True)
-    )
-    stolen_phone_hash: str | None = Field(
-        default=None, sa_column=Column(String(HASH_LENGTH), index=True)
-    )
-    access_code_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
-    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    language: str | None = Field(default=None, max_length=8)
+    contact_phone_hash: str | None = Field(default=None, max_length=HASH_LENGTH, index=True)
+    stolen_phone_hash: str | None = Field(default=None, max_length=HASH_LENGTH, index=True)
+    access_code_hash: str = Field(max_length=HASH_LENGTH)
+    sealed: bytes
     # Set when another open report held one of this report's IMEIs (models.services.alerts).
-    duplicate_imei_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    duplicate_imei_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # What police record: lost / theft from the person / robbery, the earliest and latest
     # possible time, their crime reference and force (models.values.loss, window, crime).
-    loss_kind: str | None = Field(default=None, sa_column=Column(String(20)))
-    incident_from: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    incident_to: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    crime_reference: str | None = Field(default=None, sa_column=Column(String(32), index=True))
-    police_force: str | None = Field(default=None, sa_column=Column(String(24)))
+    loss_kind: str | None = Field(default=None, max_length=20)
+    incident_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    incident_to: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    crime_reference: str | None = Field(default=None, max_length=32, index=True)
+    police_force: str | None = Field(default=None, max_length=24)
     # The IMEI's TAC as an imported TAC table names it, and whether it disagrees with `make`.
-    tac_make: str | None = Field(default=None, sa_column=Column(String(64)))
-    tac_model: str | None = Field(default=None, sa_column=Column(String(128)))
-    tac_mismatch: bool | None = Field(default=None, sa_column=Column(Boolean))
+    tac_make: str | None = Field(default=None, max_length=64)
+    tac_model: str | None = Field(default=None, max_length=128)
+    tac_mismatch: bool | None = None
     # Where each stored point came from and how precise it is (models.values.coordinates).
-    incident_point_source: str | None = Field(default=None, sa_column=Column(String(16)))
-    incident_point_precision: str | None = Field(default=None, sa_column=Column(String(20)))
-    tracked_point_source: str | None = Field(default=None, sa_column=Column(String(16)))
-    tracked_point_precision: str | None = Field(default=None, sa_column=Column(String(20)))
+    incident_point_source: str | None = Field(default=None, max_length=16)
+    incident_point_precision: str | None = Field(default=None, max_length=20)
+    tracked_point_source: str | None = Field(default=None, max_length=16)
+    tracked_point_precision: str | None = Field(default=None, max_length=20)
     # Which version of the staff search keys (report_key) this report has; see reindex.
     search_keys_version: int = Field(
-        default=0, sa_column=Column(Integer, nullable=False, server_default="0", index=True)
+        default=0, index=True, sa_column_kwargs={"server_default": "0"}
     )
 
     # Kept by the database from `sealed`: which key a report needs (see SEALED_COLUMNS).
@@ -114,11 +132,11 @@ class ReportImei(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("report_id", "slot", name="uq_report_imei_slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk(index=False))
-    slot: int = Field(sa_column=Column(Integer, nullable=False))
-    imei_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False, index=True))
+    report_id: int = _report_id(index=False)
+    slot: int
+    imei_hash: str = Field(max_length=HASH_LENGTH, index=True)
     # When the IMEI joined the report (filing, or added later): the block-list feed's delta.
-    added_at: datetime | None = Field(default_factory=utcnow, sa_column=_when(nullable=True))
+    added_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class StatusChange(SQLModel, table=True):
@@ -127,12 +145,12 @@ class StatusChange(SQLModel, table=True):
     __tablename__ = "status_change"
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk())
-    status: str = Field(sa_column=Column(String(20), nullable=False))
-    changed_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    actor: str = Field(sa_column=Column(String(32), nullable=False))
-    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    note_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    report_id: int = _report_id()
+    status: str = Field(max_length=20)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)
+    note_sealed: bytes | None = None
     note_key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("note_sealed"))
 
 
@@ -142,20 +160,17 @@ class Draft(SQLModel, table=True):
     __tablename__ = "draft"
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
-    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    step: str = Field(sa_column=Column(String(32), nullable=False))
-    idempotency_key: str = Field(sa_column=Column(String(64), nullable=False))
-    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    chat_id: int = Field(sa_type=BigInteger, unique=True)
+    user_id: int = Field(sa_type=BigInteger)
+    step: str = Field(max_length=32)
+    idempotency_key: str = Field(max_length=64)
+    sealed: bytes
     key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("sealed"))
-    message_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False))
-    report_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("report.id", ondelete="SET NULL")),
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when(index=True))
+    message_ids: str = Field(default="[]", sa_type=Text)
+    report_id: int | None = Field(default=None, foreign_key="report.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Subscription(SQLModel, table=True):
@@ -165,15 +180,15 @@ class Subscription(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("report_id", "chat_id", name="uq_subscription_chat"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk())
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    via: str = Field(sa_column=Column(String(16), nullable=False))
+    report_id: int = _report_id()
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    via: str = Field(max_length=16)
     # The language this chat chose for the report's updates; NULL: the report's own.
-    language: str | None = Field(default=None, sa_column=Column(String(8)))
+    language: str | None = Field(default=None, max_length=8)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    deactivated_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    deactivated_reason: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deactivated_reason: str | None = Field(default=None, max_length=64)
 
 
 class Notification(SQLModel, table=True):
@@ -187,21 +202,21 @@ class Notification(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk())
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    kind: str = Field(sa_column=Column(String(24), nullable=False))
-    event_key: str = Field(sa_column=Column(String(96), nullable=False, unique=True))
-    state: str = Field(default="pending", sa_column=Column(String(12), nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    not_before: datetime = Field(default_factory=utcnow, sa_column=_when())
-    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    claimed_by: str | None = Field(default=None, sa_column=Column(String(64)))
-    claimed_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    delivered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
-    telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    last_error: str | None = Field(default=None, sa_column=Column(String(200)))
+    report_id: int = _report_id()
+    chat_id: int = Field(sa_type=BigInteger)
+    kind: str = Field(max_length=24)
+    event_key: str = Field(max_length=96, unique=True)
+    state: str = Field(default="pending", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, max_length=200)
     # A staff alert's parameters, sealed (models.services.alerts); None for victims' messages.
-    payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    payload: bytes | None = None
     payload_key_id: str | None = Field(default=None, sa_column=sealed_key_id_column("payload"))
 
 
@@ -211,17 +226,10 @@ class DeliveryAttempt(SQLModel, table=True):
     __tablename__ = "delivery_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
-    notification_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("notification.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
-    attempted_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    outcome: str = Field(sa_column=Column(String(24), nullable=False))
-    detail: str | None = Field(default=None, sa_column=Column(String(200)))
+    notification_id: int = Field(foreign_key="notification.id", ondelete="CASCADE", index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    outcome: str = Field(max_length=24)
+    detail: str | None = Field(default=None, max_length=200)
 
 
 class StaffMember(SQLModel, table=True):
@@ -229,14 +237,12 @@ class StaffMember(SQLModel, table=True):
 
     __tablename__ = "staff_member"
 
-    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    role: str = Field(sa_column=Column(String(16), nullable=False))
-    added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    added_by: str = Field(sa_column=Column(String(64), nullable=False))
+    user_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs=_NO_AUTOINCREMENT)
+    role: str = Field(max_length=16)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    added_by: str = Field(max_length=64)
     # Whether they get staff alerts (duplicate IMEIs, tracked clusters) in their private chat.
-    alerts: bool = Field(
-        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
-    )
+    alerts: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RecoveryPreview(SQLModel, table=True):
@@ -250,15 +256,15 @@ class RecoveryPreview(SQLModel, table=True):
     __tablename__ = "recovery_preview"
 
     id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    staff_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when(index=True))
-    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # {report id: [keyed IMEI hash, ...]}: the reports each seized IMEI alone claims.
-    supports: str = Field(sa_column=Column(Text, nullable=False))
+    supports: str = Field(sa_type=Text)
     # The preview's counts, as the audit trail records them.
-    summary: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_type=Text)
 
 
 class TrackedCluster(SQLModel, table=True):
@@ -267,27 +273,29 @@ class TrackedCluster(SQLModel, table=True):
     __tablename__ = "tracked_cluster"
 
     id: int | None = Field(default=None, primary_key=True)
-    centre_lat: float = Field(sa_column=Column(Float, nullable=False))
-    centre_lon: float = Field(sa_column=Column(Float, nullable=False))
-    first_seen_at: datetime = Field(sa_column=_when())
-    last_seen_at: datetime = Field(sa_column=_when(index=True))
-    reports: int = Field(sa_column=Column(Integer, nullable=False))
-    alerted_reports: int = Field(sa_column=Column(Integer, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    centre_lat: float
+    centre_lon: float
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    reports: int
+    alerted_reports: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AuditEvent(SQLModel, table=True):
     """Who did what to the register, when; never purged with the reports it mentions."""
 
     __tablename__ = "audit_event"
+    # A report's page lists who looked at it: its events, newest first.
+    __table_args__ = (Index("ix_audit_event_target_id", "target", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=_when(index=True))
-    actor: str = Field(sa_column=Column(String(64), nullable=False))
-    action: str = Field(sa_column=Column(String(32), nullable=False, index=True))
-    target: str | None = Field(default=None, sa_column=Column(String(64)))
-    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32, index=True)
+    target: str | None = Field(default=None, max_length=64)
+    details: str = Field(default="{}", sa_type=Text)
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -295,8 +303,8 @@ class ProcessedUpdate(SQLModel, table=True):
 
     __tablename__ = "processed_update"
 
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    processed_at: datetime = Field(default_factory=utcnow, sa_column=_when(index=True))
+    update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs=_NO_AUTOINCREMENT)
+    processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class CodeAttempt(SQLModel, table=True):
@@ -306,46 +314,35 @@ class CodeAttempt(SQLModel, table=True):
     __table_args__ = (Index("ix_code_attempt_chat_at", "chat_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    chat_id: int = Field(sa_type=BigInteger)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class WebSignInLink(SQLModel, table=True):
+class StaffToken(SQLModel):
+    """What a web console link and session share: a token's hash, whose it is, its lifetime."""
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(
+        sa_type=BigInteger, foreign_key="staff_member.user_id", ondelete="CASCADE", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WebSignInLink(StaffToken, table=True):
     """A one-time sign-in link to the web console: only the token's hash is kept."""
 
     __tablename__ = "web_sign_in_link"
 
-    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
-    user_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("staff_member.user_id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when(index=True))
-    used_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(StaffToken, table=True):
     """A signed-in web console session; removing the staff member removes it."""
 
     __tablename__ = "web_session"
 
-    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
-    user_id: int = Field(
-        sa_column=Column(
-            BigInteger,
-            ForeignKey("staff_member.user_id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    expires_at: datetime = Field(sa_column=_when(index=True))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class WebSignInFailure(SQLModel, table=True):
@@ -355,8 +352,8 @@ class WebSignInFailure(SQLModel, table=True):
     __table_args__ = (Index("ix_web_sign_in_failure_source_at", "source_hash", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
-    at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    source_hash: str = Field(max_length=HASH_LENGTH)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class KeyCheck(SQLModel, table=True):
@@ -364,9 +361,9 @@ class KeyCheck(SQLModel, table=True):
 
     __tablename__ = "key_check"
 
-    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    index_check: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False))
-    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    index_check: str = Field(max_length=HASH_LENGTH)
+    sealed: bytes
 
 
 class ReportKey(SQLModel, table=True):
@@ -376,9 +373,9 @@ class ReportKey(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("report_id", "kind", "key_hash", name="uq_report_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk())
-    kind: str = Field(sa_column=Column(String(12), nullable=False))
-    key_hash: str = Field(sa_column=Column(String(HASH_LENGTH), nullable=False, index=True))
+    report_id: int = _report_id()
+    kind: str = Field(max_length=12)
+    key_hash: str = Field(max_length=HASH_LENGTH, index=True)
 
 
 class ReportEvent(SQLModel, table=True):
@@ -387,13 +384,13 @@ class ReportEvent(SQLModel, table=True):
     __tablename__ = "report_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(sa_column=_report_fk())
-    at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    actor: str = Field(sa_column=Column(String(64), nullable=False))
-    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    report_id: int = _report_id()
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=64)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(max_length=32)
     # Never personal data: a crime reference, a force code, or nothing.
-    detail: str | None = Field(default=None, sa_column=Column(String(64)))
+    detail: str | None = Field(default=None, max_length=64)
 
 
 class Dataset(SQLModel, table=True):
@@ -401,12 +398,12 @@ class Dataset(SQLModel, table=True):
 
     __tablename__ = "dataset"
 
-    name: str = Field(sa_column=Column(String(16), primary_key=True, autoincrement=False))
-    generation: int = Field(sa_column=Column(Integer, nullable=False))
-    rows: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    format: str = Field(sa_column=Column(String(24), nullable=False))
-    imported_at: datetime = Field(default_factory=utcnow, sa_column=_when())
-    imported_by: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(max_length=16, primary_key=True, sa_column_kwargs=_NO_AUTOINCREMENT)
+    generation: int
+    rows: int = 0
+    format: str = Field(max_length=24)
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    imported_by: str = Field(max_length=64)
 
 
 class TacEntry(SQLModel, table=True):
@@ -415,11 +412,11 @@ class TacEntry(SQLModel, table=True):
     __tablename__ = "tac_entry"
     __table_args__ = (PrimaryKeyConstraint("generation", "tac", name="pk_tac_entry"),)
 
-    generation: int = Field(sa_column=Column(Integer, nullable=False, autoincrement=False))
-    tac: str = Field(sa_column=Column(String(8), nullable=False))
-    brand: str = Field(sa_column=Column(String(64), nullable=False))
-    model: str = Field(sa_column=Column(String(128), nullable=False))
-    brand_key: str = Field(sa_column=Column(String(32), nullable=False))
+    generation: int = Field(sa_column_kwargs=_NO_AUTOINCREMENT)
+    tac: str = Field(max_length=8)
+    brand: str = Field(max_length=64)
+    model: str = Field(max_length=128)
+    brand_key: str = Field(max_length=32)
 
 
 class PlaceName(SQLModel, table=True):
@@ -429,17 +426,17 @@ class PlaceName(SQLModel, table=True):
     __table_args__ = (Index("ix_place_name_generation_key", "generation", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    generation: int = Field(sa_column=Column(Integer, nullable=False))
-    key: str = Field(sa_column=Column(String(128), nullable=False))
-    name: str = Field(sa_column=Column(String(128), nullable=False))
-    lat: float = Field(sa_column=Column(Float, nullable=False))
-    lon: float = Field(sa_column=Column(Float, nullable=False))
-    precision: str = Field(sa_column=Column(String(20), nullable=False))
-    source: str = Field(sa_column=Column(String(16), nullable=False))
+    generation: int
+    key: str = Field(max_length=128)
+    name: str = Field(max_length=128)
+    lat: float
+    lon: float
+    precision: str = Field(max_length=20)
+    source: str = Field(max_length=16)
     # Lower is preferred among places of the same name (a city before a hamlet).
-    rank: int = Field(default=50, sa_column=Column(SmallInteger, nullable=False))
+    rank: int = Field(default=50, sa_type=SmallInteger)
     # A postcode's district (outward code), from which partial postcodes get their centroid.
-    district: str | None = Field(default=None, sa_column=Column(String(8)))
+    district: str | None = Field(default=None, max_length=8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,8 @@ class PhoneNumber:
             number = phonenumbers.parse(cleaned, default_region)
         except NumberParseException as exc:
             raise _parse_error(exc) from None
+        country_code = number.country_code
+        assert country_code is not None  # parse() always sets it
         if strict:
             ok = phonenumbers.is_valid_number(number)
         else:
@@ -110,8 +112,8 @@ class PhoneNumber:
             reason = phonenumbers.is_possible_number_with_reason(number)
             ok = reason == phonenumbers.ValidationResult.IS_POSSIBLE
         if not ok:
-            code_region = phonenumbers.region_code_for_country_code(number.country_code)
-            where = {"region": code_region, "country_code": str(number.country_code)}
+            code_region = phonenumbers.region_code_for_country_code(country_code)
+            where = {"region": code_region, "country_code": str(country_code)}
             if cleaned.startswith(("+", "00")):
                 raise InvalidPhone("phone_incomplete", **where)
             raise InvalidPhone("phone_incomplete_not_home", home_region=default_region, **where)
@@ -119,7 +121,7 @@ class PhoneNumber:
         # A possible-but-invalid number has no exact region; fall back to its country code's.
         region = phonenumbers.region_code_for_number(
             number
-        ) or phonenumbers.region_code_for_country_code(number.country_code)
+        ) or phonenumbers.region_code_for_country_code(country_code)
         return cls(e164=e164, region=region)
 
     @property

@@ -115,7 +115,7 @@ async def test_png_write_failure_leaves_no_file(register: Register, capsys, tmp_
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("bot.commands.hotspots.os.replace", broken)
+    monkeypatch.setattr("models.storage.files.os.replace", broken)
     code, _, err = await run(capsys, "hotspots", "--png", str(target))
 
     assert code == 1 and err == "reportbot: disk full\n"

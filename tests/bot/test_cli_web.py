@@ -85,3 +85,36 @@ async def test_the_app_from_settings_signs_cookies_with_a_key_every_process_shar
         transport=transport, base_url=settings.web_base_url, cookies=cookies
     ) as other:
         assert (await other.get("/")).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["ftp://x", "console.example.org", ""])
+def test_web_base_url_must_be_an_http_url(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import SettingsError
+
+    monkeypatch.setenv("WEB_BASE_URL", bad)
+    if bad == "":
+        # Empty means unset: the default.
+        assert load_settings().web_base_url == "http://127.0.0.1:8080"
+        return
+    with pytest.raises(SettingsError, match="WEB_BASE_URL: must be an http"):
+        load_settings()
+
+
+async def test_the_login_widget_needs_the_bots_token(
+    register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.settings import SettingsError
+    from handlers.web.telegram_login import widget_key
+
+    monkeypatch.setenv("WEB_LOGIN_BOT", "@StolenPhoneBot")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN"):
+        build_web_app(load_settings(), register)
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    app = build_web_app(load_settings(), register)
+    assert app.state.config.login_widget_bot == "StolenPhoneBot"
+    assert app.state.config.login_widget_key == widget_key("123:abc")
+    monkeypatch.setenv("WEB_LOGIN_BOT", "not a bot!")
+    with pytest.raises(SettingsError, match="WEB_LOGIN_BOT"):
+        load_settings()

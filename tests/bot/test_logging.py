@@ -296,3 +296,23 @@ def test_other_libraries_arguments_are_shapes_and_ours_are_masked(log_output):
     assert "ValueError: invalid literal for int() with base 10: <str 12>" in fourth["exc"]
     assert "Alex" not in buffer.getvalue()
     assert "K7QM" not in buffer.getvalue()
+
+
+async def test_web_console_lines_name_the_route_and_never_the_path(log_output, register) -> None:
+    import httpx
+
+    from handlers.web.app import create_app
+    from handlers.web.config import WebConfig
+
+    buffer = log_output("INFO")
+    app = create_app(WebConfig(secret=b"k" * 32), register)
+    token = "Zx9" * 14
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.get(f"/signin/{token}")
+        await client.get("/report/SPR-7KQ4-M9")
+
+    messages = [event.get("msg") for event in events(buffer)]
+    assert "web GET /signin/{token} 200" in messages
+    assert "web GET /report/{reference} 401" in messages
+    assert token not in buffer.getvalue() and "SPR-7KQ4-M9" not in buffer.getvalue()

@@ -26,7 +26,7 @@ from bot.settings import load_settings
 from models.register import Register
 from models.storage.database import SchemaOutdated
 from models.storage.tables import AuditEvent
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, free_port
 from tests.e2e.victim import Victim
 from tests.factories import rows

@@ -55,6 +55,14 @@ def test_defaults() -> None:
     assert loaded.log_level == "INFO"
 
 
+def test_the_map_asks_no_tile_server_unless_one_is_named() -> None:
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+
+    assert load_settings().web_tile_url == ""
+    assert load_settings(web_tile_url=" ").web_tile_url == ""
+    assert load_settings(web_tile_url=tiles).web_tile_url == tiles
+
+
 def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/")
@@ -136,6 +144,7 @@ def test_dotenv_that_is_not_text(clean_environment: Path) -> None:
         ("TIMEZONE", "Mars/Olympus_Mons"),
         ("TIMEZONE", "../../etc/passwd"),
         ("WEBHOOK_SECRET", "has spaces"),
+        ("WEB_TILE_URL", "tiles.example.org/{z}/{x}/{y}.png"),
     ],
 )
 def test_malformed_value_is_one_line_naming_it(name: str, value: str) -> None:

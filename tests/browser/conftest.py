@@ -14,21 +14,12 @@ import pytest
 
 from models.register import Register
 from models.sealing.vault import KeyRing, Vault
+from models.services.staff import Role
 from tests.browser.harness import ConsoleEnvironment, ConsoleProcess, chromium_or_skip
 from tests.conftest import DatabaseFactory
 
 ADMIN = 4242
 OFFICER = 4343
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests share two cores with a browser each: never two at once (one xdist group)."""
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture
@@ -57,19 +48,26 @@ async def console_env(
         database_schema=database.schema,
         keys=keys.to_env(),
     )
-    await environment.add_staff(ADMIN, "admin")
-    await environment.add_staff(OFFICER, "officer")
     return environment
 
 
 @pytest.fixture
-def seeded(console_env: ConsoleEnvironment, databases: DatabaseFactory, keys: KeyRing) -> Register:
-    """The register the console serves, opened by the test to seed and to check it."""
-    return Register(databases.databases[0], Vault(keys))
+async def seeded(
+    console_env: ConsoleEnvironment, databases: DatabaseFactory, keys: KeyRing
+) -> Register:
+    """The register the console serves, opened by the test to seed and to check it; with one
+    admin and one officer (added through the service: the CLI's `staff add` has tests of its
+    own, and each command line costs seconds on a busy machine)."""
+    register = Register(databases.databases[0], Vault(keys))
+    await register.staff.add(ADMIN, Role.ADMIN, added_by="test")
+    await register.staff.add(OFFICER, Role.OFFICER, added_by="test")
+    return register
 
 
 @pytest.fixture
-async def console(console_env: ConsoleEnvironment, tmp_path: Path) -> AsyncIterator[ConsoleProcess]:
+async def console(
+    console_env: ConsoleEnvironment, seeded: Register, tmp_path: Path
+) -> AsyncIterator[ConsoleProcess]:
     """The running `reportbot web` process."""
     process = ConsoleProcess(console_env, tmp_path / "console.log")
     await process.start()
@@ -97,6 +95,11 @@ async def browser(chromium: str, tmp_path: Path) -> AsyncIterator:
 SignIn = Callable[..., Awaitable]
 
 
+def _favicon(url: str | None) -> bool:
+    """The icon a browser asks for on its own: the console has none, and needs none."""
+    return bool(url) and url.endswith("/favicon.ico")
+
+
 @pytest.fixture
 async def signed_in(
     browser, console: ConsoleProcess, console_env: ConsoleEnvironment, tmp_path: Path
@@ -118,7 +121,11 @@ async def signed_in(
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on(
             "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
+            lambda message: (
+                errors.append(f"{message.text} ({message.location.get('url')})")
+                if message.type == "error" and not _favicon(message.location.get("url"))
+                else None
+            ),
         )
         page.errors = errors  # what the page's scripts (and CSP reports) complained of
         await page.goto(await console_env.login_link(user_id))

@@ -189,3 +189,8 @@ async def screenshot(page, name: str) -> Path:
     target = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(target), full_page=True)
     return target
+
+
+async def open_page(page, name: str) -> None:
+    """Follow the main menu's link NAME, as a person does."""
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()

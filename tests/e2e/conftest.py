@@ -9,8 +9,8 @@ import pytest
 
 from models.register import Register
 from models.sealing.vault import KeyRing, Vault
+from tests.botapi import FakeTelegram
 from tests.conftest import DatabaseFactory
-from tests.e2e.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port
 
 

@@ -1,6 +1,6 @@
 """Telegram's webhook deliveries as Telegram makes them: several at once, each chat in order.
 
-`WebhookTelegram` is the fake Telegram of `tests.e2e.botapi` with another way of pushing
+`WebhookTelegram` is the fake Telegram of `tests.botapi` with another way of pushing
 updates once a webhook is set: up to CONNECTIONS calls at once (Telegram's `max_connections`,
 40 by default), at most one per chat, a chat's next update only once the previous one was
 answered 200; a call that fails, is refused or is not answered within DELIVERY_TIMEOUT is made
@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 
 CONNECTIONS = 40
 DELIVERY_TIMEOUT = 10.0

@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Conflict, InvalidToken
 
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN
 from tests.e2e.victim import Victim
 

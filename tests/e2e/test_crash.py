@@ -21,7 +21,7 @@ from handlers.conversation import states
 from models.register import Register
 from models.storage.tables import ProcessedUpdate, Report
 from models.values.imei import Imei
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import BotEnvironment, BotProcess
 from tests.e2e.script import ScriptedVictim, Story, step_of
 from tests.factories import imei

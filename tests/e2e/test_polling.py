@@ -9,7 +9,7 @@ import pytest
 
 from models.register import Register
 from models.values.imei import Imei
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment
 from tests.e2e.script import ScriptedVictim, Story
 from tests.factories import imei

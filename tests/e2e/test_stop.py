@@ -18,7 +18,7 @@ import pytest
 
 from bot.local_api import ApiCall
 from models.register import Register
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import BotEnvironment
 from tests.e2e.script import step_of
 from tests.e2e.victim import Victim as BaseVictim

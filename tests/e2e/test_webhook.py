@@ -7,7 +7,7 @@ import signal
 import httpx
 import pytest
 
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 from tests.e2e.harness import WEBHOOK_SECRET, BotEnvironment
 from tests.e2e.script import ScriptedVictim, Story
 from tests.factories import imei

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.local_api import ChatMessage, LocalUser
-from tests.e2e.botapi import FakeTelegram
+from tests.botapi import FakeTelegram
 
 REPLY_TIMEOUT = 20.0
 

@@ -11,7 +11,7 @@ import pytest
 from bot.local_api import ChatMessage
 from handlers.context import HandlerConfig
 from handlers.conversation import states
-from handlers.conversation.states import QUESTIONS
+from handlers.conversation.turn import QUESTIONS
 from models.storage.columns import utcnow
 from tests.handlers.conftest import FIRST_IMEI, STOLEN_NUMBER, Victim, seed
 

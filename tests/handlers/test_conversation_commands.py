@@ -7,6 +7,8 @@ import re
 import pytest
 
 from handlers.conversation import states
+from handlers.i18n.languages import offered
+from handlers.texts import languages, text
 from tests.handlers.conftest import HAPPY, SECOND_IMEI, Victim, pin, press, send
 
 BRANCHES = {
@@ -176,15 +178,41 @@ async def test_language_can_be_changed_at_any_step(victim, register):
     assert (await register.reports.get(reference)).get("language") == "es"
 
 
-async def test_the_account_s_language_is_offered_first_and_can_be_changed(make_user, register):
+async def test_the_first_screen_offers_every_language_the_account_s_first(make_user, register):
     lender = Victim(make_user(user_id=31337, language_code="es-ES"), register)
     welcome = await lender.send("hola")
     assert welcome[0].text.startswith("<b>Si está en peligro")
-    assert "🌐 Idioma / Language" in [label for label, _ in welcome[0].buttons]
-    await lender.press("🌐 Idioma / Language")
+    labels = [label for label, _ in welcome[0].buttons]
+    assert labels[:2] == [
+        text(f"conversation.button_{key}", "es") for key in ("agree", "advice_only")
+    ]
+    assert labels[2:] == [text("common.language_name", code) for code in offered("es-ES")]
+    assert labels[2] == "Español" and len(labels[2:]) == len(languages())
     english = await lender.press("English")
+    assert english[0].text == "Language changed."
     assert english[-1].text.startswith("<b>If you are in danger")
     assert (await lender.answers())["language"] == "en"
+    assert await lender.step() == states.CONSENT
+    await lender.press("Yes, start my report")
+    assert await lender.step() == states.ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("account", "first"), [("pt-br", "pt"), ("zh-hans", "zh"), ("tr", "en"), (None, "en")]
+)
+async def test_the_account_s_language_comes_first_only_when_we_speak_it(
+    make_user, register, account, first
+):
+    victim = Victim(make_user(user_id=31338, language_code=account), register)
+    [welcome] = await victim.send("/start")
+    labels = [label for label, _ in welcome.buttons]
+    assert labels[2] == text("common.language_name", first)
+    assert (
+        welcome.text.split("\n")[0]
+        == text(
+            "conversation.welcome", first, emergency="999", retention_days=0, draft_hours=0
+        ).split("\n")[0]
+    )
 
 
 async def test_advice_mid_flow_is_tailored_and_the_flow_goes_on(victim):

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from handlers.conversation import states
+from handlers.i18n.platforms import warnings
 from handlers.texts import languages, text
 from tests.handlers.conftest import HAPPY, Act, Victim, press
 
@@ -62,6 +63,11 @@ async def test_a_whole_report_in_the_account_s_language(make_user, register, lan
     reference = re.search(r"SPR-\w{4}-\w{2}", shown).group()
     code = re.findall(r"<code>([^<]+)</code>", shown)[1]
     assert (await register.reports.get(reference)).get("language") == language
+    # A Samsung owner: the scam warnings name the Samsung account and phone, never Apple's.
+    samsung = warnings("samsung", language)
+    assert samsung["police_never_ask"] in filed[0].text
+    assert samsung["found_phone_scam"] in shown
+    assert "Apple" not in shown and "iPhone" not in shown
 
     # The status view and its buttons, in the report's language.
     view = await victim.send(f"/status {reference} {code}")

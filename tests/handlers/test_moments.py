@@ -247,3 +247,39 @@ def test_arabic_moments_keep_their_digits_left_to_right():
     shown = show_moment(datetime(2026, 7, 21, 17, 30, tzinfo=UTC), "ar", LONDON)
     assert "الثلاثاء" in shown
     assert f"{LRI}2026{PDI}" in shown or "٢٠٢٦" in shown
+
+
+# Every language refuses a moment in the future, nonsense and an ambiguous one (today's own
+# weekday), each with words in the language: (language, future, nonsense, ambiguous)
+REFUSED_IN_EVERY_LANGUAGE = [
+    ("en", "tomorrow 10:00", "the cat", "sunday 18:00"),
+    ("es", "mañana 10:00", "el gato", "domingo 18:00"),
+    ("fr", "demain 10h", "le chat", "dimanche 18h"),
+    ("de", "morgen 10:00", "Katze", "Sonntag 18:00"),
+    ("it", "domani 10:00", "il gatto", "domenica 18:00"),
+    ("pt", "amanhã 10:00", "o gato", "domingo 18:00"),
+    ("pl", "jutro 10:00", "kot", "niedziela 18:00"),
+    ("ro", "mâine 10:00", "pisica", "duminică 18:00"),
+    ("ar", "غدًا 10:00", "قطة", "الأحد 18:00"),
+    ("zh", "明天10点", "猫", "星期天18:00"),
+]
+
+
+@pytest.mark.parametrize(("language", "future", "nonsense", "ambiguous"), REFUSED_IN_EVERY_LANGUAGE)
+def test_every_language_refuses_the_future_nonsense_and_the_ambiguous(
+    language, future, nonsense, ambiguous
+):
+    codes = {typed: refused(typed, language).code for typed in (future, nonsense, ambiguous)}
+    assert codes == {
+        future: "when_future",
+        nonsense: "when_unreadable",
+        ambiguous: "when_ambiguous_weekday",
+    }
+    for typed in codes:
+        # The reason is in the victim's language: it is not the English one.
+        error = refused(typed, language)
+        assert language == "en" or describe(error, language) != describe(error, "en")
+
+
+def test_every_supported_language_has_its_refusals_tested():
+    assert {language for language, *_ in REFUSED_IN_EVERY_LANGUAGE} == set(supported())

@@ -1,4 +1,4 @@
-"""The start page: what the signed-in staff member may open."""
+"""The start page: today's and this week's new reports, and the pages the role may open."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from handlers.web.auth import OfficerDep
+from handlers.web.context import ConfigDep, RegisterDep
+from handlers.web.filters import FilterForm, read_filters
 from handlers.web.render import NavEntry, render
 
 router = APIRouter()
@@ -13,6 +15,12 @@ NAV = NavEntry("Start", "/")
 
 
 @router.get("/")
-async def home(request: Request, staff: OfficerDep) -> Response:
-    """The pages this staff member's role allows."""
-    return render(request, "home.html")
+async def home(
+    request: Request, staff: OfficerDep, register: RegisterDep, config: ConfigDep
+) -> Response:
+    """New reports today and this week, and where to go next."""
+    counts = {
+        period: await register.listing.count(read_filters(FilterForm(period=period), config.zone))
+        for period in ("today", "week")
+    }
+    return render(request, "home.html", {"counts": counts})

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import Response
 
 from handlers.web.auth import OfficerDep
-from handlers.web.context import RegisterDep
+from handlers.web.context import RegisterDep, config_of
 from handlers.web.render import render
 from handlers.web.words import sheet_blocks
 from models.present.sheet import report_sheet
@@ -77,6 +77,7 @@ async def _page(
             "blocks": sheet_blocks(sheet),
             "moves": allowed_next(report.status),
             "points": map_points(report),
+            "tile_url": config_of(request).tile_url,
             "looked": [event for event in looked if event.action in LOOKED],
             "with_contact": with_contact,
             "notice": notice,

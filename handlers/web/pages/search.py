@@ -6,7 +6,7 @@ register without what was searched for.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
@@ -48,7 +48,7 @@ async def search(
 ) -> Response:
     """The reports a query finds (at most 50, newest first)."""
     chosen = SearchBy(by) if by in {kind.value for kind in SearchBy} else None
-    context = {"kinds": KINDS, "by": by, "query": query}
+    context: dict[str, Any] = {"kinds": KINDS, "by": by, "query": query}
     try:
         parsed = parse_query(query, chosen, region=config.default_region)
     except BadQuery as exc:

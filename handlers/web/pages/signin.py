@@ -20,25 +20,71 @@ from handlers.web.auth import (
     SESSION_COOKIE,
     StaffDep,
     clear_cookie,
+    content_security_policy,
     read_cookie,
     set_cookie,
 )
-from handlers.web.context import ConfigDep, RegisterDep
+from handlers.web.context import ConfigDep, RegisterDep, config_of
 from handlers.web.links import SIGN_IN_PATH
 from handlers.web.render import render
-from models.services.websessions import Refused, SignedIn
+from handlers.web.telegram_login import verified_user
+from models.services.websessions import Refused, SignedIn, SignInOutcome, TooManyFailures
 
 router = APIRouter()
 NAV = None
 NONCE_COOKIE = "signin"
 NONCE_SECONDS = 15 * 60
 MAX_TOKEN = 200
+TELEGRAM_PATH = "/signin-telegram"
+
+
+def signed_out_page(
+    request: Request, context: dict[str, object] | None = None, *, status_code: int = 200
+) -> Response:
+    """How to sign in: the bot's link, and Telegram's login widget when it is set up."""
+    config = config_of(request)
+    values: dict[str, object] = {"widget": None, **(context or {})}
+    if config.login_widget:
+        values["widget"] = {
+            "bot": config.login_widget_bot,
+            "auth_url": f"{config.base_url}{TELEGRAM_PATH}",
+        }
+    response = render(request, "signed_out.html", values, status_code=status_code)
+    if config.login_widget:
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            config, login_widget=True
+        )
+    return response
 
 
 @router.get(SIGN_IN_PATH)
 async def signed_out(request: Request) -> Response:
     """How to get a sign-in link."""
-    return render(request, "signed_out.html")
+    return signed_out_page(request)
+
+
+@router.get(TELEGRAM_PATH)
+async def telegram_sign_in(request: Request, config: ConfigDep, register: RegisterDep) -> Response:
+    """Telegram's login widget sends the browser back here with a signed answer."""
+    if not config.login_widget or config.login_widget_key is None:
+        raise HTTPException(status_code=404)
+    answer = {name: value[:MAX_TOKEN] for name, value in request.query_params.items()}
+    user_id = verified_user(answer, config.login_widget_key, max_age=register.web.rules.link_ttl)
+    source = request.client.host if request.client else "unknown"
+    outcome: SignInOutcome
+    if user_id is None:
+        # A forged or stale answer counts as a failed sign-in from this address.
+        outcome = await register.web.refuse(source=source)
+    else:
+        outcome = await register.web.sign_in_proven(user_id, answer["hash"], source=source)
+    if isinstance(outcome, SignedIn):
+        # The session cookie is SameSite=Strict: a redirect at the end of Telegram's
+        # cross-site round trip would arrive without it, so a same-site link continues.
+        response = render(request, "signed_in.html")
+        seconds = int(register.web.rules.absolute.total_seconds())
+        set_cookie(response, config, SESSION_COOKIE, outcome.session_token, max_age=seconds)
+        return response
+    return _refusal(request, outcome)
 
 
 @router.get(SIGN_IN_PATH + "/{token}")
@@ -70,10 +116,13 @@ async def sign_in(
         set_cookie(response, config, SESSION_COOKIE, outcome.session_token, max_age=seconds)
         clear_cookie(response, config, NONCE_COOKIE)
         return response
+    return _refusal(request, outcome)
+
+
+def _refusal(request: Request, outcome: Refused | TooManyFailures) -> Response:
     if isinstance(outcome, Refused):
-        return render(
+        return signed_out_page(
             request,
-            "signed_out.html",
             {
                 "heading": "This link does not work",
                 "message": "It was already used, it expired, or it is not a sign-in link.",

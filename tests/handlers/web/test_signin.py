@@ -230,3 +230,35 @@ async def test_logs_name_routes_never_tokens(
     assert "web GET /signin/{token} 200" in lines
     assert lines.count("web POST /signin 400") == 1
     assert not [line for line in lines if token in line or session in line]
+
+
+async def test_behind_https_the_cookie_is_secure_and_host_only(register: Register) -> None:
+    import httpx
+
+    from handlers.web.app import create_app
+    from handlers.web.config import WebConfig
+
+    config = WebConfig(secret=b"s" * 32, base_url="https://console.example.org")
+    await register.staff.add(OFFICER_ID, Role.OFFICER, added_by="test")
+    app = create_app(config, register)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=config.base_url) as client:
+        token = await register.web.issue_link(OFFICER_ID, actor="test")
+        page = await client.get(f"/signin/{token}")
+        signed = await client.post(
+            "/signin",
+            data={
+                "token": form_value(TOKEN_FIELD, page.text),
+                "nonce": form_value(NONCE, page.text),
+            },
+        )
+        start = await client.get("/")
+
+    cookie = next(
+        value
+        for name, value in signed.headers.multi_items()
+        if name == "set-cookie" and value.startswith("__Host-session=")
+    )
+    assert "secure" in cookie.lower() and "domain" not in cookie.lower()
+    assert start.status_code == 200
+    assert start.headers["strict-transport-security"].startswith("max-age=")

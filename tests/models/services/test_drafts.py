@@ -121,3 +121,43 @@ async def test_a_deleted_report_leaves_the_draft_without_it(register):
     await register.drafts.mark_filed(draft, filed.report_id, subscribe=False)
     await register.reports.delete([filed.report_id])
     assert (await register.drafts.get(BIG_CHAT)).report_id is None
+
+
+async def test_ids_of_messages_sent_go_with_the_next_write(register):
+    draft = a_draft()
+    await register.drafts.save(draft)
+    register.drafts.note_sent(draft, [11, 12])
+    assert (await register.drafts.get(BIG_CHAT)).message_ids == [11, 12]  # this process knows
+    stored = await rows(register.db, Draft)
+    assert stored[0].message_ids == "[]"  # not written on their own
+
+    draft.remember_messages([13])
+    await register.drafts.save(draft)
+    (row,) = await rows(register.db, Draft)
+    assert row.message_ids == "[11, 12, 13]"
+
+
+async def test_ids_not_yet_written_are_stored_when_the_register_closes(database, vault):
+    from models.register import Register
+
+    first = Register(database, vault)
+    draft = a_draft()
+    await first.drafts.save(draft)
+    first.drafts.note_sent(draft, [21])
+    assert await first.drafts.flush_all() == 1
+    again = Register(database, vault)
+    assert (await again.drafts.get(BIG_CHAT)).message_ids == [21]
+
+
+async def test_ids_written_late_are_added_to_those_another_worker_stored(database, vault):
+    from models.register import Register
+
+    one, other = Register(database, vault), Register(database, vault)
+    draft = a_draft()
+    await one.drafts.save(draft)
+    one.drafts.note_sent(draft, [1])
+    theirs = await other.drafts.get(BIG_CHAT)
+    theirs.remember_messages([2])
+    await other.drafts.save(theirs)
+    await one.drafts.flush_all()
+    assert (await other.drafts.get(BIG_CHAT)).message_ids == [2, 1]

@@ -91,3 +91,18 @@ async def test_subscribing_again_keeps_the_chosen_language_unless_a_new_one_is_g
     await register.reports.change_status(filed.reference, Status.LOCATED, actor="o")
     [item] = await claimed(register)
     assert item.language == "it"
+
+
+async def test_following_gives_one_chat_s_subscription_and_its_language(
+    register: Register,
+) -> None:
+    filed = await file_report(register, language="pt")
+    await register.subscriptions.subscribe(filed.report_id, 10, via="code", language="zh")
+    await register.subscriptions.subscribe(filed.report_id, 20, via="own_account")
+    zh = await register.subscriptions.following(filed.report_id, 10)
+    assert zh is not None and (zh.chat_id, zh.via, zh.language) == (10, "code", "zh")
+    own = await register.subscriptions.following(filed.report_id, 20)
+    assert own is not None and own.language is None
+    await register.subscriptions.unsubscribe(filed.report_id, 10)
+    assert await register.subscriptions.following(filed.report_id, 10) is None
+    assert await register.subscriptions.following(filed.report_id, 99) is None

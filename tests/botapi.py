@@ -1,7 +1,19 @@
-"""A Bot API server on 127.0.0.1 for end-to-end tests: the real bot process talks HTTP to it.
+"""The fake Bot API of the tests and the benchmarks: one model of Telegram, three ways to reach it.
 
-`FakeTelegram` keeps what every chat shows (it is `bot.local_api.LocalBotApi`'s model behind
-HTTP) and plays Telegram's side of receiving updates: `getUpdates` long polls with offsets
+The model is `bot.local_api.LocalBotApi` (it ships, for the console mode): it answers the bot's
+calls as Telegram would and keeps what every chat shows. Here, for tests and benchmarks:
+
+- `LimitedBotApi`: the same in process, with Telegram's limits and latency on real time (for
+  the in-process benchmarks): at most `overall` new messages in any `window` seconds, and at
+  most `per_chat` in any `window` seconds to one chat; beyond that it answers 429 with
+  `retry_after` (whole seconds, at least 1, as Telegram does) and counts the refusal. Only calls
+  that make a new message count; edits, deletions and `answerCallbackQuery` are answered and
+  counted but not limited. Every call takes `latency` seconds: half on the way there (the limits
+  are checked on arrival, and that is when a message counts as sent), half back. It notes when
+  each message was accepted and for which chat, and the CPU time it spends itself (`cpu_s`).
+- `FakeTelegram`: the same model behind HTTP on 127.0.0.1, for real bot processes (end-to-end
+  tests, `bench/http.py`, `bench/startup.py`, `bench/workers.py`); it also plays Telegram's side
+  of receiving updates: `getUpdates` long polls with offsets
 (an update stays pending until a later offset confirms it), or, once `setWebhook` was called,
 it POSTs each pending update to the bot's URL with the secret header, in order, retrying until
 the bot answers 200. Tests wait on its state (`wait_until`) instead of sleeping.
@@ -13,7 +25,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,11 +36,14 @@ import httpx
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
+from telegram.request import RequestData
 from tornado.iostream import StreamClosedError
 
 from bot.local_api import ApiCall, ApiError, LocalBotApi
+from bot.ratelimit import NEW_MESSAGE_METHODS
 
 T = TypeVar("T")
+Listener = Callable[[int, float], None]
 
 EXTRA_TRUE_METHODS = {
     "setMyDescription",
@@ -40,6 +57,154 @@ EXTRA_TRUE_METHODS = {
 STRING_PARAMS = {"text", "caption", "url", "secret_token", "callback_query_id", "file_id"}
 WEBHOOK_RETRY_SECONDS = (0.05, 0.1, 0.2, 0.4)
 WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the fake Telegram allows (None: no limit) and how long each call takes."""
+
+    overall: int | None = 30
+    per_chat: int | None = 1
+    window: float = 1.0
+    latency: float = 0.05
+
+    @classmethod
+    def lifted(cls) -> Limits:
+        """No limit and no latency: what the bot itself can do."""
+        return cls(overall=None, per_chat=None, latency=0.0)
+
+    def describe(self) -> dict[str, Any]:
+        """The limits as plain values for a JSON line."""
+        return {
+            "api_overall_per_s": self.overall,
+            "api_per_chat_per_s": self.per_chat,
+            "api_latency_ms": self.latency * 1000,
+        }
+
+
+class SlidingWindow:
+    """At most LIMIT events in any WINDOW seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        """Start empty."""
+        self.limit = limit
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more event fits (0: it fits now)."""
+        times = self._times
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.limit:
+            return 0.0
+        return times[len(times) - self.limit] + self.window - now
+
+    def add(self, now: float) -> None:
+        """Count an event at NOW."""
+        self._times.append(now)
+
+
+class LimitedBotApi(LocalBotApi):
+    """LocalBotApi that enforces Telegram's message limits on real time and takes its time."""
+
+    def __init__(self, limits: Limits) -> None:
+        """Serve with LIMITS; nothing accepted yet."""
+        super().__init__()
+        self.limits = limits
+        self.cpu_s = 0.0
+        self.methods: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()  # "overall" / "per_chat"
+        self.accepted: list[tuple[float, int]] = []  # (perf_counter, chat_id) of new messages
+        self.listeners: dict[int, Listener] = {}
+        self.any_listener: Listener | None = None
+        self._overall = SlidingWindow(limits.overall, limits.window) if limits.overall else None
+        self._chats: dict[int, SlidingWindow] = {}
+
+    @property
+    def refusals(self) -> int:
+        """Every 429 answered."""
+        return sum(self.refused.values())
+
+    def _refusal(self, chat_id: int, now: float) -> tuple[str, float] | None:
+        """Why and how long a new message to CHAT_ID must wait, or None if it may go now."""
+        limits = self.limits
+        chat_window = None
+        if limits.per_chat:
+            chat_window = self._chats.get(chat_id)
+            if chat_window is None:
+                chat_window = self._chats[chat_id] = SlidingWindow(limits.per_chat, limits.window)
+            wait = chat_window.wait(now)
+            if wait > 0:
+                return "per_chat", wait
+        if self._overall is not None:
+            wait = self._overall.wait(now)
+            if wait > 0:
+                return "overall", wait
+            self._overall.add(now)
+        if chat_window is not None:
+            chat_window.add(now)
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Travel half the latency, decide (limits), answer as LocalBotApi does, travel back."""
+        half = self.limits.latency / 2
+        if half > 0:
+            await asyncio.sleep(half)
+        started_cpu = time.thread_time()
+        now = time.perf_counter()
+        api_method = url.rsplit("/", 1)[-1]
+        self.methods[api_method] += 1
+        chat_id: int | None = None
+        answer: tuple[int, bytes] | None = None
+        if method != "GET" and api_method in NEW_MESSAGE_METHODS and request_data is not None:
+            chat_id = int(request_data.parameters["chat_id"])
+            refusal = self._refusal(chat_id, now)
+            if refusal is not None:
+                why, wait = refusal
+                self.refused[why] += 1
+                seconds = max(1, math.ceil(wait))
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {seconds}",
+                    "parameters": {"retry_after": seconds},
+                }
+                answer = (429, json.dumps(body).encode())
+        if answer is None:
+            # LocalBotApi answers without awaiting anything when it has no on_call hook.
+            answer = await super().do_request(url, method, request_data)
+            if chat_id is not None and answer[0] == 200:
+                self.accepted.append((now, chat_id))
+                listener = self.listeners.get(chat_id)
+                if listener is not None:
+                    listener(chat_id, now)
+                if self.any_listener is not None:
+                    self.any_listener(chat_id, now)
+        self.cpu_s += time.thread_time() - started_cpu
+        if half > 0:
+            await asyncio.sleep(half)
+        return answer
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most events in any WINDOW seconds (times in any order)."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 @dataclass

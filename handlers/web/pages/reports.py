@@ -1,0 +1,55 @@
+"""Today's and this week's new reports (or any period), with filters, newest first.
+
+Filters are in the URL (they hold no personal data); the list opens no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from handlers.web.auth import OfficerDep
+from handlers.web.context import ConfigDep, RegisterDep
+from handlers.web.filters import FilterForm, filter_choices, read_filters
+from handlers.web.render import NavEntry, render
+
+router = APIRouter()
+NAV = NavEntry("Reports", "/reports")
+Text = Annotated[str, Query(max_length=20)]
+
+
+@router.get("/reports")
+async def reports_page(
+    request: Request,
+    staff: OfficerDep,
+    register: RegisterDep,
+    config: ConfigDep,
+    period: Text = "today",
+    since: Text = "",
+    until: Text = "",
+    status: Text = "",
+    method: Text = "",
+    imei: Text = "",
+    tracked: Text = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The reports matching the filters, a page at a time."""
+    form = FilterForm(period, since, until, status, method, imei, tracked)
+    selection = read_filters(form, config.zone)
+    page = await register.listing.page(selection, before=before)
+    total = await register.listing.count(selection)
+    return render(
+        request,
+        "reports.html",
+        {
+            "form": form,
+            **filter_choices(),
+            "reports": page.reports,
+            "total": total,
+            "older": form.query(before=page.next_before) if page.next_before else None,
+            "first_page": form.query() if before else None,
+            "export_query": form.query(),
+        },
+    )
