@@ -66,6 +66,7 @@ def script(language: str) -> str:
         "Vodafone",
         pressed("when_other"),
         YESTERDAY_1830[language],
+        pressed("imei_right"),  # "Yes, that's right": the day and time read back
         "location: 51.5142, -0.1494",
         pressed("skip"),
         pressed("loss_theft"),
