@@ -20,6 +20,7 @@ from handlers.conversation import (  # noqa: F401
     review,
     router,
     submit,
+    tac,
     welcome,
     when,
     where,

@@ -6,6 +6,7 @@ from handlers import advice
 from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
 from handlers.conversation.turn import Turn, question
+from models.values.freetext import require_words
 
 # The button's value: (make as the register stores it, platform).
 MAKES = {
@@ -46,7 +47,7 @@ def ask_model(turn: Turn) -> None:
 
 async def on_model(turn: Turn, answer: str) -> None:
     """Store the model as typed."""
-    turn.set(model=clean_text(answer, max_length=MAX_MODEL))
+    turn.set(model=require_words(clean_text(answer, max_length=MAX_MODEL), field="model"))
     turn.next()
 
 

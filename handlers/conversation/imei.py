@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import advice
-from handlers.conversation import states
+from handlers.conversation import states, tac
 from handlers.conversation.inputs import BadAnswer
 from handlers.conversation.turn import Turn, question
 from handlers.texts import Html, describe
@@ -73,7 +73,7 @@ async def on_imei_ok(turn: Turn, value: str) -> bool:
     """Keep the IMEI, or type it again."""
     if value == "yes" and turn.answers.get("pending_imei"):
         turn.set(imeis=[turn.answers.pop("pending_imei")])
-        turn.next()
+        await tac.check(turn)
         return True
     if value == "no":
         turn.next("wrong")

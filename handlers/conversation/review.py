@@ -9,8 +9,9 @@ from handlers.conversation.losskinds import METHODS, loss_kind
 from handlers.conversation.states import EDIT_GROUPS
 from handlers.conversation.submit import submit
 from handlers.conversation.turn import Turn, question
-from handlers.conversation.when import zone
+from handlers.conversation.when import stored_window, zone
 from handlers.i18n.moments import show_moment
+from handlers.i18n.windows import show_window
 from handlers.texts import Html
 from models.values.imei import Imei
 from models.values.loss import LossKind
@@ -84,12 +85,8 @@ def summary_lines(turn: Turn) -> list[str]:
             network=a.get("network") or turn.t("not_given"),
         )
     )
-    when = _moment(
-        turn,
-        a.get("incident_at"),
-        a.get("incident_exact", True),
-        a.get("incident_time_known", True),
-    )
+    window = stored_window(a)
+    when = show_window(window, turn.lang, zone(turn)) if window else turn.t("not_given")
     lines.append(turn.t("review_when", when=when))
     lines.append(
         turn.t(

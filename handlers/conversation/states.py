@@ -13,6 +13,7 @@ MODEL = "model"
 COLOUR = "colour"
 IMEI = "imei"
 IMEI_OK = "imei_ok"
+TAC_OK = "tac_ok"
 IMEI2 = "imei2"
 IMEI2_OK = "imei2_ok"
 NUMBER = "number"
@@ -20,6 +21,7 @@ NETWORK = "network"
 WHEN = "when"
 WHEN_TIME = "when_time"
 WHEN_DATE = "when_date"
+WHEN_OK = "when_ok"
 WHERE = "where"
 WHERE_NOTE = "where_note"
 LOSS = "loss"
@@ -41,9 +43,9 @@ FINISHED = frozenset({FILED, CANCELLED})
 # What the review's Edit buttons reopen: editing a group walks its steps, then returns to review.
 EDIT_GROUPS: dict[str, tuple[str, ...]] = {
     "device": (MAKE, MODEL, COLOUR),
-    "imei": (IMEI, IMEI_OK, IMEI2, IMEI2_OK),
+    "imei": (IMEI, IMEI_OK, TAC_OK, IMEI2, IMEI2_OK),
     "number": (NUMBER, NETWORK),
-    "when": (WHEN, WHEN_TIME, WHEN_DATE),
+    "when": (WHEN, WHEN_TIME, WHEN_DATE, WHEN_OK),
     "where": (WHERE, WHERE_NOTE),
     "how": (LOSS, HOW),
     "tracked": (TRACKED, TRACKED_WHERE, TRACKED_WHEN),

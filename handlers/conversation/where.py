@@ -10,9 +10,23 @@ from handlers.conversation.turn import Turn, question
 from handlers.conversation.when import read_moment
 from handlers.engine import clock
 from handlers.i18n.moments import Moment
+from models.values.freetext import require_words
 
 MAX_PLACE = 200
 AN_HOUR = timedelta(hours=1)
+
+
+def place_words(answer: str) -> str:
+    """A typed place that says something: MeaninglessText (asked again) for emoji, digits or
+    punctuation alone."""
+    return require_words(clean_text(answer, max_length=MAX_PLACE), field="place")
+
+
+def warn_if_far(turn: Turn, latitude: float, longitude: float) -> None:
+    """A pin outside the service area (SERVICE_AREA) is kept, with a word that it is far."""
+    area = turn.context.register.config.service_area
+    if area is not None and not area.contains(latitude, longitude):
+        turn.say("pin_outside_area")
 
 
 def ask_where(turn: Turn) -> None:
@@ -24,12 +38,13 @@ async def on_where_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """Keep the coordinates, then offer to add words to them."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
     turn.unset("place")
+    warn_if_far(turn, latitude, longitude)
     turn.next("pin")
 
 
 async def on_where_text(turn: Turn, answer: str) -> None:
     """Keep the place as typed (a typed place replaces an earlier pin)."""
-    turn.set(place=clean_text(answer, max_length=MAX_PLACE))
+    turn.set(place=place_words(answer))
     turn.unset("incident_lat", "incident_lon")
     turn.next()
 
@@ -41,7 +56,7 @@ def ask_where_note(turn: Turn) -> None:
 
 async def on_where_note(turn: Turn, answer: str) -> None:
     """Keep the words with the pin."""
-    turn.set(place=clean_text(answer, max_length=MAX_PLACE))
+    turn.set(place=place_words(answer))
     turn.next()
 
 
@@ -56,6 +71,7 @@ async def on_where_note_skip(turn: Turn, value: str) -> bool:
 async def on_where_note_pin(turn: Turn, latitude: float, longitude: float) -> None:
     """A second pin corrects the first."""
     turn.set(incident_lat=latitude, incident_lon=longitude)
+    warn_if_far(turn, latitude, longitude)
     turn.next("pin")
 
 
@@ -91,7 +107,7 @@ async def on_tracked_pin(turn: Turn, latitude: float, longitude: float) -> None:
 
 async def on_tracked_text(turn: Turn, answer: str) -> None:
     """Keep the tracked place as typed."""
-    turn.set(tracked_place=clean_text(answer, max_length=MAX_PLACE))
+    turn.set(tracked_place=place_words(answer))
     turn.unset("tracked_lat", "tracked_lon")
     turn.next()
 

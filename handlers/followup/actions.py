@@ -19,6 +19,7 @@ from handlers.texts import Html, describe, text
 from models.services.followup import Change
 from models.services.reports import ReportView
 from models.values.coordinates import BadCoordinates, check_point
+from models.values.freetext import has_words
 from models.values.imei import Imei, InvalidImei
 from models.values.statuses import OPEN, Status, allowed_next
 
@@ -303,11 +304,13 @@ async def _typed_imei(
 
 
 def clean_place(typed: str) -> str | None:
-    """A typed place, tidied by the one cleaner, or None when it cannot be kept."""
+    """A typed place, tidied by the one cleaner, or None when it cannot be kept (or says
+    nothing: emoji, digits or punctuation alone)."""
     try:
-        return clean_text(typed, max_length=MAX_PLACE, min_length=MIN_PLACE)
+        place = clean_text(typed, max_length=MAX_PLACE, min_length=MIN_PLACE)
     except BadAnswer:
         return None
+    return place if has_words(place) else None
 
 
 async def _typed_location(

@@ -25,6 +25,7 @@ from models.storage.jobs import Tx, typed
 from models.storage.tables import (
     Notification,
     Report,
+    ReportEvent,
     ReportImei,
     StatusChange,
     Subscription,
@@ -60,6 +61,8 @@ PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"
 MATCH_CHUNK = 500
 LANGUAGE_LENGTH = 8  # the column's width: codes such as "en", "zh"
 FILE_ATTEMPTS = 8
+TAC_KEPT = "tac_make_kept"  # the history event: the victim kept their make against the TAC
+TAC_DETAIL = 64  # the event column's width
 
 
 class InvalidTransition(RegisterError):
@@ -126,6 +129,9 @@ class NewReport:
     tac_make: str | None = None
     tac_model: str | None = None
     tac_mismatch: bool | None = None
+    # When the TAC's brand disagreed and the victim kept their make: what they were shown
+    # (e.g. "Samsung Galaxy S21"); kept in the report's history for staff.
+    tac_kept_against: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse combinations the conversation should never produce."""
@@ -390,6 +396,15 @@ class ReportStore:
             session.add(
                 StatusChange(report_id=report.id, status=Status.SUBMITTED.value, actor="victim")
             )
+            if new.tac_kept_against:
+                session.add(
+                    ReportEvent(
+                        report_id=report.id,
+                        actor="victim",
+                        kind=TAC_KEPT,
+                        detail=new.tac_kept_against[:TAC_DETAIL],
+                    )
+                )
             if duplicates:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
             await self._alert_in(session, report, new, hashes)

@@ -66,7 +66,7 @@ def script(language: str) -> str:
         "Vodafone",
         pressed("when_other"),
         YESTERDAY_1830[language],
-        pressed("imei_right"),  # yes, the day and time read back are right
+        pressed("imei_right"),  # "Yes, that's right": the day and time read back
         "location: 51.5142, -0.1494",
         pressed("skip"),
         pressed("loss_theft"),
@@ -145,17 +145,3 @@ async def test_a_whole_report_in_every_language_through_the_console(
 
     found = await lookup(monkeypatch, console_settings, capsys, STOLEN_IMEI.grouped)
     assert re.match(rf"{reference}  submitted  Samsung Galaxy S23", found), found
-
-
-async def test_the_console_account_s_language_is_offered_first_never_kept_unasked(
-    console_settings,  # noqa: F811
-):
-    out = await console(console_settings, "/start\nEspañol\n1\n", language_code="pl")
-    first_screen = out.split("> /start\n", 1)[1].split("> Español", 1)[0]
-    assert first_screen.startswith(
-        plain_text(
-            text("conversation.welcome", "pl", emergency="999", retention_days=730, draft_hours=24)
-        ).split("\n")[0]
-    )
-    assert "[3] Polski  [4] English" in first_screen
-    assert plain_text(text("conversation.ask_account", "es")).split("\n")[0] in out

@@ -199,9 +199,12 @@ async def test_when_earlier_today_asks_the_time(victim):
     earlier = now - timedelta(minutes=10)
     if earlier.date() != now.date():  # just after midnight: 00:00 is always earlier today
         earlier = now.replace(hour=0, minute=0)
-    await victim.send(earlier.strftime("%I:%M %p"))  # "10:35" alone could be either half
+    shown = await victim.send(earlier.strftime("%I:%M %p"))  # "10:35" alone could be either half
+    assert earlier.strftime("%H:%M") in shown[-1].text and await victim.step() == states.WHEN_OK
+    await victim.press("Yes, that's right")
     answers = await victim.answers()
     assert answers["incident_exact"] is True
+    assert answers["incident_from"] == answers["incident_to"] == answers["incident_at"]
     assert datetime.fromisoformat(answers["incident_at"]) == earlier.replace(
         second=0, microsecond=0
     )
@@ -214,8 +217,10 @@ async def test_when_yesterday_without_a_time_is_marked_approximate(victim):
     await victim.press("I don't know")
     answers = await victim.answers()
     assert answers["incident_exact"] is False
+    day = (utcnow().astimezone(HandlerConfig().zone) - timedelta(days=1)).date()
+    assert answers["incident_from"].startswith(day.isoformat())
     await victim.walk(states.REVIEW)
-    assert "(time not known)" in victim.seen[-1].text
+    assert "🕒 When: some time on " in victim.seen[-1].text
 
 
 async def test_when_typed_as_a_day_and_time(victim):
@@ -223,6 +228,7 @@ async def test_when_typed_as_a_day_and_time(victim):
     await victim.press("Another day")
     day = (utcnow() - timedelta(days=3)).astimezone(HandlerConfig().zone)
     await victim.send(day.strftime("%d %B 18:30"))  # "01/12" could be either order
+    await victim.press("Yes, that's right")
     answers = await victim.answers()
     assert answers["incident_at"].startswith(day.strftime("%Y-%m-%d"))
     assert await victim.step() == states.WHERE

@@ -27,6 +27,7 @@ PRESSED = {
     states.IMEI2_OK: "imei_right",
     states.WHEN: "when_now",
     states.WHEN_TIME: "dont_know",
+    states.WHEN_OK: "imei_right",
     states.WHERE_NOTE: "skip",
     states.LOSS: "loss_theft",
     states.HOW: "how_snatched_moped",

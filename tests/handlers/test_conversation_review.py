@@ -27,7 +27,7 @@ EDITS: dict[str, tuple[list[Act], str, str]] = {
         "+33 6 12 34 56 78 · network: Orange",
         "✏️ Its number",
     ),
-    "when": ([press("In the last hour")], "🕒 When: about ", "✏️ When"),
+    "when": ([press("In the last hour")], "🕒 When: ", "✏️ When"),
     "where": ([pin(51.5, -0.12), press("Skip")], "📍 Where: pin 51.50000, -0.12000", "✏️ Where"),
     "how": (
         [press("Stolen from me, no force"), press("Pickpocketed")],
