@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,14 +107,9 @@ class WebhookTelegram(FakeTelegram):
         self.stamped.append(Stamped(time.time(), method, dict(params)))
         return await super().call(method, params, files)
 
-    def _api_setWebhook(self, params: dict, files: dict) -> bool:
-        self.webhook_url = str(params["url"]) or None
-        self.webhook_secret = params.get("secret_token")
-        if params.get("drop_pending_updates"):
-            self.pending.clear()
-        if self.webhook_url and (self._pusher is None or self._pusher.done()):
-            self._pusher = asyncio.get_running_loop().create_task(self._deliver_all())
-        return True
+    def _push(self) -> Coroutine[Any, Any, None]:
+        """Deliver pending updates several at once, each chat's in order."""
+        return self._deliver_all()
 
     def in_flight(self) -> int:
         """How many webhook calls are out right now."""
