@@ -26,6 +26,7 @@ import contextlib
 import itertools
 import json
 import math
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine
@@ -34,9 +35,11 @@ from typing import Any, TypeVar
 
 import httpx
 import tornado.httpserver
+import tornado.httputil
 import tornado.netutil
 import tornado.web
 from telegram.request import RequestData
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 from bot.local_api import ANSWERED_WITH_TRUE, ApiCall, LocalBotApi, error_body
@@ -321,6 +324,15 @@ class FakeTelegram(LocalBotApi):
 
     # -- answering the bot -------------------------------------------------------------------
 
+    def received(
+        self, method: str, params: dict[str, Any], *, at: float, caller_gone: bool
+    ) -> None:
+        """A call came over HTTP at AT (time.time()), about to be answered.
+
+        CALLER_GONE: the bot had already closed that connection (its call timed out, or the
+        process died), so AT says nothing of when the call was sent.
+        """
+
     async def call(
         self, method: str, params: dict[str, Any], files: dict[str, bytes]
     ) -> tuple[int, dict[str, Any]]:
@@ -428,6 +440,25 @@ def _decode(name: str, raw: bytes) -> Any:
         return value
 
 
+def _hung_up(request: tornado.httputil.HTTPServerRequest) -> bool:
+    """Whether the client had closed the connection REQUEST came on: it gave up on the answer.
+
+    A timed-out or killed bot closes its connection after sending the call, so the close is
+    read after the call, on the same connection: a call read late is known to be late.
+    """
+    connection = request.connection
+    assert isinstance(connection, HTTP1Connection)  # tornado's own server speaks HTTP/1
+    stream = connection.stream
+    if stream.closed():
+        return True
+    try:
+        return stream.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing more sent yet
+    except OSError:
+        return True  # reset
+
+
 class _MethodHandler(tornado.web.RequestHandler):
     """POST (or GET) /bot<token>/<method>."""
 
@@ -449,6 +480,9 @@ class _MethodHandler(tornado.web.RequestHandler):
         if self.request.headers.get("Content-Type", "").startswith("application/json"):
             params.update(json.loads(self.request.body or b"{}"))
         files = {name: parts[0].body for name, parts in self.request.files.items()}
+        at = time.time()
+        # Looked at after the time is taken: a connection still open now was open at AT.
+        self.api.received(method, params, at=at, caller_gone=_hung_up(self.request))
         status, body = await self.api.call(method, params, files)
         await self._reply(status, body)
 
