@@ -28,13 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VARIABLES = {name.upper() for name in Settings.model_fields}
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder, and no setting from the real environment or a real .env."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @pytest.fixture
