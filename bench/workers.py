@@ -32,7 +32,7 @@ from bench._backends import PostgresBackend
 from bench.common import Result, emit, latency_ms, log, parser, ratio
 from handlers.conversation import states
 from models.sealing.vault import KeyRing
-from tests.e2e.balancer import Balancer, nginx_binary
+from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import WebhookTelegram
 from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, BotEnvironment, BotProcess, free_port
 from tests.e2e.script import ScriptedVictim, Story
@@ -48,18 +48,6 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     arguments = parser(__doc__.splitlines()[0])
     arguments.add_argument("--victims", type=int, help="victims filing at once (60; quick: 4)")
     return arguments.parse_args(argv)
-
-
-class Cluster:
-    """The workers as the victims see them: up while any of them is."""
-
-    def __init__(self, workers: list[BotProcess]) -> None:
-        self.workers = workers
-
-    @property
-    def up(self) -> bool:
-        """Whether some worker serves."""
-        return any(worker.up for worker in self.workers)
 
 
 def cpu_seconds(pid: int) -> float:

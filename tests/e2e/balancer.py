@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.harness import PROJECT
+from tests.e2e.harness import PROJECT, BotProcess
 
 TEMPLATE = PROJECT / "deploy" / "nginx" / "reportbot.conf"
 START_TIMEOUT = 20.0
@@ -203,3 +203,16 @@ class Balancer:
                 )
             )
         return found
+
+
+class Cluster:
+    """Several workers, as the victims see them: up while any of them is."""
+
+    def __init__(self, workers: list[BotProcess]) -> None:
+        """The WORKERS behind one address (nginx passes calls to whichever serves)."""
+        self.workers = workers
+
+    @property
+    def up(self) -> bool:
+        """Whether some worker serves."""
+        return any(worker.up for worker in self.workers)

@@ -35,10 +35,10 @@ from models.register import Register
 from models.storage.tables import ProcessedUpdate, Report
 from models.values.imei import Imei
 from tests.conftest import REQUIRE_POSTGRESQL, TEST_DATABASE_URL
-from tests.e2e.balancer import Balancer, nginx_binary
+from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import Stamped, WebhookTelegram, chat_of
 from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, BotEnvironment, BotProcess, free_port
-from tests.e2e.script import ScriptedVictim, Story
+from tests.e2e.script import ScriptedVictim, Story, varied_story
 from tests.factories import imei, subscribe
 from tests.followup_fixtures import file_report, max_in_window
 
@@ -91,18 +91,6 @@ async def telegram():
     await server.stop()
 
 
-class Cluster:
-    """The workers, as the victims see them: up while any of them is."""
-
-    def __init__(self, workers: list[BotProcess]) -> None:
-        self.workers = workers
-
-    @property
-    def up(self) -> bool:
-        """Whether some worker serves (nginx passes calls to whichever does)."""
-        return any(worker.up for worker in self.workers)
-
-
 class HurriedVictim(ScriptedVictim):
     """A victim who, having agreed, writes "hello?" at once without waiting for the bot."""
 
@@ -118,20 +106,7 @@ class HurriedVictim(ScriptedVictim):
 
 def stories(seed: int) -> list[Story]:
     """Thirty victims, half on their own account (they are told of the recovery)."""
-    return [
-        Story(
-            imei=imei(seed * 1000 + n).digits,
-            name=f"Victim {n}",
-            phone=f"07912 {345600 + n}",
-            own_account=n % 2 == 0,
-            make=("apple", "samsung", "google")[n % 3],
-            model="Galaxy S24" if n % 4 == 0 else None,
-            number=f"07400 {123000 + n}" if n % 3 == 0 else None,
-            network="EE" if n % 3 == 0 else None,
-            place=(51.51 + n / 1000, -0.14) if n % 2 else "Leicester Square",
-        )
-        for n in range(VICTIMS)
-    ]
+    return [varied_story(n, imei(seed * 1000 + n).digits) for n in range(VICTIMS)]
 
 
 @dataclass(frozen=True)
