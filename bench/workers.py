@@ -34,7 +34,7 @@ from handlers.conversation import states
 from models.sealing.vault import KeyRing
 from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import WebhookTelegram
-from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, BotEnvironment, BotProcess, free_port
+from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port
 from tests.e2e.script import ScriptedVictim, Story
 from tests.factories import imei
 
@@ -83,13 +83,7 @@ async def run_workers(
             environment,
             telegram,
             folder / f"worker-{n}.log",
-            env={
-                "WEBHOOK_URL": balancer.url,
-                "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port),
-                "MAX_CONCURRENT_CHATS": str(MAX_CHATS),
-            },
+            env=balancer.worker_env(port, MAX_CHATS),
         )
         for n, port in enumerate(ports)
     ]

@@ -42,13 +42,19 @@ def free_port() -> int:
 
 
 def run_cli(
-    workdir: Path, env: dict[str, str], args: tuple[str, ...], within: float
+    workdir: Path,
+    env: dict[str, str],
+    args: tuple[str, ...],
+    within: float,
+    *,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ARGS` in WORKDIR with ENV to completion (at most WITHIN seconds)."""
+    """Run `python -m bot ARGS` in WORKDIR with ENV (and STDIN) to its end, WITHIN seconds."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=workdir,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=within,

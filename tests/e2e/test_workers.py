@@ -37,7 +37,7 @@ from models.values.imei import Imei
 from tests.conftest import REQUIRE_POSTGRESQL, TEST_DATABASE_URL
 from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import Stamped, WebhookTelegram, chat_of
-from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, BotEnvironment, BotProcess, free_port
+from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port
 from tests.e2e.script import ScriptedVictim, Story, varied_story
 from tests.factories import imei, subscribe
 from tests.followup_fixtures import file_report, max_in_window
@@ -226,11 +226,7 @@ async def test_three_workers_behind_nginx_lose_nothing_double_nothing_and_keep_o
             telegram,
             tmp_path / f"worker-{n}.log",
             env={
-                "WEBHOOK_URL": balancer.url,
-                "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port),
-                "MAX_CONCURRENT_CHATS": str(MAX_CHATS),
+                **balancer.worker_env(port, MAX_CHATS),
                 "DELIVERY_RATE_PER_SECOND": str(WORKER_RATE),
             },
         )
