@@ -231,30 +231,27 @@ class Speaker:
         self._arrived = time.perf_counter()
         update_id = self._current = self.crowd.submit(self, payload)
         self.person.updates += 1
+        await self._until(
+            lambda: update_id in self._finished or answered(),
+            f"no answer in {self.patience} s",
+        )
+        return update_id
+
+    async def until_done(self, update_id: int) -> None:
+        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
+        await self._until(lambda: update_id in self._finished, "update never finished")
+
+    async def _until(self, done: Callable[[], bool], failure: str) -> None:
+        """Wait, woken by each finished update or reply, until DONE(); else TimeoutError."""
         deadline = time.perf_counter() + self.patience
         loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
-            if update_id in self._finished or answered():
-                return update_id
+            if done():
+                return
             left = deadline - time.perf_counter()
             if left <= 0:
-                raise TimeoutError(f"chat {self.person.chat_id}: no answer in {self.patience} s")
-            alarm = loop.call_later(left, self._wake.set)
-            try:
-                await self._wake.wait()
-            finally:
-                alarm.cancel()
-
-    async def until_done(self, update_id: int) -> None:
-        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
-        deadline = time.perf_counter() + self.patience
-        loop = asyncio.get_running_loop()
-        while update_id not in self._finished:
-            self._wake.clear()
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError(f"chat {self.person.chat_id}: update never finished")
+                raise TimeoutError(f"chat {self.person.chat_id}: {failure}")
             alarm = loop.call_later(left, self._wake.set)
             try:
                 await self._wake.wait()
