@@ -12,12 +12,11 @@ from starlette.responses import Response
 
 from handlers.web.auth import OfficerDep
 from handlers.web.context import ConfigDep, RegisterDep
-from handlers.web.filters import FilterForm, filter_choices, read_filters
+from handlers.web.filters import ListFilters, filter_choices, read_filters
 from handlers.web.render import NavEntry, render
 
 router = APIRouter()
 NAV = NavEntry("Reports", "/reports")
-Text = Annotated[str, Query(max_length=20)]
 
 
 @router.get("/reports")
@@ -26,17 +25,10 @@ async def reports_page(
     staff: OfficerDep,
     register: RegisterDep,
     config: ConfigDep,
-    period: Text = "today",
-    since: Text = "",
-    until: Text = "",
-    status: Text = "",
-    method: Text = "",
-    imei: Text = "",
-    tracked: Text = "",
+    form: ListFilters,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """The reports matching the filters, a page at a time."""
-    form = FilterForm(period, since, until, status, method, imei, tracked)
     selection = read_filters(form, config.zone)
     page = await register.listing.page(selection, before=before)
     total = await register.listing.count(selection)
