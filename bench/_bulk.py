@@ -6,18 +6,21 @@ register (and IMEIs that cannot be) without storing them; the keys are the calle
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import random
 import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bench.common import Timer, log
-from models.sealing.vault import Vault
+from bench.common import Timer, log, parser
+from models.sealing.keyfile import load_or_create_key_file
+from models.sealing.vault import KeyRing, Vault
 from models.services.reports import ReportStore, platform_of, report_context
 from models.storage.database import Database
 from models.storage.tables import Report, ReportImei, StatusChange
@@ -60,6 +63,37 @@ _STATUS_CYCLE = (
     *[Status.CLOSED] * 6,
     Status.WITHDRAWN,
 )
+
+
+FULL_SIZE = 1_000_000  # reports in a benchmark's register, unless told
+QUICK_SIZE = 2_000  # ... and with --quick
+
+
+def large_register_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark on a large register: --size and --keep, with parser()'s."""
+    arguments = parser(description)
+    arguments.add_argument("--size", type=int, help=f"reports in the register ({FULL_SIZE:,})")
+    arguments.add_argument(
+        "--keep", type=Path, metavar="PATH", help="SQLite register to build once and reuse"
+    )
+    return arguments
+
+
+def register_size(args: argparse.Namespace) -> int:
+    """How many reports the options ask for."""
+    return int(args.size or (QUICK_SIZE if args.quick else FULL_SIZE))
+
+
+def kept_ring(keep: Path | None) -> KeyRing:
+    """The keys of the register kept at KEEP (made on first use, beside it), or new keys."""
+    if keep is None:
+        return KeyRing.generate()
+    return load_or_create_key_file(keep.with_name(keep.name + ".keys.json"))
+
+
+def build_record(keep: Path | None) -> Path | None:
+    """Where the build of the register kept at KEEP is recorded (None: nothing is kept)."""
+    return keep.with_name(keep.name + ".bench.json") if keep else None
 
 
 def imei_digits(serial: int, prefix: str = PRESENT_PREFIX) -> str:

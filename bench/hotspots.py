@@ -37,10 +37,10 @@ from sklearn.cluster import DBSCAN
 from sqlalchemy import bindparam, update
 
 from bench._backends import PostgresBackend, SqliteBackend
-from bench.common import Result, emit, log, parser, peak_rss_mb, ratio, stage
+from bench._bulk import build_record, kept_ring, large_register_parser, register_size
+from bench.common import Result, emit, log, peak_rss_mb, ratio, stage
 from bench.register import ensure_built
 from models.present import heatmap
-from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import KeyRing, Vault
 from models.services.hotspots import RADIUS_METRES, HotspotFinder, _clustered
 from models.services.reports import ReportStore
@@ -64,18 +64,14 @@ class Sizes:
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of this benchmark."""
-    arguments = parser(__doc__.splitlines()[0])
-    arguments.add_argument("--size", type=int, help="reports in the register (1,000,000)")
+    arguments = large_register_parser(__doc__.splitlines()[0])
     arguments.add_argument("--sample", type=int, help="raw points for plain DBSCAN (100,000)")
-    arguments.add_argument(
-        "--keep", type=Path, metavar="PATH", help="SQLite register to build once and reuse"
-    )
     return arguments.parse_args(argv)
 
 
 def sizes_of(args: argparse.Namespace) -> Sizes:
     """The sizes the options ask for."""
-    reports = args.size or (2_000 if args.quick else 1_000_000)
+    reports = register_size(args)
     return Sizes(reports, min(reports, args.sample or (2_000 if args.quick else 100_000)))
 
 
@@ -194,8 +190,7 @@ async def measure(
         },
     )
     store = ReportStore(backend.db, vault)
-    meta = marker.with_name(marker.name + ".bench.json") if marker else None
-    await ensure_built(backend, store, sizes.reports, meta)
+    await ensure_built(backend, store, sizes.reports, build_record(marker))
     placed = marker.with_name(marker.name + ".hotspots.json") if marker else None
     if placed is None or not placed.exists():
         with stage(f"placing {sizes.reports:,} reports' points like a city's"):
@@ -263,14 +258,9 @@ async def run(args: argparse.Namespace) -> Result:
             await backend.close()
     with tempfile.TemporaryDirectory(prefix="bench-hotspots-") as folder:
         path = args.keep or Path(folder) / "register.db"
-        ring = (
-            load_or_create_key_file(path.with_name(path.name + ".keys.json"))
-            if args.keep
-            else KeyRing.generate()
-        )
         backend = SqliteBackend(path)
         try:
-            return await measure(backend, Vault(ring), sizes, args.keep)
+            return await measure(backend, Vault(kept_ring(args.keep)), sizes, args.keep)
         finally:
             await backend.close()
 

@@ -1,6 +1,6 @@
 """Web console at scale: search by IMEI, a report's page, the filtered list, an export, over HTTP.
 
-python -m bench.web [--quick] [--size N] [--samples N] [--keep PATH]
+python -m bench.web [--quick] [--size N] [--samples N] [--keep PATH] [--pages-only]
 
 Builds (or, with --keep, reuses) a SQLite register of N reports (1,000,000; --quick: 2,000),
 starts the real `reportbot web` process on it, signs an admin in through a one-time link from
@@ -9,7 +9,7 @@ starts the real `reportbot web` process on it, signs an admin in through a one-t
   against the bare SQL it stands on (stdlib sqlite3 on the same file: the IMEI look-up with the
   history; the report by reference with its history), in the same run;
 - the reports list with filters (GET /reports: any time, submitted, with an IMEI, tracked):
-  p50 and p95, against the bare filtered SELECT (a page of 50) and COUNT;
+  p50 and p95, against the bare filtered SELECT (a page of 50) and its COUNT up to 10,001;
 - an export of every report as CSV started from the browser's form (POST /export), read as it
   streams: wall time against `reportbot export --format csv` on the same register, and the
   console process's peak memory (VmHWM) before and after it, which must stay flat.
@@ -38,11 +38,18 @@ if not __package__:  # run as `python bench/web.py`: make the project importable
 import httpx
 
 from bench._backends import SqliteBackend
-from bench._bulk import reference_of, report_imeis
-from bench.common import PROJECT_ROOT, Result, emit, log, parser, percentile, proc_status_kb, stage
+from bench._bulk import (
+    build_record,
+    kept_ring,
+    large_register_parser,
+    reference_of,
+    register_size,
+    report_imeis,
+)
+from bench.common import PROJECT_ROOT, Result, emit, log, percentile, proc_status_kb, stage
 from bench.export import Register, cli_environment, export_with_cli, prepare
-from models.sealing.keyfile import load_or_create_key_file
-from models.sealing.vault import KeyRing, Vault
+from models.sealing.vault import Vault
+from models.services.listing import COUNT_CAP
 from models.services.reports import ReportStore
 from models.services.staff import Role, StaffStore
 from models.storage.database import Database
@@ -64,11 +71,15 @@ BARE_LIST_WHERE = (
     "status = 'submitted' AND imei_count > 0 "
     "AND (tracked_lat IS NOT NULL OR tracked_at IS NOT NULL)"
 )
+# What the list runs: a page of 50 (and one to know there is more) newest first, and its total
+# counted up to COUNT_CAP + 1 ("more than 10,000").
 BARE_LIST_SQL = (
     "SELECT id, reference, status, make, created_at FROM report WHERE "
-    f"{BARE_LIST_WHERE} ORDER BY created_at DESC, id DESC LIMIT 50"
+    f"{BARE_LIST_WHERE} ORDER BY id DESC LIMIT 51"
 )
-BARE_COUNT_SQL = f"SELECT count(*) FROM report WHERE {BARE_LIST_WHERE}"
+BARE_COUNT_SQL = (
+    f"SELECT count(*) FROM (SELECT 1 FROM report WHERE {BARE_LIST_WHERE} LIMIT {COUNT_CAP + 1})"
+)
 
 
 @dataclass(frozen=True)
@@ -82,18 +93,17 @@ class Sizes:
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of this benchmark."""
-    arguments = parser(__doc__.splitlines()[0])
-    arguments.add_argument("--size", type=int, help="reports in the register (1,000,000)")
+    arguments = large_register_parser(__doc__.splitlines()[0])
     arguments.add_argument("--samples", type=int, help="timed requests of each kind (500)")
     arguments.add_argument(
-        "--keep", type=Path, metavar="PATH", help="SQLite register to build once and reuse"
+        "--pages-only", action="store_true", help="time the pages, not the export (faster)"
     )
     return arguments.parse_args(argv)
 
 
 def sizes_of(args: argparse.Namespace) -> Sizes:
     """The sizes the options ask for."""
-    reports = args.size or (2_000 if args.quick else 1_000_000)
+    reports = register_size(args)
     samples = args.samples or (40 if args.quick else 500)
     return Sizes(reports=reports, samples=samples, warmup=5 if args.quick else 30)
 
@@ -339,12 +349,8 @@ async def run(args: argparse.Namespace) -> Result:
     )
     with tempfile.TemporaryDirectory(prefix="bench-web-") as folder:
         scratch = Path(folder)
-        if args.keep:
-            ring = load_or_create_key_file(args.keep.with_name(args.keep.name + ".keys.json"))
-            meta = args.keep.with_name(args.keep.name + ".bench.json")
-            register = await prepare(args.keep, ring, sizes.reports, meta)
-        else:
-            register = await prepare(scratch / "web.db", KeyRing.generate(), sizes.reports, None)
+        path = args.keep or scratch / "web.db"
+        register = await prepare(path, kept_ring(args.keep), sizes.reports, build_record(args.keep))
         await add_admin(register)
         console = Console(register, scratch)
         try:
@@ -353,6 +359,8 @@ async def run(args: argparse.Namespace) -> Result:
                 csrf = await console.sign_in()
             result.figures["console_idle_rss_mb"] = console.memory_mb("VmRSS")
             await measure_pages(result, console, register, csrf, sizes)
+            if args.pages_only:
+                return result
             with stage(f"export of {register.reports:,} reports from the browser's form"):
                 await measure_export(result, console, register, csrf)
         finally:

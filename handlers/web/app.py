@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Scope
 
 from handlers.web.auth import security_headers
 from handlers.web.config import WebConfig
@@ -52,6 +53,7 @@ ERRORS = {
     413: ("Too large", "What you sent is too large."),
     422: ("Not understood", "Some of what you sent could not be read."),
     429: ("Too many requests", "Wait a little and try again."),
+    500: ("Something went wrong", "The console could not answer. Try again in a moment."),
 }
 
 
@@ -71,8 +73,19 @@ def create_app(config: WebConfig, register: Register) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
-    app.add_middleware(ConsoleMiddleware, headers=security_headers(config))
+    app.add_middleware(ConsoleMiddleware, headers=security_headers(config), failed=_server_error)
     return app
+
+
+def _server_error(scope: Scope) -> Response:
+    """The page for an error no handler expected (the middleware logs it, once)."""
+    heading, message = ERRORS[500]
+    try:
+        return render(
+            Request(scope), "error.html", {"heading": heading, "message": message}, status_code=500
+        )
+    except Exception:  # the page itself cannot be drawn: say it plainly
+        return PlainTextResponse(message, status_code=500)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -6,11 +6,13 @@ Monday; a range's last day is included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import HTTPException
+from fastapi import Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.services.listing import ReportFilter
 from models.values.loss import THEFT_METHODS
@@ -27,22 +29,25 @@ METHODS = list(THEFT_METHODS)
 STATUSES = [status.value for status in Status]
 
 
-@dataclass(frozen=True, slots=True)
-class FilterForm:
+Typed = Annotated[str, Field(max_length=20)]
+
+
+class FilterForm(BaseModel):
     """The filters as typed (to show the form again) and as the register reads them."""
 
-    period: str = "today"
-    since: str = ""
-    until: str = ""
-    status: str = ""
-    method: str = ""
-    imei: str = ""
-    tracked: str = ""
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    period: Typed = "today"
+    since: Typed = ""
+    until: Typed = ""
+    status: Typed = ""
+    method: Typed = ""
+    imei: Typed = ""
+    tracked: Typed = ""
 
     def query(self, **extra: str | int) -> str:
         """The filters as a query string (they hold no personal data), plus EXTRA."""
-        values: dict[str, object] = {name: getattr(self, name) for name in self.__slots__}
-        return self.encode({**values, **extra})
+        return self.encode({**self.model_dump(), **extra})
 
     @staticmethod
     def encode(values: dict[str, object]) -> str:
@@ -106,6 +111,37 @@ def read_filters(form: FilterForm, zone: tzinfo, *, now: datetime | None = None)
     )
 
 
+def filter_form(default_period: str) -> Callable[[Request], Awaitable[FilterForm]]:
+    """A dependency reading the filters from the query (GET) or the form (POST); a filed-when
+    period left out is DEFAULT_PERIOD, and a value longer than a choice is 422."""
+
+    async def read(request: Request) -> FilterForm:
+        typed = request.query_params if request.method == "GET" else await request.form()
+        values = {name: typed[name] for name in FilterForm.model_fields if name in typed}
+        values.setdefault("period", default_period)
+        try:
+            return FilterForm.model_validate(values)
+        except ValidationError:
+            raise HTTPException(status_code=422, detail="filters") from None
+
+    return read
+
+
+# The list opens on today's reports, the export form on this week's.
+ListFilters = Annotated[FilterForm, Depends(filter_form("today"))]
+ExportFilters = Annotated[FilterForm, Depends(filter_form("week"))]
+
+
 def filter_choices() -> dict[str, object]:
     """What the filter form offers."""
-    return {"periods": PERIODS, "statuses": STATUSES, "methods": METHODS, "yes_no": CHOICES}
+    return {
+        "periods": PERIODS,
+        "statuses": labelled(STATUSES),
+        "methods": labelled(METHODS),
+        "yes_no": CHOICES,
+    }
+
+
+def labelled(values: list[str]) -> list[tuple[str, str]]:
+    """VALUES as (value, label) options: `snatched_moped` reads "snatched moped"."""
+    return [(value, value.replace("_", " ")) for value in values]

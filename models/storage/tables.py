@@ -72,6 +72,18 @@ class Report(SQLModel, table=True):
         Index("ix_report_status_changed", "status", "status_changed_at"),
         # Tracked-location cluster alerts look at the sightings of a time window.
         Index("ix_report_tracked_at", "tracked_at"),
+        # Staff's filtered list, newest first: every column it filters on, so a page and its
+        # count read this index and not the reports (models.services.listing).
+        Index(
+            "ix_report_listing",
+            "status",
+            "id",
+            "created_at",
+            "theft_method",
+            "imei_count",
+            "tracked_lat",
+            "tracked_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

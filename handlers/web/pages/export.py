@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response, StreamingResponse
 
 from handlers.web.auth import AdminDep
 from handlers.web.context import ConfigDep, RegisterDep
-from handlers.web.filters import FilterForm, filter_choices, read_filters
+from handlers.web.filters import ExportFilters, FilterForm, filter_choices, read_filters
 from handlers.web.render import NavEntry, render
 from handlers.web.words import explain
 from models.services.export import ExportFilter, ExportFormat, ExportOptionError
@@ -19,8 +19,6 @@ from models.services.staff import Role
 
 router = APIRouter()
 NAV = NavEntry("Export", "/export", Role.ADMIN)
-Text = Annotated[str, Query(max_length=20)]
-FormText = Annotated[str, Form(max_length=20)]
 
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -46,16 +44,9 @@ def _page(request: Request, form: FilterForm, **extra: object) -> dict[str, obje
 async def export_page(
     request: Request,
     staff: AdminDep,
-    period: Text = "week",
-    since: Text = "",
-    until: Text = "",
-    status: Text = "",
-    method: Text = "",
-    imei: Text = "",
-    tracked: Text = "",
+    form: ExportFilters,
 ) -> Response:
     """The export form, filled in with the list's filters when it links here."""
-    form = FilterForm(period, since, until, status, method, imei, tracked)
     return render(request, "export.html", _page(request, form, chosen="csv", personal=False))
 
 
@@ -65,18 +56,11 @@ async def export(
     staff: AdminDep,
     register: RegisterDep,
     config: ConfigDep,
+    form: ExportFilters,
     export_format: Annotated[str, Form(alias="format", max_length=20)] = "csv",
-    period: FormText = "week",
-    since: FormText = "",
-    until: FormText = "",
-    status: FormText = "",
-    method: FormText = "",
-    imei: FormText = "",
-    tracked: FormText = "",
-    personal: FormText = "",
+    personal: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """The export as a download, streamed as the register is read."""
-    form = FilterForm(period, since, until, status, method, imei, tracked)
     try:
         chosen = ExportFormat(export_format)
     except ValueError:

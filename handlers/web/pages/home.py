@@ -9,6 +9,7 @@ from handlers.web.auth import OfficerDep
 from handlers.web.context import ConfigDep, RegisterDep
 from handlers.web.filters import FilterForm, read_filters
 from handlers.web.render import NavEntry, render
+from models.services.listing import COUNT_CAP
 
 router = APIRouter()
 NAV = NavEntry("Start", "/")
@@ -20,7 +21,9 @@ async def home(
 ) -> Response:
     """New reports today and this week, and where to go next."""
     counts = {
-        period: await register.listing.count(read_filters(FilterForm(period=period), config.zone))
+        period: await register.listing.count(
+            read_filters(FilterForm(period=period), config.zone), cap=COUNT_CAP
+        )
         for period in ("today", "week")
     }
-    return render(request, "home.html", {"counts": counts})
+    return render(request, "home.html", {"counts": counts, "cap": COUNT_CAP})

@@ -1,6 +1,7 @@
 """Today's and this week's new reports (or any period), with filters, newest first.
 
-Filters are in the URL (they hold no personal data); the list opens no personal data.
+Filters are in the URL (they hold no personal data); the list opens no personal data. The total
+is counted up to COUNT_CAP, then shown as "more than".
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from starlette.responses import Response
 
 from handlers.web.auth import OfficerDep
 from handlers.web.context import ConfigDep, RegisterDep
-from handlers.web.filters import FilterForm, filter_choices, read_filters
+from handlers.web.filters import ListFilters, filter_choices, read_filters
 from handlers.web.render import NavEntry, render
+from models.services.listing import COUNT_CAP
 
 router = APIRouter()
 NAV = NavEntry("Reports", "/reports")
-Text = Annotated[str, Query(max_length=20)]
 
 
 @router.get("/reports")
@@ -26,20 +27,13 @@ async def reports_page(
     staff: OfficerDep,
     register: RegisterDep,
     config: ConfigDep,
-    period: Text = "today",
-    since: Text = "",
-    until: Text = "",
-    status: Text = "",
-    method: Text = "",
-    imei: Text = "",
-    tracked: Text = "",
+    form: ListFilters,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """The reports matching the filters, a page at a time."""
-    form = FilterForm(period, since, until, status, method, imei, tracked)
     selection = read_filters(form, config.zone)
     page = await register.listing.page(selection, before=before)
-    total = await register.listing.count(selection)
+    total = await register.listing.count(selection, cap=COUNT_CAP)
     return render(
         request,
         "reports.html",
@@ -47,7 +41,8 @@ async def reports_page(
             "form": form,
             **filter_choices(),
             "reports": page.reports,
-            "total": total,
+            "total": min(total, COUNT_CAP),
+            "more": total > COUNT_CAP,
             "older": form.query(before=page.next_before) if page.next_before else None,
             "first_page": form.query() if before else None,
             "export_query": form.query(),

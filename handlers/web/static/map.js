@@ -3,17 +3,7 @@
 (function () {
   "use strict";
 
-  var KINDS = { theft: "Taken here", tracked: "Tracked here" };
   var LONDON = [51.5074, -0.1278];
-
-  function icon(kind) {
-    return L.divIcon({
-      className: "marker-point marker-" + kind,
-      html: "<span></span>",
-      iconSize: [18, 18],
-      iconAnchor: [9, 9]
-    });
-  }
 
   function popup(feature, reportUrl) {
     var p = feature.properties;
@@ -37,7 +27,7 @@
     dd.appendChild(link);
     box.appendChild(dt);
     box.appendChild(dd);
-    fact("Point", KINDS[p.kind] || p.kind);
+    fact("Point", window.ConsoleMap.LABELS[p.kind] || p.kind);
     fact("Status", p.status && p.status.replace(/_/g, " "));
     fact("Make", p.make);
     fact("How", p.theft_method && p.theft_method.replace(/_/g, " "));
@@ -47,17 +37,9 @@
   }
 
   function show(element) {
+    var maps = window.ConsoleMap;
     var status = document.getElementById("map-status");
-    var map = L.map(element, { scrollWheelZoom: false, maxZoom: 18 });
-    if (element.dataset.tiles) {
-      L.tileLayer(element.dataset.tiles, {
-        maxZoom: 19,
-        attribution: "Map data © OpenStreetMap contributors"
-      }).addTo(map);
-    } else {
-      element.classList.add("map-offline");
-    }
-    L.control.scale().addTo(map);
+    var map = maps.create(element);
     map.setView(LONDON, 11);
     var reportUrl = element.dataset.reportUrl || "/report/";
     var groups = {
@@ -71,37 +53,36 @@
       })
       .then(function (collection) {
         var counts = { theft: 0, tracked: 0 };
+        var bounds = L.latLngBounds([]);
         collection.features.forEach(function (feature) {
-          var kind = feature.properties.kind === "tracked" ? "tracked" : "theft";
+          var kind = maps.kindOf(feature.properties.kind);
           var c = feature.geometry.coordinates;
-          var marker = L.marker([c[1], c[0]], {
-            icon: icon(kind),
-            title: feature.properties.reference + " · " + KINDS[kind],
-            keyboard: true
-          });
+          var title = feature.properties.reference + " · " + maps.LABELS[kind];
+          var marker = maps.marker(c[1], c[0], kind, title);
           marker.bindPopup(function () { return popup(feature, reportUrl); });
           groups[kind].addLayer(marker);
+          bounds.extend([c[1], c[0]]);
           counts[kind] += 1;
         });
-        var bounds = L.latLngBounds([]);
-        Object.keys(groups).forEach(function (kind) {
-          groups[kind].addTo(map);
-          if (counts[kind]) { bounds.extend(groups[kind].getBounds()); }
-        });
-        if (bounds.isValid()) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 }); }
+        // Move first, then add the clusters: they are drawn once, at the zoom they are seen at,
+        // with no animation still running when the page says it is drawn.
+        if (bounds.isValid()) {
+          map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
+        }
+        Object.keys(groups).forEach(function (kind) { groups[kind].addTo(map); });
         var total = counts.theft + counts.tracked;
-        element.dataset.loadedPoints = String(total);
         status.textContent = total === 0
           ? "No report points in this period."
           : counts.theft + " taken here, " + counts.tracked + " tracked here.";
+        maps.drawn(element, total);
       })
       .catch(function (error) {
         window.console.error("map points: " + error);
-        element.dataset.loadedPoints = "error";
         status.textContent = "The points could not be loaded: reload the page.";
+        maps.drawn(element, "error");
       });
   }
 
   var element = document.getElementById("hotspot-map");
-  if (element && window.L) { show(element); }
+  if (element && window.L && window.ConsoleMap) { show(element); }
 }());

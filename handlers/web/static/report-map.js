@@ -4,17 +4,6 @@
 (function () {
   "use strict";
 
-  var LABELS = { theft: "Taken here", tracked: "Tracked here" };
-
-  function icon(kind) {
-    return L.divIcon({
-      className: "marker-point marker-" + kind,
-      html: "<span></span>",
-      iconSize: [18, 18],
-      iconAnchor: [9, 9]
-    });
-  }
-
   function show(element) {
     var points;
     try {
@@ -23,32 +12,21 @@
       return;
     }
     if (!points.length) { element.hidden = true; return; }
-    var map = L.map(element, { scrollWheelZoom: false, maxZoom: 18 });
-    if (element.dataset.tiles) {
-      L.tileLayer(element.dataset.tiles, {
-        maxZoom: 19,
-        attribution: "Map data © OpenStreetMap contributors"
-      }).addTo(map);
-    } else {
-      element.classList.add("map-offline");
-    }
-    L.control.scale().addTo(map);
+    var maps = window.ConsoleMap;
+    var map = maps.create(element);
     var bounds = L.latLngBounds([]);
+    points.forEach(function (point) { bounds.extend([point.lat, point.lon]); });
+    map.fitBounds(bounds, { padding: [32, 32], maxZoom: 15, animate: false });
     points.forEach(function (point) {
-      var kind = point.kind === "tracked" ? "tracked" : "theft";
-      var marker = L.marker([point.lat, point.lon], {
-        icon: icon(kind),
-        title: LABELS[kind],
-        keyboard: true
-      }).addTo(map);
-      marker.bindTooltip(LABELS[kind]);
-      bounds.extend([point.lat, point.lon]);
+      var kind = maps.kindOf(point.kind);
+      maps.marker(point.lat, point.lon, kind, maps.LABELS[kind])
+        .bindTooltip(maps.LABELS[kind])
+        .addTo(map);
     });
-    map.fitBounds(bounds, { padding: [32, 32], maxZoom: 15 });
-    element.dataset.loadedPoints = String(points.length);
+    maps.drawn(element, points.length);
   }
 
-  if (!window.L) { return; }
+  if (!window.L || !window.ConsoleMap) { return; }
   var element = document.getElementById("report-map");
   if (element) { show(element); }
 }());

@@ -36,6 +36,7 @@ async def test_an_officer_sees_the_map_with_its_period_and_vendored_scripts(cons
     assert scripts == [
         "/static/vendor/leaflet/leaflet.js",
         "/static/vendor/leaflet.markercluster/leaflet.markercluster.js",
+        "/static/map-base.js",
         "/static/map.js",
     ]
     for script in scripts:

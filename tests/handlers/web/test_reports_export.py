@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.web.filters import FilterForm, read_filters
+from handlers.web.pages import home as home_page
+from handlers.web.pages import reports as reports_page
 from models.register import Register
 from models.services.staff import Role
 from models.storage.columns import utcnow
@@ -115,9 +117,32 @@ async def test_the_list_pages_newest_first(console, register: Register) -> None:
     assert "Older reports" not in second.text
 
 
+async def test_a_total_over_the_cap_reads_more_than(console, mix, monkeypatch) -> None:
+    monkeypatch.setattr(reports_page, "COUNT_CAP", 2)
+    monkeypatch.setattr(home_page, "COUNT_CAP", 2)
+    page = await console(Role.OFFICER)
+
+    wide = await page.get("/reports?period=all")
+    narrow = await page.get("/reports?period=all&imei=no")
+    start = await page.get("/")
+
+    assert "More than 2 reports" in wide.text
+    assert len(listed(wide.text)) == 4  # the page itself is not capped
+    assert "1 report<" in narrow.text and "More than" not in narrow.text
+    assert "New today: <strong>more than 2</strong>" in start.text
+
+
 async def test_bad_filter_values_are_422(console) -> None:
     page = await console(Role.OFFICER)
-    for query in ("period=year", "status=lost", "method=teleport", "imei=maybe", "before=0"):
+    too_long = "x" * 21
+    for query in (
+        "period=year",
+        "status=lost",
+        "method=teleport",
+        "imei=maybe",
+        "before=0",
+        f"tracked={too_long}",
+    ):
         assert (await page.get(f"/reports?{query}")).status_code == 422, query
     bad_day = await page.get("/reports?period=range&since=yesterday")
     assert bad_day.status_code == 422

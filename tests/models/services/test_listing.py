@@ -32,6 +32,8 @@ async def test_pages_walk_every_report_once_newest_first(register: Register) -> 
 
     assert seen == refs[::-1]
     assert await register.listing.count(ReportFilter()) == 7
+    assert await register.listing.count(ReportFilter(), cap=3) == 4  # more than 3
+    assert await register.listing.count(ReportFilter(), cap=7) == 7
 
 
 async def test_a_list_opens_no_personal_data(register: Register) -> None:
