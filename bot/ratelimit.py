@@ -1,8 +1,17 @@
-"""Sending within Telegram's limits: about 30 new messages a second overall, one a second a chat.
+"""Sending within Telegram's limits: 30 new messages a second overall, one a second a chat.
 
 Telegram answers 429 (RetryAfter) beyond those limits, and a refused reply is a victim left
 waiting. So each new message gets a time slot before it is sent: no sooner than 1/rate after the
 previous message overall, and no sooner than a second after the previous one to the same chat.
+
+Slots alone can fire together after the event loop stalled, and a request reaches Telegram some
+unknown time after it leaves. So the process also keeps a sliding log of its last RATE messages,
+each counted from when its request started until a full WINDOW after its answer came back:
+Telegram received it somewhere in between, so a new message that starts only when fewer than RATE
+of the log are still counted can never make RATE+1 arrive in any WINDOW at Telegram, whatever
+the network's or the event loop's delays. That lets RATE = 30 use the whole budget, less only the
+round trip (30 / (1 s + round trip)), instead of a safety margin on the rate. The same holds for
+one chat: its next message starts a full second after the answer to its previous one.
 Edits, deletions and callback answers are not new messages and are not delayed. Should Telegram
 still answer RetryAfter, every new message of the process waits as asked, and the call is tried
 again.
@@ -48,12 +57,11 @@ NEW_MESSAGE_METHODS = frozenset(
         "forwardMessage",
     }
 )
-# A little under Telegram's figures, so that network jitter never pushes a burst over them.
-DEFAULT_OVERALL_RATE = 28.0
-DEFAULT_CHAT_INTERVAL = 1.05
-# Booked slots can fire together after the event loop was busy; the sends actually made are
-# also counted, at most OVERALL_RATE in any window this long.
-WINDOW = 1.05
+# Telegram's figures: the sliding log below keeps them whatever the delays, so no margin.
+DEFAULT_OVERALL_RATE = 30.0
+DEFAULT_CHAT_INTERVAL = 1.0
+# Telegram's window: at most OVERALL_RATE new messages in any WINDOW seconds as it receives them.
+WINDOW = 1.0
 MAX_RETRIES = 3
 # Forget chats that have been quiet for this long (seconds), so memory stays bounded.
 FORGET_AFTER = 60.0
@@ -103,7 +111,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._pruned_at = 0.0
         self._paused_until = 0.0
         self._window_size = max(1, int(overall_rate))
-        self._sent: deque[float] = deque()
+        # When each of the last messages stops counting (its answer's time + WINDOW), in order;
+        # messages still waiting for their answer are counted in _in_flight.
+        self._free_at: deque[float] = deque()
+        self._in_flight = 0
+        self._answered = asyncio.Event()
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -140,15 +152,30 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             del self._next_for_chat[chat]
 
     async def _within_window(self) -> float:
-        """Wait until the last WINDOW seconds hold fewer than the rate's worth; the send time."""
+        """Wait until fewer than the rate's worth still count (see the module's docstring)."""
         while True:
             now = self._now()
-            while self._sent and self._sent[0] <= now - WINDOW:
-                self._sent.popleft()
-            if len(self._sent) < self._window_size:
-                self._sent.append(now)
+            while self._free_at and self._free_at[0] <= now:
+                self._free_at.popleft()
+            if len(self._free_at) + self._in_flight < self._window_size:
+                self._in_flight += 1
                 return now
-            await self._sleep(self._sent[0] + WINDOW - now)
+            if self._free_at:
+                # Any message in flight stops counting later than every logged one.
+                await self._sleep(self._free_at[0] - now)
+            else:
+                self._answered.clear()
+                await self._answered.wait()
+
+    def _answer_came(self, chat_id: int | str | None) -> None:
+        """Count a sent message until WINDOW after its answer; its chat's next a second later."""
+        now = self._now()
+        self._in_flight -= 1
+        self._free_at.append(now + WINDOW)
+        self._answered.set()
+        if chat_id is not None:
+            booked = self._next_for_chat.get(chat_id, 0.0)
+            self._next_for_chat[chat_id] = max(booked, now + self.chat_interval)
 
     async def process_request(
         self,
@@ -172,14 +199,14 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 delay = self.reserve(chat_id, now, max_wait) - now
                 if delay > 0:
                     await self._sleep(delay)
-                sent_at = await self._within_window()
-                if chat_id is not None:
-                    # The window may have held the message past its slot: the chat's next
-                    # message counts from when this one really goes.
-                    booked = self._next_for_chat.get(chat_id, 0.0)
-                    self._next_for_chat[chat_id] = max(booked, sent_at + self.chat_interval)
+                await self._within_window()
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    if paced:
+                        # Also after an error: Telegram may have received the request.
+                        self._answer_came(chat_id)
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 # Everyone waits: Telegram's answer is about this bot, not this chat alone.

@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     nominatim_user_agent: str = "stolen-phone-reportbot"
     recovery_max_file_mb: float = Field(default=20, gt=0, le=1_000)
     # New messages a second this process sends in all (replies and notifications). Telegram
-    # allows about 30 per bot: with N processes on one database, give each 28 / N.
-    delivery_rate_per_second: int = Field(default=28, ge=1, le=30)
+    # allows 30 per bot: with N processes on one database, give each 30 / N.
+    delivery_rate_per_second: int = Field(default=30, ge=1, le=30)
     # Staff web console (`reportbot web`): the address staff open (sign-in links are built on
     # it; https makes the session cookie Secure), where the process listens, and how long
     # sign-in links and sessions last.
