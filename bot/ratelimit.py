@@ -11,7 +11,9 @@ Telegram received it somewhere in between, so a new message that starts only whe
 of the log are still counted can never make RATE+1 arrive in any WINDOW at Telegram, whatever
 the network's or the event loop's delays. That lets RATE = 30 use the whole budget, less only the
 round trip (30 / (1 s + round trip)), instead of a safety margin on the rate. The same holds for
-one chat: its next message starts a full second after the answer to its previous one.
+one chat: its next message starts a full second after the answer to its previous one, and for a
+group (a negative chat id, or an @name): at most GROUP_LIMIT in any GROUP_WINDOW, counted the
+same way.
 Edits, deletions and callback answers are not new messages and are not delayed. Should Telegram
 still answer RetryAfter, every new message of the process waits as asked, and the call is tried
 again.
@@ -62,6 +64,9 @@ DEFAULT_OVERALL_RATE = 30.0
 DEFAULT_CHAT_INTERVAL = 1.0
 # Telegram's window: at most OVERALL_RATE new messages in any WINDOW seconds as it receives them.
 WINDOW = 1.0
+# Telegram's limit for one group or channel: 20 messages a minute.
+GROUP_LIMIT = 20
+GROUP_WINDOW = 60.0
 MAX_RETRIES = 3
 # Forget chats that have been quiet for this long (seconds), so memory stays bounded.
 FORGET_AFTER = 60.0
@@ -88,6 +93,67 @@ def retry_seconds(error: RetryAfter) -> float:
     return float(value)
 
 
+def is_group(chat_id: int | str | None) -> bool:
+    """Whether CHAT_ID names a group or channel (Telegram's ids for them are negative)."""
+    if isinstance(chat_id, str):
+        return chat_id.startswith("@") or chat_id.startswith("-")
+    return chat_id is not None and chat_id < 0
+
+
+class SlidingLog:
+    """At most LIMIT messages counted at once, each from its request to WINDOW after its answer."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        """Allow LIMIT messages in any WINDOW seconds as the receiver sees them."""
+        self.limit = limit
+        self.window = window
+        # When each answered message stops counting, in order; those awaiting their answer
+        # are counted in in_flight (they stop counting later than every logged one).
+        self.free_at: deque[float] = deque()
+        self.in_flight = 0
+        self._answered = asyncio.Event()
+
+    def wait_needed(self, now: float) -> float:
+        """Seconds until a message may start, as far as known now (0 if it may start now)."""
+        while self.free_at and self.free_at[0] <= now:
+            self.free_at.popleft()
+        if len(self.free_at) + self.in_flight < self.limit or not self.free_at:
+            return 0.0
+        return self.free_at[0] - now
+
+    def idle(self, now: float) -> bool:
+        """Nothing counted any more: the log may be forgotten."""
+        self.wait_needed(now)
+        return self.in_flight == 0 and not self.free_at
+
+    async def acquire(
+        self, now: Callable[[], float], sleep: Callable[[float], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Wait until fewer than LIMIT messages count, then count this one as in flight."""
+        while True:
+            moment = now()
+            wait = self.wait_needed(moment)
+            if len(self.free_at) + self.in_flight < self.limit:
+                self.in_flight += 1
+                return
+            if wait > 0:
+                await sleep(wait)
+            else:
+                self._answered.clear()
+                await self._answered.wait()
+
+    def give_back(self) -> None:
+        """The message was not sent after all: it does not count."""
+        self.in_flight -= 1
+        self._answered.set()
+
+    def answered(self, now: float) -> None:
+        """The message's answer came at NOW: it counts until WINDOW later."""
+        self.in_flight -= 1
+        self.free_at.append(now + self.window)
+        self._answered.set()
+
+
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """Gives every new message a slot within the overall and per-chat limits, in arrival order."""
 
@@ -110,12 +176,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._next_for_chat: dict[int | str, float] = {}
         self._pruned_at = 0.0
         self._paused_until = 0.0
-        self._window_size = max(1, int(overall_rate))
-        # When each of the last messages stops counting (its answer's time + WINDOW), in order;
-        # messages still waiting for their answer are counted in _in_flight.
-        self._free_at: deque[float] = deque()
-        self._in_flight = 0
-        self._answered = asyncio.Event()
+        self._overall = SlidingLog(max(1, int(overall_rate)), WINDOW)
+        self._groups: dict[int | str, SlidingLog] = {}
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -136,6 +198,9 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         slot = max(now, self._next_overall, self._paused_until)
         if chat_id is not None:
             slot = max(slot, self._next_for_chat.get(chat_id, 0.0))
+        group = self._groups.get(chat_id) if chat_id is not None else None
+        if group is not None:
+            slot = max(slot, now + group.wait_needed(now))
         if max_wait is not None and slot - now > max_wait:
             raise NoSlotSoon(slot - now)
         if chat_id is not None:
@@ -150,30 +215,32 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         quiet = [chat for chat, free in self._next_for_chat.items() if free < now - FORGET_AFTER]
         for chat in quiet:
             del self._next_for_chat[chat]
+        for group in [group for group, log in self._groups.items() if log.idle(now)]:
+            del self._groups[group]
 
-    async def _within_window(self) -> float:
-        """Wait until fewer than the rate's worth still count (see the module's docstring)."""
-        while True:
-            now = self._now()
-            while self._free_at and self._free_at[0] <= now:
-                self._free_at.popleft()
-            if len(self._free_at) + self._in_flight < self._window_size:
-                self._in_flight += 1
-                return now
-            if self._free_at:
-                # Any message in flight stops counting later than every logged one.
-                await self._sleep(self._free_at[0] - now)
-            else:
-                self._answered.clear()
-                await self._answered.wait()
+    async def _within_window(self, chat_id: int | str | None) -> None:
+        """Wait until the group's and then the overall log have room (see the module's doc)."""
+        if chat_id is not None and is_group(chat_id):
+            group = self._groups.get(chat_id)
+            if group is None:
+                group = self._groups[chat_id] = SlidingLog(GROUP_LIMIT, GROUP_WINDOW)
+            await group.acquire(self._now, self._sleep)
+            try:
+                await self._overall.acquire(self._now, self._sleep)
+            except BaseException:
+                group.give_back()
+                raise
+        else:
+            await self._overall.acquire(self._now, self._sleep)
 
     def _answer_came(self, chat_id: int | str | None) -> None:
-        """Count a sent message until WINDOW after its answer; its chat's next a second later."""
+        """Count a sent message until a window after its answer; its chat's next a second later."""
         now = self._now()
-        self._in_flight -= 1
-        self._free_at.append(now + WINDOW)
-        self._answered.set()
+        self._overall.answered(now)
         if chat_id is not None:
+            group = self._groups.get(chat_id)
+            if group is not None:
+                group.answered(now)
             booked = self._next_for_chat.get(chat_id, 0.0)
             self._next_for_chat[chat_id] = max(booked, now + self.chat_interval)
 
@@ -199,7 +266,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 delay = self.reserve(chat_id, now, max_wait) - now
                 if delay > 0:
                     await self._sleep(delay)
-                await self._within_window()
+                await self._within_window(chat_id)
             try:
                 try:
                     return await callback(*args, **kwargs)

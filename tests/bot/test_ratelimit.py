@@ -116,7 +116,7 @@ async def test_slots_that_fire_together_after_a_stall_still_keep_the_window():
     # Ten messages were answered in the last half second (their booked slots fired together
     # after the event loop stalled): the next ones must wait until the window has room again.
     earlier = [clock.now - 0.5 + n * 0.01 for n in range(10)]
-    paced._free_at.extend(at + 1.0 for at in earlier)
+    paced._overall.free_at.extend(at + 1.0 for at in earlier)
     for chat in range(5):
         await send(paced, clock, "sendMessage", chat, sent)
     everything = sorted([*earlier, *(at for _, _, at in sent)])
@@ -130,7 +130,7 @@ async def test_a_message_held_by_the_window_delays_the_chats_next_one():
     paced = limiter(clock)
     # The window is full for the next 0.75 s, so chat 7's first message goes late; its second
     # must still be a full second after the first really went.
-    paced._free_at.extend(clock.now + 0.75 + n * 0.001 for n in range(10))
+    paced._overall.free_at.extend(clock.now + 0.75 + n * 0.001 for n in range(10))
     await send(paced, clock, "sendMessage", 7, sent)
     await send(paced, clock, "sendMessage", 7, sent)
     first, second = (at for _, _, at in sent)
@@ -246,3 +246,30 @@ async def test_a_caller_that_holds_a_claim_gets_retry_after_at_once_and_everyone
     sent = []
     await send(paced, clock, "sendMessage", 2, sent)
     assert sent[0][2] >= 145.0
+
+
+async def test_a_group_gets_at_most_twenty_messages_a_minute():
+    clock, sent = Clock(), []
+    paced = PacedRateLimiter(overall_rate=30, clock=clock, sleep=clock.sleep)
+    for _ in range(45):
+        await send(paced, clock, "sendMessage", -1001234, sent)
+    times = [at for _, _, at in sent]
+    assert max_in_window(times, 60.0) == 20
+    assert max_in_window(times, 1.0) == 1  # and still one a second
+
+
+async def test_a_caller_that_cannot_wait_for_a_full_group_gets_no_slot():
+    clock, sent = Clock(), []
+    paced = PacedRateLimiter(overall_rate=30, clock=clock, sleep=clock.sleep)
+    for _ in range(20):
+        await send(paced, clock, "sendMessage", -42, sent)
+
+    async def call():
+        sent.append(("sendMessage", -42, clock.now))
+        return True
+
+    with pytest.raises(NoSlotSoon):
+        await paced.process_request(
+            call, (), {}, "sendMessage", {"chat_id": -42}, {"max_wait": 5, "max_retries": 0}
+        )
+    assert len(sent) == 20
