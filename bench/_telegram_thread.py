@@ -16,8 +16,9 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from bot.local_api import InProcessRequest
 from tests.botapi import LimitedBotApi
 
 T = TypeVar("T")
@@ -56,7 +57,7 @@ class TelegramThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
 
-class RemoteRequest(BaseRequest):
+class RemoteRequest(InProcessRequest):
     """The bot's request class: each call goes to the API on the Telegram thread and back."""
 
     def __init__(self, api: LimitedBotApi, side: TelegramThread) -> None:
@@ -64,27 +65,9 @@ class RemoteRequest(BaseRequest):
         self.api = api
         self.side = side
 
-    @property
-    def read_timeout(self) -> float | None:
-        """No timeout, as for LocalBotApi."""
-        return None
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
+    async def answer(
+        self, url: str, method: str, request_data: RequestData | None
     ) -> tuple[int, bytes]:
         """Hand the call to the Telegram thread and wait for its answer."""
-        answer = self.side.run(self.api.do_request(url, method, request_data))
+        answer = self.side.run(self.api.answer(url, method, request_data))
         return await asyncio.wrap_future(answer)

@@ -32,9 +32,9 @@ from bench._backends import PostgresBackend
 from bench.common import Result, emit, latency_ms, log, parser, ratio
 from handlers.conversation import states
 from models.sealing.vault import KeyRing
-from tests.e2e.balancer import Balancer, nginx_binary
+from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import WebhookTelegram
-from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, BotEnvironment, BotProcess, free_port
+from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port
 from tests.e2e.script import ScriptedVictim, Story
 from tests.factories import imei
 
@@ -48,18 +48,6 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     arguments = parser(__doc__.splitlines()[0])
     arguments.add_argument("--victims", type=int, help="victims filing at once (60; quick: 4)")
     return arguments.parse_args(argv)
-
-
-class Cluster:
-    """The workers as the victims see them: up while any of them is."""
-
-    def __init__(self, workers: list[BotProcess]) -> None:
-        self.workers = workers
-
-    @property
-    def up(self) -> bool:
-        """Whether some worker serves."""
-        return any(worker.up for worker in self.workers)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -95,13 +83,7 @@ async def run_workers(
             environment,
             telegram,
             folder / f"worker-{n}.log",
-            env={
-                "WEBHOOK_URL": balancer.url,
-                "WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port),
-                "MAX_CONCURRENT_CHATS": str(MAX_CHATS),
-            },
+            env=balancer.worker_env(port, MAX_CHATS),
         )
         for n, port in enumerate(ports)
     ]

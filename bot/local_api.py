@@ -27,17 +27,19 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-ANSWERED_WITH_TRUE = {
-    "answerCallbackQuery",
-    "setMyCommands",
-    "deleteMyCommands",
-    "setWebhook",
-    "deleteWebhook",
-    "setChatMenuButton",
-    "sendChatAction",
-    "close",
-    "logOut",
-}
+ANSWERED_WITH_TRUE = frozenset(
+    {
+        "answerCallbackQuery",
+        "setMyCommands",
+        "deleteMyCommands",
+        "setWebhook",
+        "deleteWebhook",
+        "setChatMenuButton",
+        "sendChatAction",
+        "close",
+        "logOut",
+    }
+)
 
 
 @dataclass
@@ -96,17 +98,8 @@ class ApiError(Exception):
 Hook = Callable[[ApiCall], Awaitable[None] | None]
 
 
-class LocalBotApi(BaseRequest):
-    """Answers the bot's Bot API calls in-process and remembers every chat's messages."""
-
-    def __init__(self, *, on_call: Hook | None = None) -> None:
-        """Start with no chats; ON_CALL (if given) sees each call first and may raise ApiError."""
-        self.calls: list[ApiCall] = []
-        self.chats: dict[int, dict[int, ChatMessage]] = {}
-        self.files: dict[str, bytes] = {}
-        self.on_call = on_call
-        self._message_ids: dict[int, itertools.count[int]] = {}
-        self._file_ids = itertools.count(1)
+class InProcessRequest(BaseRequest):
+    """A request class with no network in between: `answer` gives each call's HTTP answer."""
 
     @property
     def read_timeout(self) -> float | None:
@@ -118,6 +111,48 @@ class LocalBotApi(BaseRequest):
 
     async def shutdown(self) -> None:
         """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Answer one call like the Bot API: (HTTP status, JSON body); timeouts do not apply."""
+        return await self.answer(url, method, request_data)
+
+    async def answer(
+        self, url: str, method: str, request_data: RequestData | None
+    ) -> tuple[int, bytes]:
+        """The call's answer: (HTTP status, body)."""
+        raise NotImplementedError
+
+
+def error_body(code: int, description: str, retry_after: int | None = None) -> dict[str, Any]:
+    """The JSON body of a refused call, as Telegram writes it."""
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return body
+
+
+class LocalBotApi(InProcessRequest):
+    """Answers the bot's Bot API calls in-process and remembers every chat's messages."""
+
+    answered_with_true: frozenset[str] = ANSWERED_WITH_TRUE
+
+    def __init__(self, *, on_call: Hook | None = None) -> None:
+        """Start with no chats; ON_CALL (if given) sees each call first and may raise ApiError."""
+        self.calls: list[ApiCall] = []
+        self.chats: dict[int, dict[int, ChatMessage]] = {}
+        self.files: dict[str, bytes] = {}
+        self.on_call = on_call
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._file_ids = itertools.count(1)
 
     def next_message_id(self, chat_id: int) -> int:
         """The next message id in CHAT_ID (users' and bot's messages share one sequence)."""
@@ -141,53 +176,45 @@ class LocalBotApi(BaseRequest):
         self.files[file_id] = content
         return file_id
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
+    async def answer(
+        self, url: str, method: str, request_data: RequestData | None
     ) -> tuple[int, bytes]:
-        """Answer one call like the Bot API: (HTTP status, JSON body)."""
+        """Serve a file (GET) or answer a Bot API method, from the request class's data."""
         if method == "GET":
             file_id = url.rsplit("/", 1)[-1]
             if file_id in self.files:
                 return 200, self.files[file_id]
             return 404, b"not found"
-        api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
                 content = value[1] if isinstance(value, tuple) else value
                 files[name] = content if isinstance(content, bytes) else content.read()
-        call = ApiCall(api_method, params, files)
+        status, body = await self.handle(url.rsplit("/", 1)[-1], params, files)
+        return status, json.dumps(body).encode()
+
+    async def handle(
+        self, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, dict[str, Any]]:
+        """Record one Bot API call and answer it: (HTTP status, JSON body as a dict)."""
+        call = ApiCall(method, params, files)
         self.calls.append(call)
         try:
             if self.on_call is not None:
                 outcome = self.on_call(call)
                 if outcome is not None:
                     await outcome
-            call.result = self._answer(api_method, params, files)
+            call.result = self._answer(method, params, files)
         except ApiError as exc:
-            body: dict[str, Any] = {
-                "ok": False,
-                "error_code": exc.code,
-                "description": exc.description,
-            }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
-            return exc.code, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": call.result}).encode()
+            return exc.code, error_body(exc.code, exc.description, exc.retry_after)
+        return 200, {"ok": True, "result": call.result}
 
     def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         handler = getattr(self, f"_api_{method}", None)
         if handler is not None:
             return handler(params, files)
-        if method in ANSWERED_WITH_TRUE:
+        if method in self.answered_with_true:
             return True
         raise ApiError(404, f"Not Found: method {method} is not served by the local Bot API")
 
@@ -227,27 +254,26 @@ class LocalBotApi(BaseRequest):
         )
         return self._message(chat_id, message_id, text=text, reply_markup=_inline(markup))
 
-    def _api_sendDocument(self, params: dict, files: dict) -> dict:
+    def _store_file(self, params: dict, files: dict, default_name: str) -> tuple[int, int, str]:
+        """Keep an uploaded file as a new bot message: (chat_id, message_id, file_id)."""
         chat_id = int(params["chat_id"])
         message_id = self.next_message_id(chat_id)
-        name = next(iter(files), "document")
-        file_id = self.add_file(files.get(name, b""))
+        file_id = self.add_file(files.get(next(iter(files), default_name), b""))
+        self.chats.setdefault(chat_id, {})
+        return chat_id, message_id, file_id
+
+    def _api_sendDocument(self, params: dict, files: dict) -> dict:
+        chat_id, message_id, file_id = self._store_file(params, files, "document")
         caption = params.get("caption")
-        self.chats.setdefault(chat_id, {})[message_id] = ChatMessage(
-            message_id, True, caption, document=file_id
-        )
+        self.chats[chat_id][message_id] = ChatMessage(message_id, True, caption, document=file_id)
+        name = next(iter(files), "document")
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name}
         return self._message(chat_id, message_id, document=document, caption=caption)
 
     def _api_sendPhoto(self, params: dict, files: dict) -> dict:
-        chat_id = int(params["chat_id"])
-        message_id = self.next_message_id(chat_id)
-        name = next(iter(files), "photo")
-        file_id = self.add_file(files.get(name, b""))
+        chat_id, message_id, file_id = self._store_file(params, files, "photo")
         caption = params.get("caption")
-        self.chats.setdefault(chat_id, {})[message_id] = ChatMessage(
-            message_id, True, caption, photo=file_id
-        )
+        self.chats[chat_id][message_id] = ChatMessage(message_id, True, caption, photo=file_id)
         size = {"file_id": file_id, "file_unique_id": file_id, "width": 600, "height": 600}
         return self._message(chat_id, message_id, photo=[size], caption=caption)
 

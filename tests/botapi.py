@@ -26,33 +26,38 @@ import contextlib
 import itertools
 import json
 import math
+import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import tornado.httpserver
+import tornado.httputil
 import tornado.netutil
 import tornado.web
 from telegram.request import RequestData
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
-from bot.local_api import ApiCall, ApiError, LocalBotApi
+from bot.local_api import ANSWERED_WITH_TRUE, ApiCall, LocalBotApi, error_body
 from bot.ratelimit import NEW_MESSAGE_METHODS
 
 T = TypeVar("T")
 Listener = Callable[[int, float], None]
 
-EXTRA_TRUE_METHODS = {
-    "setMyDescription",
-    "setMyShortDescription",
-    "setMyName",
-    "setMessageReaction",
-    "pinChatMessage",
-    "unpinChatMessage",
-}
+EXTRA_TRUE_METHODS = frozenset(
+    {
+        "setMyDescription",
+        "setMyShortDescription",
+        "setMyName",
+        "setMessageReaction",
+        "pinChatMessage",
+        "unpinChatMessage",
+    }
+)
 # Parameters sent as plain strings that must not be read as JSON even when they look like it.
 STRING_PARAMS = {"text", "caption", "url", "secret_token", "callback_query_id", "file_id"}
 WEBHOOK_RETRY_SECONDS = (0.05, 0.1, 0.2, 0.4)
@@ -146,15 +151,8 @@ class LimitedBotApi(LocalBotApi):
             chat_window.add(now)
         return None
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
+    async def answer(
+        self, url: str, method: str, request_data: RequestData | None
     ) -> tuple[int, bytes]:
         """Travel half the latency, decide (limits), answer as LocalBotApi does, travel back."""
         half = self.limits.latency / 2
@@ -173,16 +171,11 @@ class LimitedBotApi(LocalBotApi):
                 why, wait = refusal
                 self.refused[why] += 1
                 seconds = max(1, math.ceil(wait))
-                body = {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {seconds}",
-                    "parameters": {"retry_after": seconds},
-                }
+                body = error_body(429, f"Too Many Requests: retry after {seconds}", seconds)
                 answer = (429, json.dumps(body).encode())
         if answer is None:
             # LocalBotApi answers without awaiting anything when it has no on_call hook.
-            answer = await super().do_request(url, method, request_data)
+            answer = await super().answer(url, method, request_data)
             if chat_id is not None and answer[0] == 200:
                 self.accepted.append((now, chat_id))
                 listener = self.listeners.get(chat_id)
@@ -218,6 +211,8 @@ class WebhookDelivery:
 
 class FakeTelegram(LocalBotApi):
     """Telegram's side of one bot: its chats, its pending updates, polling and webhook."""
+
+    answered_with_true = ANSWERED_WITH_TRUE | EXTRA_TRUE_METHODS
 
     def __init__(self, token: str) -> None:
         """Serve the bot with TOKEN (other tokens get 401)."""
@@ -329,45 +324,37 @@ class FakeTelegram(LocalBotApi):
 
     # -- answering the bot -------------------------------------------------------------------
 
+    def received(
+        self, method: str, params: dict[str, Any], *, at: float, caller_gone: bool
+    ) -> None:
+        """A call came over HTTP at AT (time.time()), about to be answered.
+
+        CALLER_GONE: the bot had already closed that connection (its call timed out, or the
+        process died), so AT says nothing of when the call was sent.
+        """
+
     async def call(
         self, method: str, params: dict[str, Any], files: dict[str, bytes]
     ) -> tuple[int, dict[str, Any]]:
         """Answer one Bot API call: (HTTP status, JSON body)."""
         if method == "getUpdates":
             return await self._get_updates(params)
-        call = ApiCall(method, params, files)
-        self.calls.append(call)
-        chat_id = params.get("chat_id")
         try:
-            if self.on_call is not None:
-                outcome = self.on_call(call)
-                if outcome is not None:
-                    await outcome
-            if method in EXTRA_TRUE_METHODS:
-                call.result = True
-            else:
-                call.result = self._answer(method, params, files)
-        except ApiError as exc:
-            body: dict[str, Any] = {
-                "ok": False,
-                "error_code": exc.code,
-                "description": exc.description,
-            }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
-            return exc.code, body
+            return await self.handle(method, params, files)
         finally:
+            chat_id = params.get("chat_id")
             if chat_id is not None:
                 key = int(chat_id)
                 self.activity[key] = self.activity.get(key, 0) + 1
             self.notify()
-        return 200, {"ok": True, "result": call.result}
 
     async def _get_updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.calls.append(ApiCall("getUpdates", params))
         self.notify()
         if self.webhook_url:
-            return 409, _error(409, "Conflict: can't use getUpdates method while webhook is active")
+            return 409, error_body(
+                409, "Conflict: can't use getUpdates method while webhook is active"
+            )
         offset = int(params.get("offset") or 0)
         if offset > self.confirmed_below:
             self.confirmed_below = offset
@@ -381,7 +368,7 @@ class FakeTelegram(LocalBotApi):
         deadline = time.monotonic() + timeout
         while True:
             if poll_round != self._poll_round:
-                return 409, _error(409, "Conflict: terminated by other getUpdates request")
+                return 409, error_body(409, "Conflict: terminated by other getUpdates request")
             ready = [u for u in self.pending if u["update_id"] >= offset][:limit]
             remaining = deadline - time.monotonic()
             if ready or remaining <= 0:
@@ -398,7 +385,7 @@ class FakeTelegram(LocalBotApi):
         if params.get("drop_pending_updates"):
             self.pending.clear()
         if self.webhook_url and (self._pusher is None or self._pusher.done()):
-            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+            self._pusher = asyncio.get_running_loop().create_task(self._push())
         return True
 
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
@@ -409,6 +396,10 @@ class FakeTelegram(LocalBotApi):
 
     def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:
         return {"url": self.webhook_url or "", "pending_update_count": len(self.pending)}
+
+    def _push(self) -> Coroutine[Any, Any, None]:
+        """What pushes the pending updates to the webhook (one at a time, here)."""
+        return self._push_updates()
 
     async def _push_updates(self) -> None:
         retry = 0
@@ -439,10 +430,6 @@ class FakeTelegram(LocalBotApi):
                 self.notify()
 
 
-def _error(code: int, description: str) -> dict[str, Any]:
-    return {"ok": False, "error_code": code, "description": description}
-
-
 def _decode(name: str, raw: bytes) -> Any:
     value = raw.decode("utf-8")
     if name in STRING_PARAMS:
@@ -451,6 +438,25 @@ def _decode(name: str, raw: bytes) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def _hung_up(request: tornado.httputil.HTTPServerRequest) -> bool:
+    """Whether the client had closed the connection REQUEST came on: it gave up on the answer.
+
+    A timed-out or killed bot closes its connection after sending the call, so the close is
+    read after the call, on the same connection: a call read late is known to be late.
+    """
+    connection = request.connection
+    assert isinstance(connection, HTTP1Connection)  # tornado's own server speaks HTTP/1
+    stream = connection.stream
+    if stream.closed():
+        return True
+    try:
+        return stream.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing more sent yet
+    except OSError:
+        return True  # reset
 
 
 class _MethodHandler(tornado.web.RequestHandler):
@@ -467,13 +473,16 @@ class _MethodHandler(tornado.web.RequestHandler):
 
     async def post(self, token: str, method: str) -> None:
         if token != self.api.token:
-            await self._reply(401, _error(401, "Unauthorized"))
+            await self._reply(401, error_body(401, "Unauthorized"))
             return
         arguments = {**self.request.query_arguments, **self.request.body_arguments}
         params = {name: _decode(name, values[0]) for name, values in arguments.items()}
         if self.request.headers.get("Content-Type", "").startswith("application/json"):
             params.update(json.loads(self.request.body or b"{}"))
         files = {name: parts[0].body for name, parts in self.request.files.items()}
+        at = time.time()
+        # Looked at after the time is taken: a connection still open now was open at AT.
+        self.api.received(method, params, at=at, caller_gone=_hung_up(self.request))
         status, body = await self.api.call(method, params, files)
         await self._reply(status, body)
 

@@ -18,13 +18,14 @@ from bot import runtime
 from bot.cli import main
 from bot.commands.common import CliError
 from bot.commands.lookup import parse_query
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from models.register import Register
 from models.sealing.vault import KeyRing
 from models.storage.database import head_revision
 from models.values.imei import Imei
 from models.values.reference import Reference
 from models.values.statuses import Status
+from tests.bot.cli_runner import exit_code
 from tests.conftest import TEST_DATABASE_URL, DatabaseFactory
 from tests.factories import audit_events, database_environment, imei, new_report
 
@@ -47,13 +48,7 @@ class Run:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run in an empty folder, with no setting from the real environment or a real .env."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @pytest.fixture
@@ -71,17 +66,10 @@ async def upgraded(fresh: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert (await cli(capsys, "db", "upgrade")).code == 0
 
 
-def _main(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse: --help, usage errors
-        return exc.code if isinstance(exc.code, int) else 1
-
-
 async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
     """Run `reportbot ARGV` in-process (main() runs its own event loop, so in a thread)."""
     capsys.readouterr()
-    code = await asyncio.to_thread(_main, list(argv))
+    code = await asyncio.to_thread(exit_code, list(argv))
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
 

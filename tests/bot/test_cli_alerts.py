@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from bot.cli import main
 from models.register import Register
 from models.services.staff import Role
 from tests import staff_fixtures
+from tests.bot.cli_runner import run
 from tests.factories import audit_events
 
 ring = staff_fixtures.ring
 vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV...`: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        code = await asyncio.to_thread(main, list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 async def test_turn_alerts_on_and_off(register: Register, capsys) -> None:

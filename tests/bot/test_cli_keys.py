@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -17,7 +16,9 @@ from models.register import Register
 from models.sealing.vault import KeyRing, Vault
 from models.storage.database import Database
 from models.values.statuses import Status
+from tests.bot.cli_runner import run
 from tests.conftest import DatabaseFactory
+from tests.e2e.harness import run_cli
 from tests.factories import database_environment, imei, new_report
 
 OLD = KeyRing.generate("k1")
@@ -28,13 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VARIABLES = {name.upper() for name in Settings.model_fields}
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder, and no setting from the real environment or a real .env."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 @pytest.fixture
@@ -60,18 +55,10 @@ def use_keys(monkeypatch: pytest.MonkeyPatch, ring: KeyRing) -> None:
         monkeypatch.setenv(name, value)
 
 
-async def reportbot(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV` in-process, in a thread (it runs its own event loop)."""
-    capsys.readouterr()
-    code = await asyncio.to_thread(main, list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 async def test_the_documented_rotation_procedure(register, monkeypatch, capsys):
     # 1. The new key goes first in DATA_KEYS; everything still opens.
     use_keys(monkeypatch, NEW)
-    code, out, err = await reportbot(capsys, "keys", "status")
+    code, out, err = await run(capsys, "keys", "status")
     assert code == 0, err
     assert "DATA_KEYS: k2, k1 (new values are sealed with 'k2')" in out
     assert "report         k1: 3" in out
@@ -80,7 +67,7 @@ async def test_the_documented_rotation_procedure(register, monkeypatch, capsys):
     # Dropping k1 now would leave reports unreadable: every command refuses, in one line.
     use_keys(monkeypatch, ONLY_NEW)
     for command in (["lookup", IMEI.digits], ["keys", "status"], ["staff", "list"]):
-        code, out, err = await reportbot(capsys, *command)
+        code, out, err = await run(capsys, *command)
         assert code == 1, command
         [line] = err.splitlines()
         assert "DATA_KEYS lacks key that sealed data still needs: 'k1'" in line
@@ -88,18 +75,18 @@ async def test_the_documented_rotation_procedure(register, monkeypatch, capsys):
 
     # 2. Rotate (with the old key still there), 3. verify.
     use_keys(monkeypatch, NEW)
-    code, out, err = await reportbot(capsys, "keys", "rotate", "--batch-size", "2")
+    code, out, err = await run(capsys, "keys", "rotate", "--batch-size", "2")
     assert code == 0, err
     assert "report         re-sealed 3  already current 0  unreadable 0" in out
     assert "status_change  re-sealed 3  already current 0  unreadable 0" in out
     assert "draft          re-sealed 0  already current 0  unreadable 0" in out
     assert "keys other than 'k2' may now be removed" in out
-    code, out, _ = await reportbot(capsys, "keys", "status")
+    code, out, _ = await run(capsys, "keys", "status")
     assert "everything is sealed with 'k2'" in out
 
     # 4. Drop the old key: everything still opens.
     use_keys(monkeypatch, ONLY_NEW)
-    code, out, err = await reportbot(capsys, "lookup", "--brief", IMEI.digits)
+    code, out, err = await run(capsys, "lookup", "--brief", IMEI.digits)
     assert code == 0, err
     assert "submitted" not in out and "under_review" in out
 
@@ -109,7 +96,7 @@ async def test_rotate_without_the_key_a_value_needs_fails_saying_which(
 ):
     use_keys(monkeypatch, ONLY_NEW)
 
-    code, out, err = await reportbot(capsys, "keys", "rotate")
+    code, out, err = await run(capsys, "keys", "rotate")
 
     assert code == 1
     assert "report         re-sealed 0  already current 0  unreadable 3" in out
@@ -120,11 +107,11 @@ async def test_rotate_without_the_key_a_value_needs_fails_saying_which(
 async def test_another_index_key_is_refused_in_one_line(register, monkeypatch, capsys):
     other = KeyRing(keys=OLD.keys, index_key=KeyRing.generate().index_key)
     use_keys(monkeypatch, OLD)
-    assert (await reportbot(capsys, "lookup", IMEI.digits))[0] == 0
+    assert (await run(capsys, "lookup", IMEI.digits))[0] == 0
     use_keys(monkeypatch, other)
 
     for command in (["lookup", IMEI.digits], ["keys", "rotate"]):
-        code, _out, err = await reportbot(capsys, *command)
+        code, _out, err = await run(capsys, *command)
         assert code == 1
         [line] = err.splitlines()
         assert "INDEX_KEY is not the key this register's IMEIs" in line
@@ -140,15 +127,7 @@ async def test_bad_batch_size_is_a_usage_error(capsys):
 
 def run_process(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run `python -m bot ARGS` as a real process, with nothing on its stdin but /start."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input="/start\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_cli(cwd, env, args, 120, stdin="/start\n")
 
 
 async def test_run_and_console_refuse_to_start_without_a_key_in_use(register, tmp_path):

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from models.register import Register
 from models.services.export import BOM
 from models.storage.tables import Notification
 from models.values.statuses import Status
 from tests import staff_fixtures
+from tests.bot.cli_runner import run
 from tests.factories import audit_events, imei, new_report, rows, subscribe
 
 ring = staff_fixtures.ring
@@ -37,14 +37,6 @@ peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"code": done.returncode, "out": done.stdout.decode(errors="replace"),
                   "err": done.stderr.decode(errors="replace"), "peak_mb": peak_kb / 1024}))
 """
-
-
-async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV...` in this process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    code = await asyncio.to_thread(main, list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 async def run_process(env: dict[str, str], *argv: str) -> dict:

@@ -3,7 +3,6 @@ access codes, reindex, the whole-report look-up, and the new export columns (in-
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -13,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, update
 
-from bot.cli import main
 from models.register import Register
 from models.services.export import BOM, COLUMNS
 from models.storage.tables import Report, ReportKey
 from models.values.imei import Imei
 from tests import staff_fixtures
+from tests.bot.cli_runner import run
 from tests.factories import audit_events, new_report
 
 ring = staff_fixtures.ring
@@ -34,21 +33,6 @@ TAC_FILE = (
 )
 PLACES_FILE = "name,lat,lon\nOxford Circus,51.5152,-0.1419\nW1D 1BS,51.5136,-0.1365\nNull,0,0\n"
 APPLE_IMEI = Imei.parse("35-209900-176148-1")
-
-
-async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV...`: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-
-    def call() -> int:
-        try:
-            return main(list(argv))
-        except SystemExit as exc:
-            return exc.code if isinstance(exc.code, int) else 1
-
-    code = await asyncio.to_thread(call)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(path: Path, text: str) -> Path:

@@ -17,20 +17,13 @@ from models.services.export import BOM, COLUMNS
 from models.storage.columns import utcnow
 from models.values.statuses import Status
 from tests import staff_fixtures
+from tests.bot.cli_runner import run
 from tests.factories import audit_events, imei, new_report, set_report_columns
 
 ring = staff_fixtures.ring
 vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV...`: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    code = await asyncio.to_thread(main, list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def files_in(folder: Path) -> list[Path]:

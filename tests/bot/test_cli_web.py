@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli import build_parser
 from bot.settings import load_settings
 from bot.web import build_web_app
 from models.register import Register
 from models.services.staff import Role
 from tests import staff_fixtures
+from tests.bot.cli_runner import run
 from tests.factories import audit_events
 
 ring = staff_fixtures.ring
 vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-async def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
-    """Run `reportbot ARGV...`: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    code = await asyncio.to_thread(main, list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 async def test_login_link_prints_a_url_under_web_base_url_that_signs_in_once(

@@ -16,6 +16,7 @@ from bot.local_api import ChatMessage
 from bot.runtime import database
 from bot.settings import load_settings
 from tests.conftest import _admin_execute
+from tests.e2e.harness import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "report.txt"
@@ -37,17 +38,11 @@ async def environment(tmp_path, databases):
     return env
 
 
-def reportbot(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path):
+def reportbot(
+    env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` and return the finished process."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_cli(cwd, env, args, 120, stdin=stdin)
 
 
 async def test_a_scripted_console_run_files_a_report_that_lookup_finds(environment, tmp_path):

@@ -317,28 +317,13 @@ async def _worker_bot(script: TelegramScript) -> Bot:
     return bot
 
 
-async def test_two_workers_on_one_database_never_send_twice(
-    databases: DatabaseFactory, vault
-) -> None:
-    # Time moves only while both workers sleep: a send is stamped when its worker's pacer let
-    # it go, whatever the other worker (or the machine) is doing meanwhile; and neither can
-    # send everything alone, since its first wait lasts until the other has claimed its share.
-    clock = LockstepClock(workers=2)
-    db = await databases.create()
-    register = Register(db, vault)
-    made = await many_reports(register, chats_for(500, shared_every=2))
-    assert await recover_all(register, made) == 500
-    url = db.url.render_as_string(hide_password=False)
-    workers, scripts, bots = [], [], []
-    for number in range(2):
-        # Each worker has its own engine, connections and Bot, as separate processes would.
-        own = Register(Database(url, schema=db.schema), vault)
-        script = TelegramScript(clock)
-        bot = await _worker_bot(script)
-        config = DeliveryConfig(overall_rate=RATE, lease=3600)
-        workers.append(Dispatcher(own, bot, config=config, clock=clock, worker_id=f"w{number}"))
-        scripts.append(script)
-        bots.append(bot)
+def own_register(db: Database, vault: Vault) -> Register:
+    """A register on DB's database with an engine of its own, as another process would have."""
+    return Register(Database(db.url.render_as_string(hide_password=False), schema=db.schema), vault)
+
+
+async def drain_together(workers: list[Dispatcher], bots: list[Bot], clock: LockstepClock) -> None:
+    """Drain WORKERS at once, each leaving CLOCK's lockstep when done; then close their BOTS."""
 
     async def run(worker: Dispatcher) -> None:
         try:
@@ -352,6 +337,30 @@ async def test_two_workers_on_one_database_never_send_twice(
         for worker, bot in zip(workers, bots, strict=True):
             await bot.shutdown()
             await worker.register.close()
+
+
+async def test_two_workers_on_one_database_never_send_twice(
+    databases: DatabaseFactory, vault
+) -> None:
+    # Time moves only while both workers sleep: a send is stamped when its worker's pacer let
+    # it go, whatever the other worker (or the machine) is doing meanwhile; and neither can
+    # send everything alone, since its first wait lasts until the other has claimed its share.
+    clock = LockstepClock(workers=2)
+    db = await databases.create()
+    register = Register(db, vault)
+    made = await many_reports(register, chats_for(500, shared_every=2))
+    assert await recover_all(register, made) == 500
+    workers, scripts, bots = [], [], []
+    for number in range(2):
+        # Each worker has its own engine, connections and Bot, as separate processes would.
+        own = own_register(db, vault)
+        script = TelegramScript(clock)
+        bot = await _worker_bot(script)
+        config = DeliveryConfig(overall_rate=RATE, lease=3600)
+        workers.append(Dispatcher(own, bot, config=config, clock=clock, worker_id=f"w{number}"))
+        scripts.append(script)
+        bots.append(bot)
+    await drain_together(workers, bots, clock)
     keys = [key for script in scripts for key in script.sent_keys()]
     assert len(keys) == len(set(keys)) == 500
     assert all(script.sent for script in scripts), "both workers took part"
@@ -522,29 +531,16 @@ async def test_a_long_flood_wait_never_sends_a_notification_twice(
     # Telegram floods three times in a row, each time asking for 45 s: longer, together, than
     # the two-minute claim on the message being sent.
     telegram.fail_next = [flood(45), flood(45), flood(45)]
-    url = db.url.render_as_string(hide_password=False)
     workers, bots = [], []
     for number in range(2):
         # Two processes on one database, each with its own bot and rate limiter.
-        own = Register(Database(url, schema=db.schema), vault)
+        own = own_register(db, vault)
         bot = await _limited_bot(telegram, clock, 14)
         workers.append(
             Dispatcher(own, bot, config=DeliveryConfig(), clock=clock, worker_id=f"w{number}")
         )
         bots.append(bot)
-
-    async def run(worker: Dispatcher) -> None:
-        try:
-            await worker.drain()
-        finally:
-            clock.leave()
-
-    try:
-        await asyncio.gather(*(run(worker) for worker in workers))
-    finally:
-        for worker, bot in zip(workers, bots, strict=True):
-            await bot.shutdown()
-            await worker.register.close()
+    await drain_together(workers, bots, clock)
 
     assert len(telegram.refused) == 3
     assert sorted(telegram.sent_keys()) == sorted(set(telegram.sent_keys()))

@@ -13,7 +13,6 @@ from telegram.ext import CommandHandler
 from bot.app import CONSOLE_TOKEN
 from bot.console import Console
 from bot.logging_setup import (
-    QUIET_LOGGERS,
     WEBHOOK_LOGGER,
     WebhookRefusalFilter,
     configure_logging,
@@ -26,32 +25,15 @@ PAIR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
 
 
 @pytest.fixture
-def log_output():
-    """Configure logging into a buffer; put the previous configuration back afterwards."""
-    root = logging.getLogger()
-    names = [*QUIET_LOGGERS, WEBHOOK_LOGGER]
-    saved = (root.level, list(root.handlers))
-    factory = logging.getLogRecordFactory()
-    handler_filters = {handler: list(handler.filters) for handler in root.handlers}
-    saved_loggers = {
-        name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
-        for name in names
-    }
+def log_output(restore_logging):
+    """Configure logging into a buffer; the previous configuration comes back afterwards."""
     buffer = io.StringIO()
 
     def configure(level: str = "INFO", secrets: tuple[str, ...] = (TOKEN,)) -> io.StringIO:
         configure_logging(level, secrets=secrets, stream=buffer)
         return buffer
 
-    yield configure
-    logging.setLogRecordFactory(factory)
-    for handler, kept_filters in handler_filters.items():
-        handler.filters[:] = kept_filters
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, (level, filters) in saved_loggers.items():
-        logging.getLogger(name).setLevel(level)
-        logging.getLogger(name).filters[:] = filters
+    return configure
 
 
 def events(buffer: io.StringIO) -> list[dict[str, str]]:

@@ -13,14 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
+from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, filters
 
 from bot import cli
 from bot.app import build_application, default_rate_limiter
 from bot.commands.common import CliError
 from bot.commands.run import check_connections, describe_api, run_command, serve, webhook_path
 from bot.delivery import DELIVERY_KEY
-from bot.logging_setup import QUIET_LOGGERS, WEBHOOK_LOGGER
 from bot.processing import ChatOrderedProcessor
 from bot.settings import load_settings
 from models.register import Register
@@ -30,29 +29,6 @@ from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, WEBHOOK_SECRET, free_port
 from tests.e2e.victim import Victim
 from tests.factories import rows
-
-
-@pytest.fixture
-def restore_logging():
-    """`run` configures logging for the process; put the test run's configuration back."""
-    root = logging.getLogger()
-    names = [*QUIET_LOGGERS, WEBHOOK_LOGGER]
-    saved = (root.level, list(root.handlers))
-    factory = logging.getLogRecordFactory()
-    handler_filters = {handler: list(handler.filters) for handler in root.handlers}
-    saved_loggers = {
-        name: (logging.getLogger(name).level, list(logging.getLogger(name).filters))
-        for name in names
-    }
-    yield
-    logging.setLogRecordFactory(factory)
-    for handler, kept_filters in handler_filters.items():
-        handler.filters[:] = kept_filters
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, (level, kept) in saved_loggers.items():
-        logging.getLogger(name).setLevel(level)
-        logging.getLogger(name).filters[:] = kept
 
 
 @pytest.fixture
@@ -89,6 +65,28 @@ def test_the_webhook_serves_the_path_of_its_public_url():
     assert webhook_path("https://bot.example.org") == "/"
 
 
+def hold_text_updates(
+    application: Application, reply: str | None = None
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold each text update: (STARTED, set once one is in; RELEASE, set it to let it go on).
+
+    Let go, the update stores its effect (an audit event naming it), replies REPLY if given,
+    and no other handler sees it.
+    """
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: Update, context) -> None:
+        started.set()
+        await release.wait()
+        await context.register.audit.record("test", "effect", str(update.update_id))
+        if reply is not None:
+            await update.effective_message.reply_text(reply)
+        raise ApplicationHandlerStop
+
+    application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    return started, release
+
+
 async def test_stopping_lets_the_update_in_flight_finish_then_confirms_it(
     telegram: FakeTelegram, register: Register, tmp_path: Path, monkeypatch, caplog
 ):
@@ -106,16 +104,7 @@ async def test_stopping_lets_the_update_in_flight_finish_then_confirms_it(
         update_processor=ChatOrderedProcessor(8, db=register.db),
         with_updater=False,
     )
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(update: Update, context) -> None:
-        started.set()
-        await release.wait()
-        await context.register.audit.record("test", "effect", str(update.update_id))
-        await update.effective_message.reply_text("done")
-        raise ApplicationHandlerStop
-
-    application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    started, release = hold_text_updates(application, reply="done")
     caplog.set_level(logging.INFO, logger="reportbot.run")
     stopping = LogSeen("stopping")
     logging.getLogger("reportbot.run").addHandler(stopping)
@@ -174,15 +163,7 @@ async def test_the_webhook_answers_telegram_only_once_the_update_is_processed(
         update_processor=ChatOrderedProcessor(8, db=register.db),
         with_updater=False,
     )
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(update: Update, context) -> None:
-        started.set()
-        await release.wait()
-        await context.register.audit.record("test", "effect", str(update.update_id))
-        raise ApplicationHandlerStop
-
-    application.add_handler(MessageHandler(filters.TEXT, slow), group=-10)
+    started, release = hold_text_updates(application)
     stop = asyncio.Event()
     serving = asyncio.create_task(serve(application, settings, stop))
     await telegram.wait_until(lambda: telegram.calls_of("setWebhook"), 30, "the webhook")

@@ -19,13 +19,7 @@ from tests.factories import database_environment, new_report
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No setting from the real environment or a real .env reaches a test."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def settings_for(database: Database, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Settings:

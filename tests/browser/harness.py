@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import CLEARED, PROJECT, free_port
+from tests.e2e.harness import CLEARED, PROJECT, free_port, run_cli
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -95,16 +95,7 @@ class ConsoleEnvironment:
 
     async def cli(self, *args: str, within: float = 60) -> subprocess.CompletedProcess[str]:
         """Run `python -m bot ARGS` to completion, without blocking the event loop."""
-        return await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.workdir,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=within,
-            check=False,
-        )
+        return await asyncio.to_thread(run_cli, self.workdir, self.env(), args, within)
 
     async def add_staff(self, user_id: int, role: str) -> None:
         """`reportbot staff add USER_ID --role ROLE`."""

@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.harness import PROJECT
+from tests.e2e.harness import PROJECT, WEBHOOK_SECRET, BotProcess
 
 TEMPLATE = PROJECT / "deploy" / "nginx" / "reportbot.conf"
 START_TIMEOUT = 20.0
@@ -127,6 +127,16 @@ class Balancer:
         """The webhook URL Telegram is given: the balancer's."""
         return f"http://127.0.0.1:{self.port}{self.path}"
 
+    def worker_env(self, port: int, max_chats: int) -> dict[str, str]:
+        """The settings of a worker behind this balancer that listens on PORT."""
+        return {
+            "WEBHOOK_URL": self.url,
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "MAX_CONCURRENT_CHATS": str(max_chats),
+        }
+
     def _command(self, *extra: str) -> list[str]:
         return [
             self.binary,
@@ -203,3 +213,16 @@ class Balancer:
                 )
             )
         return found
+
+
+class Cluster:
+    """Several workers, as the victims see them: up while any of them is."""
+
+    def __init__(self, workers: list[BotProcess]) -> None:
+        """The WORKERS behind one address (nginx passes calls to whichever serves)."""
+        self.workers = workers
+
+    @property
+    def up(self) -> bool:
+        """Whether some worker serves."""
+        return any(worker.up for worker in self.workers)

@@ -7,8 +7,9 @@ answered 200; a call that fails, is refused or is not answered within DELIVERY_T
 again (after a short pause, as Telegram retries later), and meanwhile that chat waits. With
 DUPLICATE_EVERY, every so many updates are also sent a second time at once, as when the answer
 to a call is lost and Telegram makes it again while the bot is still handling the first. Every
-call of the bot is stamped with the time it arrived, so that the order of a chat's replies can
-be compared with the bot's own log.
+call of the bot is stamped with the time it is answered, so that a chat's replies can be placed
+among the turns of the bot's own log: the bot was still waiting for the answer then, unless it
+had already hung up (its call timed out, or it was killed), and such a call is marked so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +45,17 @@ class Delivery:
 
 @dataclass
 class Stamped:
-    """A Bot API call of the bot, with the time (time.time()) it arrived."""
+    """A Bot API call of the bot, with the time (time.time()) it was answered.
+
+    The bot made the call before AT and, unless CALLER_GONE, was still waiting for the answer
+    at AT. With CALLER_GONE the bot had hung up first (a timeout, or the process died): the
+    call may have waited unread for any time, and AT does not place it.
+    """
 
     at: float
     method: str
     params: dict[str, Any]
+    caller_gone: bool = False
 
     @property
     def chat_id(self) -> int | None:
@@ -99,21 +107,15 @@ class WebhookTelegram(FakeTelegram):
         self._lines: dict[int | None, _Line] = {}
         self._out: set[asyncio.Task[None]] = set()
 
-    async def call(
-        self, method: str, params: dict[str, Any], files: dict[str, bytes]
-    ) -> tuple[int, dict[str, Any]]:
-        """Stamp the call, then answer it as the fake Telegram does."""
-        self.stamped.append(Stamped(time.time(), method, dict(params)))
-        return await super().call(method, params, files)
+    def received(
+        self, method: str, params: dict[str, Any], *, at: float, caller_gone: bool
+    ) -> None:
+        """Stamp the call; the fake Telegram answers it next."""
+        self.stamped.append(Stamped(at, method, dict(params), caller_gone))
 
-    def _api_setWebhook(self, params: dict, files: dict) -> bool:
-        self.webhook_url = str(params["url"]) or None
-        self.webhook_secret = params.get("secret_token")
-        if params.get("drop_pending_updates"):
-            self.pending.clear()
-        if self.webhook_url and (self._pusher is None or self._pusher.done()):
-            self._pusher = asyncio.get_running_loop().create_task(self._deliver_all())
-        return True
+    def _push(self) -> Coroutine[Any, Any, None]:
+        """Deliver pending updates several at once, each chat's in order."""
+        return self._deliver_all()
 
     def in_flight(self) -> int:
         """How many webhook calls are out right now."""

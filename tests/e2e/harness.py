@@ -41,6 +41,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def run_cli(
+    workdir: Path,
+    env: dict[str, str],
+    args: tuple[str, ...],
+    within: float,
+    *,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in WORKDIR with ENV (and STDIN) to its end, WITHIN seconds."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=workdir,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=within,
+        check=False,
+    )
+
+
 @dataclass
 class BotEnvironment:
     """Everything the bot process and the CLI need: folder, database, keys, Bot API."""
@@ -91,15 +112,7 @@ class BotEnvironment:
 
     def cli(self, *args: str, within: float = 60) -> subprocess.CompletedProcess[str]:
         """Run `python -m bot ARGS` to completion (e.g. lookup, export)."""
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            cwd=self.workdir,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=within,
-            check=False,
-        )
+        return run_cli(self.workdir, self.env(), args, within)
 
     async def acli(self, *args: str, within: float = 60) -> subprocess.CompletedProcess[str]:
         """`cli`, without blocking the event loop (the fake server must keep answering)."""

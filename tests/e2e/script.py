@@ -58,6 +58,22 @@ class Story:
     stop_at: str | None = None  # leave the draft unfinished when the bot asks this step
 
 
+def varied_story(n: int, imei: str, *, stop_at: str | None = None) -> Story:
+    """The N-th of a crowd of victims reporting IMEI: account, make, number, place vary with N."""
+    return Story(
+        imei=imei,
+        name=f"Victim {n}",
+        phone=f"07912 {345600 + n}",
+        own_account=n % 2 == 0,
+        make=("apple", "samsung", "google")[n % 3],
+        model="Galaxy S24" if n % 4 == 0 else None,
+        number=f"07400 {123000 + n}" if n % 3 == 0 else None,
+        network="EE" if n % 3 == 0 else None,
+        place=(51.51 + n / 1000, -0.14) if n % 2 else "Leicester Square",
+        stop_at=stop_at,
+    )
+
+
 def buttons_of(message: ChatMessage) -> dict[str, tuple[str, str]]:
     """The message's conversation buttons: value -> (step, callback data)."""
     found = {}

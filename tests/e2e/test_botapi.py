@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Conflict, InvalidToken
 
 from tests.botapi import FakeTelegram
+from tests.e2e.driver import Stamped, WebhookTelegram
 from tests.e2e.harness import TOKEN
 from tests.e2e.victim import Victim
 
@@ -86,3 +89,37 @@ async def test_polling_is_refused_while_a_webhook_is_set_and_bad_tokens_are_refu
             await stranger.initialize()
     finally:
         await stranger.shutdown()
+
+
+async def test_a_call_the_bot_hung_up_on_is_told_apart_from_one_it_waits_for():
+    telegram = WebhookTelegram(TOKEN)
+    await telegram.start()
+    try:
+        base = telegram.base_url
+        async with Bot(TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot") as bot:
+            await bot.send_message(42, "waited for")
+        # A call sent, then given up on (a timeout, a killed process) before the fake reads it:
+        # the fake's event loop does not run until the connection is closed.
+        body = json.dumps({"chat_id": 42, "text": "hung up on"}).encode()
+        head = (
+            f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", telegram.port)) as raw:
+            raw.sendall(head.encode() + body)
+
+        def sent() -> list[Stamped]:
+            return [call for call in telegram.stamped if call.method == "sendMessage"]
+
+        await telegram.wait_until(lambda: len(sent()) == 2, 10, "the second call")
+        assert [(call.params["text"], call.caller_gone) for call in sent()] == [
+            ("waited for", False),
+            ("hung up on", True),
+        ]
+        # Telegram still carries out a call whose answer nobody reads.
+        assert [message.text for message in telegram.bot_messages(42)] == [
+            "waited for",
+            "hung up on",
+        ]
+    finally:
+        await telegram.stop()

@@ -23,7 +23,7 @@ from models.storage.tables import ProcessedUpdate, Report
 from models.values.imei import Imei
 from tests.botapi import FakeTelegram
 from tests.e2e.harness import BotEnvironment, BotProcess
-from tests.e2e.script import ScriptedVictim, Story, step_of
+from tests.e2e.script import ScriptedVictim, Story, step_of, varied_story
 from tests.factories import imei
 
 pytestmark = pytest.mark.slow
@@ -38,23 +38,10 @@ PLAY_SECONDS = 180.0
 
 def stories(seed: int) -> list[Story]:
     """Twenty victims, each with their own IMEI and number; some of them stop half-way."""
-    made = []
-    for n in range(VICTIMS):
-        made.append(
-            Story(
-                imei=imei(seed * 100 + n).digits,
-                name=f"Victim {n}",
-                phone=f"07912 {345600 + n}",
-                own_account=n % 2 == 0,
-                make=("apple", "samsung", "google")[n % 3],
-                model="Galaxy S24" if n % 4 == 0 else None,
-                number=f"07400 {123000 + n}" if n % 3 == 0 else None,
-                network="EE" if n % 3 == 0 else None,
-                place=(51.51 + n / 1000, -0.14) if n % 2 else "Leicester Square",
-                stop_at=STOPS[n] if n < len(STOPS) else None,
-            )
-        )
-    return made
+    return [
+        varied_story(n, imei(seed * 100 + n).digits, stop_at=STOPS[n] if n < len(STOPS) else None)
+        for n in range(VICTIMS)
+    ]
 
 
 def work_calls(telegram: FakeTelegram) -> int:

@@ -27,6 +27,19 @@ from models.storage.tables import Draft
 from tests.factories import imei
 
 MAX_TEXT = 4096
+# What each language calls itself on its button, in the order the bot offers them.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "pt": "Português",
+    "pl": "Polski",
+    "ro": "Română",
+    "ar": "العربية",
+    "zh": "中文（简体）",
+}
 MAX_CALLBACK_BYTES = 64
 MAX_ROW_BUTTONS = 3
 MAX_ROW_LABEL_CHARS = 40

@@ -37,22 +37,10 @@ from models.values.reference import (
     parse_deep_link_payload,
 )
 from models.values.statuses import UnknownStatus, parse_status
-from tests.handlers.conftest import html_problems
+from tests.handlers.conftest import LANGUAGE_NAMES, html_problems
 
 MAX_BUTTON = 40
 LONG = 200  # characters in each parameter when checking a message's length
-NAMES = {
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "de": "Deutsch",
-    "it": "Italiano",
-    "pt": "Português",
-    "pl": "Polski",
-    "ro": "Română",
-    "ar": "العربية",
-    "zh": "中文（简体）",
-}
 # Files whose keys and parameters this machinery owns: every language that has one must have the
 # same keys and parameters as English.
 OWN_FILES = ("errors", "moments", "platform", "notifications")
@@ -90,8 +78,8 @@ IDS = [f"{code}:{key}{'.' + form if form else ''}" for code, key, form, _ in TEX
 
 
 def test_the_ten_languages_with_their_own_names():
-    assert supported() == tuple(NAMES)
-    assert {code: own_name(code) for code in supported()} == NAMES
+    assert supported() == tuple(LANGUAGE_NAMES)
+    assert {code: own_name(code) for code in supported()} == LANGUAGE_NAMES
     assert [code for code in supported() if is_rtl(code)] == ["ar"]
 
 

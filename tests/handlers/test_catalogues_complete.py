@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from handlers.texts import FALLBACK, LOCALES_DIR, MAX_MESSAGE_LENGTH
+from tests.handlers.conftest import LANGUAGE_NAMES
 
 ENGLISH_ONLY = {"staff"}
 # Telegram's HTML parse mode, as the catalogues may use it: tag -> attributes it may carry.
@@ -57,17 +58,7 @@ SAME_AS_ENGLISH = {
     # Quotation marks around the refused character: Italian and Chinese use the same as English.
     "errors": {"character_shown"},
 }
-OWN_NAMES = {
-    "es": "Español",
-    "fr": "Français",
-    "de": "Deutsch",
-    "it": "Italiano",
-    "pt": "Português",
-    "pl": "Polski",
-    "ro": "Română",
-    "ar": "العربية",
-    "zh": "中文（简体）",
-}
+OWN_NAMES = {code: name for code, name in LANGUAGE_NAMES.items() if code != FALLBACK}
 _BARE_AMPERSAND = re.compile(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 
 

@@ -68,31 +68,31 @@ async def test_every_table_is_migrated(database: Database) -> None:
     assert await database.current_revision() == head_revision()
 
 
-async def test_telegram_ids_are_64_bit(database: Database) -> None:
+async def column_types(
+    database: Database, columns: list[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """The migrated type of every column of the tables COLUMNS name, by (table, column)."""
+
     def types(sync_connection: sa.Connection) -> dict[tuple[str, str], Any]:
         inspector = inspect(sync_connection)
         return {
             (table, column["name"]): column["type"]
-            for table in {table for table, _ in TELEGRAM_ID_COLUMNS}
+            for table in {table for table, _ in columns}
             for column in inspector.get_columns(table)
         }
 
-    found = await _inspect(database, types)
+    return await _inspect(database, types)
+
+
+async def test_telegram_ids_are_64_bit(database: Database) -> None:
+    found = await column_types(database, TELEGRAM_ID_COLUMNS)
 
     for key in TELEGRAM_ID_COLUMNS:
         assert isinstance(found[key], sa.BigInteger), (key, found[key])
 
 
 async def test_imeis_and_hashes_are_text(database: Database) -> None:
-    def types(sync_connection: sa.Connection) -> dict[tuple[str, str], Any]:
-        inspector = inspect(sync_connection)
-        return {
-            (table, column["name"]): column["type"]
-            for table in {table for table, _ in TEXT_COLUMNS}
-            for column in inspector.get_columns(table)
-        }
-
-    found = await _inspect(database, types)
+    found = await column_types(database, TEXT_COLUMNS)
 
     for key in TEXT_COLUMNS:
         assert isinstance(found[key], sa.String), (key, found[key])
