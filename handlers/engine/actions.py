@@ -1,0 +1,102 @@
+"""Declaring an exchange's buttons: a table from each action code to what it does, read top to
+bottom.
+
+An action is a code (what a button carries), the checks that must pass before it runs (`needs`:
+the report is still open, the question this button answers is still waiting...), and the handler
+that does it. A check looks only at what the turn has already loaded and never awaits, so that
+between a check and the handler's first step no other update can slip in (a double tap finds the
+wait already taken). A check that fails says why on the turn and returns False; the handler is
+not run. `Confirmations` adds the one way to say "this button confirms that, once": the value
+waits under a ticket, and pressing takes the ticket out before anything is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from handlers.engine.callbacks import Tickets, pack, unpack
+
+T = TypeVar("T")
+
+Run = Callable[[T], Awaitable[None]]
+Need = Callable[[T], bool]
+Apply = Callable[[T, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Action(Generic[T]):
+    """One button's action: its code, what must hold first, and what it does."""
+
+    code: str
+    run: Run[T]
+    needs: tuple[Need[T], ...] = ()
+
+
+class Actions(Mapping[str, Action[T]]):
+    """An exchange's button actions by code, each declared once, in reading order."""
+
+    def __init__(self, *actions: Action[T]) -> None:
+        """The table of ACTIONS."""
+        self._actions: dict[str, Action[T]] = {}
+        for action in actions:
+            if action.code in self._actions:
+                raise ValueError(f"action {action.code!r} declared twice")
+            self._actions[action.code] = action
+
+    async def dispatch(self, turn: T, code: str) -> bool:
+        """Run CODE's action on TURN if its needs hold; False when CODE is unknown (stale)."""
+        action = self._actions.get(code)
+        if action is None:
+            return False
+        if all(need(turn) for need in action.needs):
+            await action.run(turn)
+        return True
+
+    def __getitem__(self, code: str) -> Action[T]:
+        """The action CODE."""
+        return self._actions[code]
+
+    def __iter__(self) -> Iterator[str]:
+        """The codes, in the order they were declared."""
+        return iter(self._actions)
+
+    def __len__(self) -> int:
+        """How many actions there are."""
+        return len(self._actions)
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmations(Generic[T]):
+    """Buttons that apply a held value once: `<prefix>:<answer>:<ticket>`.
+
+    `hold` keeps the value under a ticket and gives the callback data of each answer's button;
+    `press` takes the ticket out (before the first await: a second press finds nothing) and runs
+    the answer's handler with the value, or `expired` when the ticket is gone or the data is not
+    one of ours.
+    """
+
+    prefix: str
+    tickets: Tickets
+    answers: Mapping[str, Apply[T]]
+    expired: Run[T]
+
+    def hold(self, chat_data: MutableMapping[str, Any], value: Mapping[str, Any]) -> dict[str, str]:
+        """Hold VALUE; the callback data of each answer's button, by answer."""
+        token = self.tickets.issue(chat_data, value)
+        return {answer: pack(self.prefix, answer, token) for answer in self.answers}
+
+    def drop(self, chat_data: MutableMapping[str, Any] | None) -> None:
+        """Forget whatever waits for an answer."""
+        self.tickets.drop(chat_data)
+
+    async def press(self, turn: T, chat_data: MutableMapping[str, Any] | None, data: str) -> None:
+        """The button DATA pressed on TURN: apply its answer to the held value, once."""
+        answer, token = unpack(data, self.prefix, 2) or ("", "")
+        handler = self.answers.get(answer)
+        held = self.tickets.take(chat_data, token) if handler is not None else None
+        if handler is None or held is None:
+            await self.expired(turn)
+            return
+        await handler(turn, held)
