@@ -72,9 +72,9 @@ class Confirmations(Generic[T]):
     """Buttons that apply a held value once: `<prefix>:<answer>:<ticket>`.
 
     `hold` keeps the value under a ticket and gives the callback data of each answer's button;
-    `press` takes the ticket out (before the first await: a second press finds nothing) and runs
-    the answer's handler with the value, or `expired` when the ticket is gone or the data is not
-    one of ours.
+    `take` takes the ticket out (before the first await: a second press finds nothing) and gives
+    what to run: the answer's handler with the value, or `expired` when the ticket is gone or the
+    data is not one of ours.
     """
 
     prefix: str
@@ -91,12 +91,18 @@ class Confirmations(Generic[T]):
         """Forget whatever waits for an answer."""
         self.tickets.drop(chat_data)
 
-    async def press(self, turn: T, chat_data: MutableMapping[str, Any] | None, data: str) -> None:
-        """The button DATA pressed on TURN: apply its answer to the held value, once."""
+    def take(self, chat_data: MutableMapping[str, Any] | None, data: str) -> Run[T]:
+        """What pressing DATA does; its ticket is taken out now, so a second press gets
+        `expired`. Call it before the first await of the press."""
         answer, token = unpack(data, self.prefix, 2) or ("", "")
         handler = self.answers.get(answer)
         held = self.tickets.take(chat_data, token) if handler is not None else None
         if handler is None or held is None:
-            await self.expired(turn)
-            return
-        await handler(turn, held)
+            return self.expired
+        confirmed = handler
+
+        async def run(turn: T) -> None:
+            assert held is not None
+            await confirmed(turn, held)
+
+        return run
