@@ -17,42 +17,27 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, SimpleUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor, SimpleUpdateProcessor
 
 from bench._bulk import imei_digits
 from bench._telegram_thread import TelegramThread
 from bot.local_api import BOT_USER, ChatMessage, LocalUser
 from bot.processing import ChatOrderedProcessor
-from handlers.conversation import keyboards, states
-from handlers.texts import text
+from handlers.conversation import states
 from models.storage.database import Database
 from tests.botapi import LimitedBotApi
+from tests.e2e.script import ANY, NUDGE, REFERENCE, buttons_of, step_of
 
-REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
-NUDGE = "hello?"
 MAX_NUDGES = 40
 SILENCE = 3.0  # seconds a person waits for a lost reply before asking again
 READING = 1.5  # seconds a person takes to read the bot's offer after a lost reply
 FIRST_USER = 6_000_000_000
-ANY = keyboards.ANY_STEP
-# Questions without buttons, known by their text.
-TEXT_STEPS = {
-    text(f"conversation.{key}", "en"): step
-    for key, step in (
-        ("ask_where", states.WHERE),
-        ("ask_when_date", states.WHEN_DATE),
-        ("ask_tracked_where", states.TRACKED_WHERE),
-        ("ask_contact_name", states.CONTACT_NAME),
-        ("ask_contact_phone", states.CONTACT_PHONE),
-    )
-}
 PRESSES = {
     states.CONSENT: "yes",
     states.ACCOUNT: "own",
@@ -72,7 +57,21 @@ PRESSES = {
 Done = Callable[[Update], None]
 
 
-class SignallingChatProcessor(ChatOrderedProcessor):
+class _Signalling(BaseUpdateProcessor):
+    """Tells the benchmark, through ON_DONE(update), when the bot has finished with each update."""
+
+    on_done: Done
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        """Process as the processor it is mixed into does, then signal."""
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            if isinstance(update, Update):
+                self.on_done(update)
+
+
+class SignallingChatProcessor(_Signalling, ChatOrderedProcessor):
     """The bot's own update processor, telling the benchmark when each update is finished."""
 
     def __init__(self, max_chats: int, *, db: Database | None, on_done: Done) -> None:
@@ -80,16 +79,8 @@ class SignallingChatProcessor(ChatOrderedProcessor):
         super().__init__(max_chats, db=db)
         self.on_done = on_done
 
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
-        """Process as the bot does, then signal."""
-        try:
-            await super().do_process_update(update, coroutine)
-        finally:
-            if isinstance(update, Update):
-                self.on_done(update)
 
-
-class SignallingSimpleProcessor(SimpleUpdateProcessor):
+class SignallingSimpleProcessor(_Signalling, SimpleUpdateProcessor):
     """PTB's own processor (1: its default, sequential), telling the benchmark when each is done."""
 
     def __init__(self, max_concurrent_updates: int, *, on_done: Done) -> None:
@@ -97,37 +88,11 @@ class SignallingSimpleProcessor(SimpleUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.on_done = on_done
 
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
-        """Process as PTB does, then signal."""
-        try:
-            await super().do_process_update(update, coroutine)
-        finally:
-            if isinstance(update, Update):
-                self.on_done(update)
-
-
-def step_of(message: ChatMessage) -> str | None:
-    """The question MESSAGE asks (a step, ANY for continue-style offers), or None."""
-    steps = set()
-    for _, data in message.buttons:
-        press = keyboards.parse(data)
-        if press is not None:
-            steps.add(press.step)
-    specific = steps - {ANY}
-    if specific:
-        return specific.pop()
-    if steps:
-        return ANY
-    return TEXT_STEPS.get(message.text or "")
-
 
 def button_data(message: ChatMessage, value: str) -> str | None:
     """The callback data of MESSAGE's button pressing VALUE, if it has one."""
-    for _, data in message.buttons:
-        press = keyboards.parse(data)
-        if press is not None and press.value == value:
-            return data
-    return None
+    found = buttons_of(message).get(value)
+    return found[1] if found else None
 
 
 @dataclass
@@ -266,30 +231,27 @@ class Speaker:
         self._arrived = time.perf_counter()
         update_id = self._current = self.crowd.submit(self, payload)
         self.person.updates += 1
+        await self._until(
+            lambda: update_id in self._finished or answered(),
+            f"no answer in {self.patience} s",
+        )
+        return update_id
+
+    async def until_done(self, update_id: int) -> None:
+        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
+        await self._until(lambda: update_id in self._finished, "update never finished")
+
+    async def _until(self, done: Callable[[], bool], failure: str) -> None:
+        """Wait, woken by each finished update or reply, until DONE(); else TimeoutError."""
         deadline = time.perf_counter() + self.patience
         loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
-            if update_id in self._finished or answered():
-                return update_id
+            if done():
+                return
             left = deadline - time.perf_counter()
             if left <= 0:
-                raise TimeoutError(f"chat {self.person.chat_id}: no answer in {self.patience} s")
-            alarm = loop.call_later(left, self._wake.set)
-            try:
-                await self._wake.wait()
-            finally:
-                alarm.cancel()
-
-    async def until_done(self, update_id: int) -> None:
-        """Wait until the bot finished with UPDATE_ID (every message it sends for it is sent)."""
-        deadline = time.perf_counter() + self.patience
-        loop = asyncio.get_running_loop()
-        while update_id not in self._finished:
-            self._wake.clear()
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError(f"chat {self.person.chat_id}: update never finished")
+                raise TimeoutError(f"chat {self.person.chat_id}: {failure}")
             alarm = loop.call_later(left, self._wake.set)
             try:
                 await self._wake.wait()

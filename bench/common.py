@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -11,7 +12,7 @@ import resource
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +178,22 @@ def emit(result: Result, *, quick: bool) -> int:
     if result.missed and not quick:
         return EXIT_TARGET_MISSED
     return 0
+
+
+def benchmark_main(
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, Result]],
+    arguments: Callable[[list[str] | None], argparse.Namespace],
+) -> Callable[[list[str] | None], int]:
+    """A benchmark's `main(argv)`: parse ARGV, RUN, add peak memory, print the JSON line."""
+
+    def main(argv: list[str] | None = None) -> int:
+        """Run the benchmark and print its JSON line."""
+        args = arguments(argv)
+        result = asyncio.run(run(args))
+        result.figures.setdefault("peak_rss_mb", peak_rss_mb())
+        return emit(result, quick=args.quick)
+
+    return main
 
 
 def validate(line: str) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from bench._victim import (
     Victim,
     arrival_delays,
 )
-from bench.common import Result, emit, latency_ms, log, median, parser, peak_rss_mb, ratio
+from bench.common import Result, benchmark_main, latency_ms, log, median, parser, ratio
 from bot.app import CONSOLE_TOKEN, default_rate_limiter
 from models.register import Register
 from tests.botapi import LimitedBotApi, Limits, max_in_window
@@ -393,15 +393,10 @@ async def run_all(args: argparse.Namespace) -> Result:
                 args.database_url,
             )
     judge(result, runs)
-    result.figures["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its JSON line."""
-    args = arguments(argv)
-    result = asyncio.run(run_all(args))
-    return emit(result, quick=args.quick)
+main = benchmark_main(run_all, arguments)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from sqlalchemy import select
 
 from bench._backends import SqliteBackend
 from bench._targets import at_most
-from bench.common import PROJECT_ROOT, Result, emit, log, parser, ratio, stage
+from bench.common import PROJECT_ROOT, Result, benchmark_main, log, parser, ratio, stage
 from bench.register import ensure_built
 from models.present.jsonlines import JsonLinesWriter
 from models.present.rows import COLUMNS, row_of
@@ -476,11 +476,7 @@ async def run(args: argparse.Namespace) -> Result:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its JSON line."""
-    args = arguments(argv)
-    result = asyncio.run(run(args))
-    return emit(result, quick=args.quick)
+main = benchmark_main(run, arguments)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from bench._inproc import (
     wait_for,
 )
 from bench._targets import at_least, zero
-from bench.common import Result, emit, log, parser, peak_rss_mb
+from bench.common import Result, benchmark_main, log, parser
 from bot.app import default_rate_limiter
 from bot.delivery import DeliveryConfig, Dispatcher
 from models.register import Register
@@ -256,15 +256,10 @@ async def run_all(args: argparse.Namespace) -> Result:
     # The ceiling a single worker can reach: one message at a time, each waiting for its answer.
     result.baseline["telegram_limit_per_s"] = TELEGRAM_RATE
     result.baseline["one_at_a_time_ceiling_per_s"] = 1 / latency if latency else None
-    result.figures["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its JSON line."""
-    args = arguments(argv)
-    result = asyncio.run(run_all(args))
-    return emit(result, quick=args.quick)
+main = benchmark_main(run_all, arguments)
 
 
 if __name__ == "__main__":

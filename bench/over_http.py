@@ -33,9 +33,8 @@ from handlers.conversation import states
 from models.sealing.vault import KeyRing
 from tests.botapi import FakeTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess
-from tests.e2e.script import ScriptedVictim, Story
+from tests.e2e.script import crowd
 from tests.e2e.victim import Victim
-from tests.factories import imei
 
 CPU_TARGET = 3.0
 ECHO_TEXTS = 20  # about as many updates as one full report takes
@@ -79,20 +78,8 @@ async def bot_run(victims: int, scratch: Path, url: str | None, *, quick: bool) 
                 raise RuntimeError(f"db upgrade failed: {upgraded.stderr[-2000:]}")
         await bot.start()
         assert bot.process is not None
-        people = [
-            ScriptedVictim(
-                telegram,
-                Story(
-                    imei=imei(50_000 + n).digits,
-                    name=f"Victim {n}",
-                    phone=f"07912 {345600 + n}",
-                    own_account=n % 2 == 0,
-                    stop_at=states.MAKE if quick else None,
-                ),
-                user_id=880_000 + n,
-            )
-            for n in range(victims)
-        ]
+        stop_at = states.MAKE if quick else None
+        people = crowd(telegram, victims, first_imei=50_000, first_user=880_000, stop_at=stop_at)
         log(f"bot: {victims} victims ...")
         cpu_before, started = cpu_seconds(bot.process.pid), time.perf_counter()
         await asyncio.gather(*(person.play(bot, within=PLAY_SECONDS) for person in people))

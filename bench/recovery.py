@@ -37,7 +37,7 @@ from bench._bulk import (
     report_imeis,
     unknown_imei,
 )
-from bench.common import Result, Timer, emit, log, median, parser, peak_rss_mb, ratio, stage
+from bench.common import Result, Timer, benchmark_main, log, median, parser, ratio, stage
 from models.register import Register
 from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import KeyRing, Vault
@@ -377,15 +377,10 @@ async def run(args: argparse.Namespace) -> Result:
         finally:
             await backend.close()
         await time_apply(path, vault, sizes, scratch, result)
-    result.figures["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its JSON line."""
-    args = arguments(argv)
-    result = asyncio.run(run(args))
-    return emit(result, quick=args.quick)
+main = benchmark_main(run, arguments)
 
 
 if __name__ == "__main__":

@@ -34,12 +34,11 @@ from bench._bulk import (
 from bench.common import (
     Result,
     Timer,
-    emit,
+    benchmark_main,
     latency_ms,
     log,
     median,
     parser,
-    peak_rss_mb,
     ratio,
     stage,
 )
@@ -287,15 +286,10 @@ async def run(args: argparse.Namespace) -> Result:
             result.sizes["backends"].append(backend.name)
         store = ReportStore(backends[0].db, vault)
         result.figures.update(vault_figures(vault, store, 2_000 if args.quick else 20_000))
-    result.figures["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its JSON line."""
-    args = arguments(argv)
-    result = asyncio.run(run(args))
-    return emit(result, quick=args.quick)
+main = benchmark_main(run, arguments)
 
 
 if __name__ == "__main__":

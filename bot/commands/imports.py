@@ -1,15 +1,20 @@
 """Importing reference data from the command line (`tac import`, `places import`): the options,
-the checks before anything is read, and what is printed and written after."""
+the checks before anything is read, and what is printed and written after.
+
+A data set declares itself once as a `DataFile` (what its rows are, its formats, how the register
+loads it); `add_import_parser` gives it its `import` subcommand."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from bot import runtime
-from bot.commands.common import CliError, explain
+from bot.commands.common import CliError, cli_actor, explain
 from bot.settings import Settings
 from models.errors import RegisterError
 from models.register import Register
@@ -17,6 +22,53 @@ from models.services.datasets import ImportResult, Rejected
 from models.storage.files import atomic_write
 
 MB = 1024 * 1024
+
+
+# The register's service method that replaces a data set: (FILE, or [FILE, ...]; actor=,
+# file_format= (None: detected), max_bytes=) -> what was imported.
+Importer = Callable[..., Awaitable[ImportResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """A reference data set that `reportbot NAME import FILE` replaces whole, or not at all."""
+
+    rows: str  # what the rows are, as the summary counts them ("TACs")
+    help: str
+    description: str
+    formats: type[Enum]
+    default_max_bytes: int
+    importer: Callable[[Register], Importer]
+    several: bool = False  # whether several files make one data set (passed as a list)
+    afterwards: str | None = None  # a line printed after a successful import
+
+
+def add_import_parser(actions: argparse._SubParsersAction, data: DataFile) -> None:
+    """Register DATA's `import` subcommand."""
+    load = actions.add_parser("import", help=data.help, description=data.description)
+    load.add_argument("files", type=Path, nargs="+" if data.several else 1, metavar="FILE")
+    add_import_options(load, [f.value for f in data.formats], data.default_max_bytes)
+
+    async def import_command(args: argparse.Namespace, settings: Settings) -> int:
+        """Import DATA and say what was taken and what was rejected."""
+        file_format = data.formats(args.format) if args.format else None
+        result = await run_import(
+            settings,
+            args.files,
+            args.rejected,
+            lambda register: data.importer(register)(
+                args.files if data.several else args.files[0],
+                actor=cli_actor(),
+                file_format=file_format,
+                max_bytes=args.max_size * MB,
+            ),
+        )
+        print_import(result, data.rows)
+        if data.afterwards:
+            print(data.afterwards)
+        return 0
+
+    load.set_defaults(func=import_command)
 
 
 def add_import_options(

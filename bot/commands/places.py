@@ -3,48 +3,32 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from bot import runtime
-from bot.commands.common import cli_actor
-from bot.commands.imports import MB, add_import_options, print_import, run_import
+from bot.commands.imports import DataFile, add_import_parser
 from bot.settings import Settings
 from models.services.places import DEFAULT_MAX_BYTES, PlacesFormat
+
+GAZETTEER = DataFile(
+    rows="names and postcodes",
+    help="replace the gazetteer (OS Open Names, ONS Postcode Directory, name,lat,lon)",
+    description="Formats and licences: docs/data-sources.md. Several files (e.g. OS Open "
+    "Names' DATA/*.csv) make one gazetteer; it is replaced whole, or not at all.",
+    formats=PlacesFormat,
+    default_max_bytes=DEFAULT_MAX_BYTES,
+    importer=lambda register: register.gazetteer.import_files,
+    several=True,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `places` and its subcommands."""
     places = subparsers.add_parser("places", help="the gazetteer that puts typed places on a map")
     actions = places.add_subparsers(dest="places_command", required=True, metavar="ACTION")
-    load = actions.add_parser(
-        "import",
-        help="replace the gazetteer (OS Open Names, ONS Postcode Directory, name,lat,lon)",
-        description="Formats and licences: docs/data-sources.md. Several files (e.g. OS Open "
-        "Names' DATA/*.csv) make one gazetteer; it is replaced whole, or not at all.",
-    )
-    load.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    add_import_options(load, [f.value for f in PlacesFormat], DEFAULT_MAX_BYTES)
-    load.set_defaults(func=import_command)
+    add_import_parser(actions, GAZETTEER)
     find = actions.add_parser("find", help="where the register would put a typed place")
     find.add_argument("text", metavar="TEXT")
     find.set_defaults(func=find_command)
-
-
-async def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Import the gazetteer and say what was taken and what was rejected."""
-    result = await run_import(
-        settings,
-        args.files,
-        args.rejected,
-        lambda register: register.gazetteer.import_files(
-            args.files,
-            actor=cli_actor(),
-            file_format=PlacesFormat(args.format) if args.format else None,
-            max_bytes=args.max_size * MB,
-        ),
-    )
-    print_import(result, "names and postcodes")
-    return 0
 
 
 async def find_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 
@@ -12,23 +13,42 @@ from handlers.conversation import cancel as cancelling
 from handlers.conversation.router import is_replay, start_new, unfinished
 from handlers.conversation.turn import EDITING, Turn
 
-
-async def _run(update: Update, context: BotContext, action: Callable[[Turn], None]) -> None:
-    turn = await Turn.load(update, context)
-    if is_replay(turn):
-        return
-    action(turn)
-    await turn.finish()
+Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def _start(turn: Turn) -> None:
+def command(action: Callable[[Turn], None]) -> Command:
+    """A command's handler: ACTION on the chat's turn (once per update), then the turn finished."""
+
+    async def handler(update: Update, context: BotContext) -> None:
+        turn = await Turn.load(update, context)
+        if is_replay(turn):
+            return
+        action(turn)
+        await turn.finish()
+
+    handler.__name__ = handler.__qualname__ = action.__name__
+    handler.__doc__ = action.__doc__
+    return handler
+
+
+@command
+def start(turn: Turn) -> None:
+    """/start: begin, or offer to continue an unfinished report."""
     if unfinished(turn):
         welcome.offer_resume(turn)
     else:
         start_new(turn)
 
 
-def _back(turn: Turn) -> None:
+@command
+def cancel(turn: Turn) -> None:
+    """/cancel: ask, then discard the unfinished report or carry on."""
+    cancelling.confirm(turn)
+
+
+@command
+def back(turn: Turn) -> None:
+    """/back: the previous question."""
     if not unfinished(turn):
         turn.say("nothing_to_go_back_to")
     elif turn.editing:
@@ -39,68 +59,38 @@ def _back(turn: Turn) -> None:
         turn.ask()
 
 
-def _help(turn: Turn) -> None:
+@command
+def help_command(turn: Turn) -> None:
+    """/help: what the bot does and the commands, then the current question."""
     turn.say("help", emergency=turn.context.config.emergency_number)
     if unfinished(turn):
         turn.ask()
 
 
-def _language(turn: Turn) -> None:
+@command
+def language(turn: Turn) -> None:
+    """/language: choose the language."""
     welcome.offer_languages(turn)
 
 
-def _advice(turn: Turn) -> None:
+@command
+def advice(turn: Turn) -> None:
+    """/advice: the security advice, with or without a report."""
     advice_menu.offer(turn)
     known = turn.draft is not None and turn.draft.answers.get("platform")
     if unfinished(turn) and known:
         turn.ask()
 
 
-def _forget(turn: Turn) -> None:
+@command
+def forget(turn: Turn) -> None:
+    """/forget: erase the unsent draft and this conversation's messages (after a yes)."""
     clear_chat.confirm(turn)
 
 
-def _status_help(turn: Turn) -> None:
+@command
+def status_help(turn: Turn) -> None:
+    """/status alone: how to use it (with a reference and code it is the follow-up's)."""
     turn.say("status_help")
     if unfinished(turn):
         turn.ask()
-
-
-async def start(update: Update, context: BotContext) -> None:
-    """/start: begin, or offer to continue an unfinished report."""
-    await _run(update, context, _start)
-
-
-async def cancel(update: Update, context: BotContext) -> None:
-    """/cancel: ask, then discard the unfinished report or carry on."""
-    await _run(update, context, cancelling.confirm)
-
-
-async def back(update: Update, context: BotContext) -> None:
-    """/back: the previous question."""
-    await _run(update, context, _back)
-
-
-async def help_command(update: Update, context: BotContext) -> None:
-    """/help: what the bot does and the commands, then the current question."""
-    await _run(update, context, _help)
-
-
-async def language(update: Update, context: BotContext) -> None:
-    """/language: choose the language."""
-    await _run(update, context, _language)
-
-
-async def advice(update: Update, context: BotContext) -> None:
-    """/advice: the security advice, with or without a report."""
-    await _run(update, context, _advice)
-
-
-async def forget(update: Update, context: BotContext) -> None:
-    """/forget: erase the unsent draft and this conversation's messages (after a yes)."""
-    await _run(update, context, _forget)
-
-
-async def status_help(update: Update, context: BotContext) -> None:
-    """/status alone: how to use it (with a reference and code it is the follow-up's)."""
-    await _run(update, context, _status_help)

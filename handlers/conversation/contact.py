@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.conversation import required, states
 from handlers.conversation.inputs import BadAnswer, clean_email, clean_name
 from handlers.conversation.number import parse_phone
+from handlers.conversation.optional import optional_text
 from handlers.conversation.turn import Turn, question
 from models.values.phone import PhoneNumber, same_number
 
@@ -38,26 +39,15 @@ async def on_phone(turn: Turn, answer: str) -> None:
     turn.next()
 
 
-def ask_email(turn: Turn) -> None:
-    """An e-mail address (optional)."""
-    turn.say("ask_contact_email", turn.keyboard([turn.button("skip", "skip")]))
+def read_email(turn: Turn, answer: str) -> str:
+    """An address that looks deliverable."""
+    return clean_email(answer)
 
 
-async def on_email(turn: Turn, answer: str) -> None:
-    """Keep an address that looks deliverable."""
-    turn.set(contact_email=clean_email(answer))
-    turn.next()
-
-
-async def on_email_skip(turn: Turn, value: str) -> bool:
-    """No e-mail; a channel that needed it is asked again."""
-    if value != "skip":
-        return False
-    turn.unset("contact_email")
+def forget_email_channel(turn: Turn) -> None:
+    """Without an address, a channel that needed it is asked again."""
     if turn.answers.get("preferred_channel") == "email":
         turn.unset("preferred_channel")
-    turn.next()
-    return True
 
 
 def channels(turn: Turn) -> list[str]:
@@ -82,5 +72,5 @@ async def on_channel(turn: Turn, value: str) -> bool:
 
 question(states.CONTACT_NAME, ask_name, on_text=on_name)
 question(states.CONTACT_PHONE, ask_phone, on_text=on_phone)
-question(states.CONTACT_EMAIL, ask_email, on_text=on_email, on_choice=on_email_skip)
+optional_text(states.CONTACT_EMAIL, "contact_email", read_email, on_skip=forget_email_channel)
 question(states.CHANNEL, ask_channel, on_choice=on_channel)

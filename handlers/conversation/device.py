@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import advice
 from handlers.conversation import states
 from handlers.conversation.inputs import clean_text
+from handlers.conversation.optional import optional_text
 from handlers.conversation.turn import Turn, question
 from models.values.freetext import require_words
 
@@ -39,47 +40,21 @@ async def on_make(turn: Turn, value: str) -> bool:
     return True
 
 
-def ask_model(turn: Turn) -> None:
-    """Which model (optional)."""
-    example = turn.t(f"model_example_{turn.answers.get('make_choice', 'other')}")
-    turn.say("ask_model", turn.keyboard([turn.button("skip", "skip")]), example=example)
+def model_example(turn: Turn) -> dict[str, object]:
+    """The model question's example, for the make chosen."""
+    return {"example": turn.t(f"model_example_{turn.answers.get('make_choice', 'other')}")}
 
 
-async def on_model(turn: Turn, answer: str) -> None:
-    """Store the model as typed."""
-    turn.set(model=require_words(clean_text(answer, max_length=MAX_MODEL), field="model"))
-    turn.next()
+def read_model(turn: Turn, answer: str) -> str:
+    """The model as typed (words, not just digits or signs)."""
+    return require_words(clean_text(answer, max_length=MAX_MODEL), field="model")
 
 
-async def on_model_skip(turn: Turn, value: str) -> bool:
-    """No model given."""
-    if value != "skip":
-        return False
-    turn.unset("model")
-    turn.next()
-    return True
-
-
-def ask_colour(turn: Turn) -> None:
-    """Colour, case or marks (optional): what tells this phone from others like it."""
-    turn.say("ask_colour", turn.keyboard([turn.button("skip", "skip")]))
-
-
-async def on_colour(turn: Turn, answer: str) -> None:
-    """Store the description as typed."""
-    turn.set(colour=clean_text(answer, max_length=MAX_COLOUR))
-    turn.next()
-
-
-async def on_colour_skip(turn: Turn, value: str) -> bool:
-    """No description given."""
-    if value != "skip":
-        return False
-    turn.unset("colour")
-    turn.next()
-    return True
+def read_colour(turn: Turn, answer: str) -> str:
+    """Colour, case or marks as typed: what tells this phone from others like it."""
+    return clean_text(answer, max_length=MAX_COLOUR)
 
 
 question(states.MAKE, ask_make, on_choice=on_make)
-question(states.MODEL, ask_model, on_text=on_model, on_choice=on_model_skip)
-question(states.COLOUR, ask_colour, on_text=on_colour, on_choice=on_colour_skip)
+optional_text(states.MODEL, "model", read_model, details=model_example)
+optional_text(states.COLOUR, "colour", read_colour)

@@ -13,38 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.conversation.states import (
-    ACCOUNT,
-    CANCELLED,
-    CHANNEL,
-    COLOUR,
-    CONSENT,
-    CONTACT_EMAIL,
-    CONTACT_NAME,
-    CONTACT_PHONE,
-    FILED,
-    HOW,
-    IMEI,
-    IMEI2,
-    IMEI2_OK,
-    IMEI_OK,
-    LOSS,
-    MAKE,
-    MODEL,
-    NETWORK,
-    NUMBER,
-    REVIEW,
-    TAC_OK,
-    TRACKED,
-    TRACKED_WHEN,
-    TRACKED_WHERE,
-    WHEN,
-    WHEN_DATE,
-    WHEN_OK,
-    WHEN_TIME,
-    WHERE,
-    WHERE_NOTE,
-)
+from handlers.conversation import states
 
 NEXT = "next"  # the usual way on
 OUTSIDE = "[*]"  # before the first question, after the last
@@ -60,66 +29,80 @@ class Move:
     label: str
 
 
-def _move(source: str, outcome: str, target: str, label: str) -> Move:
-    return Move(source, outcome, target, label)
+# One move a line: the step (as stored in the draft), the outcome, the next step, then in words.
+_TABLE = """
+[*]           start   consent       /start or any message
+consent       next    account       agree (999 and privacy first)
+account       next    make          own or borrowed
+make          next    model         sends "Do this now", tailored
+model         next    colour        typed or Skip
+colour        next    imei          typed or Skip
+imei          typed   imei_ok       a valid IMEI
+imei          unknown number        I don't know it yet
+imei_ok       wrong   imei          No, type it again
+imei_ok       typed   imei_ok       another valid IMEI, read back
+imei_ok       next    imei2         Yes, that's right
+imei_ok       tac     tac_ok        Yes, but the IMEI's TAC names another brand
+tac_ok        next    imei2         Yes, it's that brand (make corrected) or No (flagged to staff)
+tac_ok        wrong   imei          Let me check the IMEI
+imei2         typed   imei2_ok      a valid, different IMEI
+imei2         skip    number        No second IMEI
+imei2_ok      wrong   imei2         No, type it again
+imei2_ok      typed   imei2_ok      another valid IMEI, read back
+imei2_ok      next    number        Yes, that's right
+number        next    network       typed or Skip
+network       next    when          tapped, typed or I don't know
+when          day     when_time     earlier today, yesterday
+when          other   when_date     another day
+when          next    where         just now, last hour
+when          typed   when_ok       a typed day and time, or a window
+when_time     typed   when_ok       typed
+when_time     next    where         I don't know (the whole day)
+when_date     typed   when_ok       typed
+when_ok       next    where         Yes, that's right
+when_ok       wrong   when_date     No, type it again
+when_ok       typed   when_ok       another answer, read back
+where         pin     where_note    a location pin
+where         next    loss          a typed place
+where_note    pin     where_note    another pin corrects the first
+where_note    next    loss          typed or Skip
+loss          theft   how           stolen without force
+loss          next    tracked       lost (not a crime) or force or threats (urge 999 / 101)
+how           next    tracked       snatched, pickpocketed or I don't know
+tracked       yes     tracked_where yes
+tracked       next    contact_name  no
+tracked_where next    tracked_when  a pin or typed
+tracked_when  next    contact_name  tapped or typed
+contact_name  next    contact_phone typed
+contact_phone next    contact_email valid, not the stolen number
+contact_email next    channel       typed or Skip
+channel       next    review        tapped
+review        edit    make          Edit (any answer; then back to review)
+review        submit  filed         Submit (files once per draft)
+filed         new     consent       Report a stolen phone
+filed         clear   [*]           Clear this chat
+consent       cancel  cancelled     /cancel, then Yes (from any question)
+cancelled     new     consent       Report a stolen phone
+cancelled     clear   [*]           Clear this chat
+"""
 
 
-FLOW: tuple[Move, ...] = (
-    _move(OUTSIDE, "start", CONSENT, "/start or any message"),
-    _move(CONSENT, NEXT, ACCOUNT, "agree (999 and privacy first)"),
-    _move(ACCOUNT, NEXT, MAKE, "own or borrowed"),
-    _move(MAKE, NEXT, MODEL, 'sends "Do this now", tailored'),
-    _move(MODEL, NEXT, COLOUR, "typed or Skip"),
-    _move(COLOUR, NEXT, IMEI, "typed or Skip"),
-    _move(IMEI, "typed", IMEI_OK, "a valid IMEI"),
-    _move(IMEI, "unknown", NUMBER, "I don't know it yet"),
-    _move(IMEI_OK, "wrong", IMEI, "No, type it again"),
-    _move(IMEI_OK, "typed", IMEI_OK, "another valid IMEI, read back"),
-    _move(IMEI_OK, NEXT, IMEI2, "Yes, that's right"),
-    _move(IMEI_OK, "tac", TAC_OK, "Yes, but the IMEI's TAC names another brand"),
-    _move(TAC_OK, NEXT, IMEI2, "Yes, it's that brand (make corrected) or No (flagged to staff)"),
-    _move(TAC_OK, "wrong", IMEI, "Let me check the IMEI"),
-    _move(IMEI2, "typed", IMEI2_OK, "a valid, different IMEI"),
-    _move(IMEI2, "skip", NUMBER, "No second IMEI"),
-    _move(IMEI2_OK, "wrong", IMEI2, "No, type it again"),
-    _move(IMEI2_OK, "typed", IMEI2_OK, "another valid IMEI, read back"),
-    _move(IMEI2_OK, NEXT, NUMBER, "Yes, that's right"),
-    _move(NUMBER, NEXT, NETWORK, "typed or Skip"),
-    _move(NETWORK, NEXT, WHEN, "tapped, typed or I don't know"),
-    _move(WHEN, "day", WHEN_TIME, "earlier today, yesterday"),
-    _move(WHEN, "other", WHEN_DATE, "another day"),
-    _move(WHEN, NEXT, WHERE, "just now, last hour"),
-    _move(WHEN, "typed", WHEN_OK, "a typed day and time, or a window"),
-    _move(WHEN_TIME, "typed", WHEN_OK, "typed"),
-    _move(WHEN_TIME, NEXT, WHERE, "I don't know (the whole day)"),
-    _move(WHEN_DATE, "typed", WHEN_OK, "typed"),
-    _move(WHEN_OK, NEXT, WHERE, "Yes, that's right"),
-    _move(WHEN_OK, "wrong", WHEN_DATE, "No, type it again"),
-    _move(WHEN_OK, "typed", WHEN_OK, "another answer, read back"),
-    _move(WHERE, "pin", WHERE_NOTE, "a location pin"),
-    _move(WHERE, NEXT, LOSS, "a typed place"),
-    _move(WHERE_NOTE, "pin", WHERE_NOTE, "another pin corrects the first"),
-    _move(WHERE_NOTE, NEXT, LOSS, "typed or Skip"),
-    _move(LOSS, "theft", HOW, "stolen without force"),
-    _move(LOSS, NEXT, TRACKED, "lost (not a crime) or force or threats (urge 999 / 101)"),
-    _move(HOW, NEXT, TRACKED, "snatched, pickpocketed or I don't know"),
-    _move(TRACKED, "yes", TRACKED_WHERE, "yes"),
-    _move(TRACKED, NEXT, CONTACT_NAME, "no"),
-    _move(TRACKED_WHERE, NEXT, TRACKED_WHEN, "a pin or typed"),
-    _move(TRACKED_WHEN, NEXT, CONTACT_NAME, "tapped or typed"),
-    _move(CONTACT_NAME, NEXT, CONTACT_PHONE, "typed"),
-    _move(CONTACT_PHONE, NEXT, CONTACT_EMAIL, "valid, not the stolen number"),
-    _move(CONTACT_EMAIL, NEXT, CHANNEL, "typed or Skip"),
-    _move(CHANNEL, NEXT, REVIEW, "tapped"),
-    _move(REVIEW, "edit", MAKE, "Edit (any answer; then back to review)"),
-    _move(REVIEW, "submit", FILED, "Submit (files once per draft)"),
-    _move(FILED, "new", CONSENT, "Report a stolen phone"),
-    _move(FILED, "clear", OUTSIDE, "Clear this chat"),
-    _move(CONSENT, "cancel", CANCELLED, "/cancel, then Yes (from any question)"),
-    _move(CANCELLED, "new", CONSENT, "Report a stolen phone"),
-    _move(CANCELLED, "clear", OUTSIDE, "Clear this chat"),
-)
+def _read(table: str) -> tuple[Move, ...]:
+    """The moves of TABLE; ValueError for a line naming a step that states.py does not declare."""
+    declared = vars(states).items()
+    known = {value for name, value in declared if name.isupper() and isinstance(value, str)}
+    known.add(OUTSIDE)
+    moves = []
+    for line in table.strip().splitlines():
+        source, outcome, next_step, label = line.split(maxsplit=3)
+        unknown = {source, next_step} - known
+        if unknown:
+            raise ValueError(f"flow table: unknown step(s) {sorted(unknown)} in {line!r}")
+        moves.append(Move(source, outcome, next_step, label))
+    return tuple(moves)
 
+
+FLOW = _read(_TABLE)
 _TARGETS = {(move.source, move.outcome): move.target for move in FLOW}
 if len(_TARGETS) != len(FLOW):
     raise ValueError("a step has two moves for the same outcome")

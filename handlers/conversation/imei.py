@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from handlers import advice
 from handlers.conversation import states, tac
 from handlers.conversation.inputs import BadAnswer
@@ -50,37 +53,6 @@ async def on_imei_choice(turn: Turn, value: str) -> bool:
     return False
 
 
-def _pending(turn: Turn, name: str, slot: int) -> str | None:
-    """The IMEI waiting for confirmation; after /back, the one confirmed before."""
-    kept = turn.answers.get("imeis") or []
-    if not turn.answers.get(name) and len(kept) > slot:
-        turn.set(**{name: kept[slot]})
-    return turn.answers.get(name)
-
-
-def ask_imei_ok(turn: Turn) -> None:
-    """Read the IMEI back in groups of three: typos that pass the check digit show here."""
-    pending = _pending(turn, "pending_imei", 0)
-    if pending is None:
-        ask_imei(turn)
-        return
-    grouped = Imei(pending).grouped
-    buttons = [turn.button("imei_right", "yes"), turn.button("imei_wrong", "no")]
-    turn.say("ask_imei_ok", turn.keyboard(buttons), imei=grouped)
-
-
-async def on_imei_ok(turn: Turn, value: str) -> bool:
-    """Keep the IMEI, or type it again."""
-    if value == "yes" and turn.answers.get("pending_imei"):
-        turn.set(imeis=[turn.answers.pop("pending_imei")])
-        await tac.check(turn)
-        return True
-    if value == "no":
-        turn.next("wrong")
-        return True
-    return False
-
-
 def ask_imei2(turn: Turn) -> None:
     """A dual-SIM phone's second IMEI (optional)."""
     turn.say("ask_imei2", turn.keyboard([turn.button("no_second_imei", "skip")]))
@@ -104,45 +76,59 @@ async def on_imei2_skip(turn: Turn, value: str) -> bool:
     return True
 
 
-def ask_imei2_ok(turn: Turn) -> None:
-    """Read the second IMEI back."""
-    pending = _pending(turn, "pending_imei2", 1)
-    if pending is None:
-        ask_imei2(turn)
-        return
-    grouped = Imei(pending).grouped
-    buttons = [turn.button("imei_right", "yes"), turn.button("imei_wrong", "no")]
-    turn.say("ask_imei_ok", turn.keyboard(buttons), imei=grouped)
+async def keep_second(turn: Turn) -> None:
+    """The second IMEI kept: go on."""
+    turn.next()
 
 
-async def on_imei2_ok(turn: Turn, value: str) -> bool:
-    """Keep the second IMEI, or type it again."""
-    if value == "yes" and turn.answers.get("pending_imei2"):
-        first = turn.answers.get("imeis", [])[:1]
-        turn.set(imeis=[*first, turn.answers.pop("pending_imei2")])
-        turn.next()
-        return True
-    if value == "no":
-        turn.next("wrong")
-        return True
-    return False
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """Reading the IMEI of slot SLOT (0: the first, 1: the second) back before keeping it."""
+
+    slot: int
+    pending: str  # the answer holding the IMEI waiting for a Yes
+    ask_again: Callable[[Turn], None]  # when no IMEI is waiting
+    on_typed: Callable[[Turn, str], Awaitable[None]]
+    kept: Callable[[Turn], Awaitable[None]]  # once kept: how to go on
+
+    def ask(self, turn: Turn) -> None:
+        """Read the IMEI back in groups of three: typos that pass the check digit show here."""
+        kept = turn.answers.get("imeis") or []
+        if not turn.answers.get(self.pending) and len(kept) > self.slot:
+            # After /back: the one confirmed before.
+            turn.set(**{self.pending: kept[self.slot]})
+        pending = turn.answers.get(self.pending)
+        if pending is None:
+            self.ask_again(turn)
+            return
+        buttons = [turn.button("imei_right", "yes"), turn.button("imei_wrong", "no")]
+        turn.say("ask_imei_ok", turn.keyboard(buttons), imei=Imei(pending).grouped)
+
+    async def on_choice(self, turn: Turn, value: str) -> bool:
+        """Keep the IMEI, or type it again."""
+        if value == "yes" and turn.answers.get(self.pending):
+            before = turn.answers.get("imeis", [])[: self.slot]
+            turn.set(imeis=[*before, turn.answers.pop(self.pending)])
+            await self.kept(turn)
+            return True
+        if value == "no":
+            turn.next("wrong")
+            return True
+        return False
+
+    async def on_text(self, turn: Turn, answer: str) -> None:
+        """While reading back: digits are a corrected IMEI; words are a 'please tap'."""
+        if not any(char.isdecimal() for char in answer):
+            raise BadAnswer("tap_yes_or_no")
+        await self.on_typed(turn, answer)
 
 
-async def on_imei_retyped(turn: Turn, answer: str) -> None:
-    """While reading back: digits are a corrected IMEI; words are a 'please tap'."""
-    if not any(char.isdecimal() for char in answer):
-        raise BadAnswer("tap_yes_or_no")
-    await on_imei(turn, answer)
-
-
-async def on_imei2_retyped(turn: Turn, answer: str) -> None:
-    """While reading back the second IMEI: the same, for the second."""
-    if not any(char.isdecimal() for char in answer):
-        raise BadAnswer("tap_yes_or_no")
-    await on_imei2(turn, answer)
+# The first IMEI kept, its TAC is checked against the make before going on.
+FIRST = ReadBack(0, "pending_imei", ask_imei, on_imei, tac.check)
+SECOND = ReadBack(1, "pending_imei2", ask_imei2, on_imei2, keep_second)
 
 
 question(states.IMEI, ask_imei, on_text=on_imei, on_choice=on_imei_choice)
-question(states.IMEI_OK, ask_imei_ok, on_text=on_imei_retyped, on_choice=on_imei_ok)
+question(states.IMEI_OK, FIRST.ask, on_text=FIRST.on_text, on_choice=FIRST.on_choice)
 question(states.IMEI2, ask_imei2, on_text=on_imei2, on_choice=on_imei2_skip)
-question(states.IMEI2_OK, ask_imei2_ok, on_text=on_imei2_retyped, on_choice=on_imei2_ok)
+question(states.IMEI2_OK, SECOND.ask, on_text=SECOND.on_text, on_choice=SECOND.on_choice)

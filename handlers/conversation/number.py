@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.conversation import states
 from handlers.conversation.inputs import BadAnswer, clean_text
+from handlers.conversation.optional import optional_text
 from handlers.conversation.turn import Turn, question
 from handlers.texts import Html, describe
 from models.values.phone import InvalidPhone, PhoneNumber
@@ -20,25 +21,10 @@ def parse_phone(turn: Turn, answer: str, *, strict: bool) -> PhoneNumber:
         raise BadAnswer("phone_invalid", reason=Html(describe(exc, turn.lang))) from None
 
 
-def ask_number(turn: Turn) -> None:
-    """The stolen phone's number (optional)."""
-    turn.say("ask_number", turn.keyboard([turn.button("skip", "skip")]))
-
-
-async def on_number(turn: Turn, answer: str) -> None:
-    """Store the number; a possible number is enough, since it only helps blocking."""
+def read_number(turn: Turn, answer: str) -> dict[str, str]:
+    """The stolen phone's number; a possible number is enough, since it only helps blocking."""
     number = parse_phone(turn, answer, strict=False)
-    turn.set(number={"e164": number.e164, "region": number.region})
-    turn.next()
-
-
-async def on_number_skip(turn: Turn, value: str) -> bool:
-    """No number given."""
-    if value != "skip":
-        return False
-    turn.unset("number")
-    turn.next()
-    return True
+    return {"e164": number.e164, "region": number.region}
 
 
 def ask_network(turn: Turn) -> None:
@@ -67,5 +53,5 @@ async def on_network_choice(turn: Turn, value: str) -> bool:
     return True
 
 
-question(states.NUMBER, ask_number, on_text=on_number, on_choice=on_number_skip)
+optional_text(states.NUMBER, "number", read_number)
 question(states.NETWORK, ask_network, on_text=on_network, on_choice=on_network_choice)

@@ -176,6 +176,19 @@ def _named_day(value: str, code: str, base: datetime, typed_day: date | None) ->
     return named_day
 
 
+def prepared(typed: str, language_code: str | None, now: datetime) -> tuple[str, str]:
+    """The language TYPED is read in, and TYPED ready to read; UnclearMoment if empty or long."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    code = usable(language_code)
+    value = normalise(typed)
+    if not value or len(value) > MAX_TYPED:
+        raise UnclearMoment("when_unreadable")
+    if code == "zh":
+        value = chinese_numbers(value)
+    return code, value
+
+
 def parse_moment(
     typed: str,
     language_code: str | None,
@@ -190,15 +203,8 @@ def parse_moment(
     DAY is the day already chosen (e.g. "yesterday" from a button) when only a time is typed.
     Without NEED_TIME a day alone is accepted: midday (or now, if earlier), approximate.
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
-    code = usable(language_code)
+    code, value = prepared(typed, language_code, now)
     words = words_of(code)
-    value = normalise(typed)
-    if not value or len(value) > MAX_TYPED:
-        raise UnclearMoment("when_unreadable")
-    if code == "zh":
-        value = chinese_numbers(value)
     value = rewrite(rewrite(value, words), words_of(ENGLISH))
     value, approximate = remove_words(value, words.approximately)
     if code != ENGLISH:

@@ -23,17 +23,15 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 
 from handlers.i18n import formats
-from handlers.i18n.languages import ENGLISH, LOCALES_DIR, is_rtl, usable
+from handlers.i18n.languages import ENGLISH, LOCALES_DIR, is_rtl
 from handlers.i18n.moments import (
     FUTURE_TOLERANCE,
-    MAX_TYPED,
     Moment,
     parse_moment,
+    prepared,
     show_moment,
 )
 from handlers.i18n.timewords import (
-    chinese_numbers,
-    normalise,
     remove_words,
     word_pattern,
     words_of,
@@ -247,14 +245,7 @@ def parse_window(
 
     Raises UnclearMoment or BadWindow (both coded, put into words by `describe()`).
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
-    code = usable(language_code)
-    value = normalise(typed)
-    if not value or len(value) > MAX_TYPED:
-        raise UnclearMoment("when_unreadable")
-    if code == "zh":
-        value = chinese_numbers(value)
+    code, value = prepared(typed, language_code, now)
     split = _split(value, code)
     if split is not None:
         return _range(*split, code, now=now, zone=zone, day=day)

@@ -17,6 +17,7 @@ from handlers.conversation import keyboards, states
 from handlers.texts import text
 from tests.e2e.harness import BotProcess
 from tests.e2e.victim import Victim
+from tests.factories import imei
 
 REFERENCE = re.compile(r"SPR-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}")
 NUDGE = "hello?"
@@ -56,6 +57,26 @@ class Story:
     email: str | None = None
     channel: str = "call"
     stop_at: str | None = None  # leave the draft unfinished when the bot asks this step
+
+
+def crowd(
+    server, victims: int, *, first_imei: int, first_user: int, stop_at: str | None = None
+) -> list[ScriptedVictim]:
+    """VICTIMS plain victims of SERVER's bot, each with their own IMEI, number and user id."""
+    return [
+        ScriptedVictim(
+            server,
+            Story(
+                imei=imei(first_imei + n).digits,
+                name=f"Victim {n}",
+                phone=f"07912 {345600 + n}",
+                own_account=n % 2 == 0,
+                stop_at=stop_at,
+            ),
+            user_id=first_user + n,
+        )
+        for n in range(victims)
+    ]
 
 
 def varied_story(n: int, imei: str, *, stop_at: str | None = None) -> Story:
