@@ -12,11 +12,12 @@ waits under a ticket, and pressing takes the ticket out before anything is appli
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from handlers.engine.callbacks import Tickets, pack, unpack
+from handlers.engine.steps import Declared
 
 T = TypeVar("T")
 
@@ -34,37 +35,23 @@ class Action(Generic[T]):
     needs: tuple[Need[T], ...] = ()
 
 
-class Actions(Mapping[str, Action[T]]):
+class Actions(Declared[Action[T]]):
     """An exchange's button actions by code, each declared once, in reading order."""
 
     def __init__(self, *actions: Action[T]) -> None:
         """The table of ACTIONS."""
-        self._actions: dict[str, Action[T]] = {}
+        super().__init__()
         for action in actions:
-            if action.code in self._actions:
-                raise ValueError(f"action {action.code!r} declared twice")
-            self._actions[action.code] = action
+            self._add(action.code, action, "action")
 
     async def dispatch(self, turn: T, code: str) -> bool:
         """Run CODE's action on TURN if its needs hold; False when CODE is unknown (stale)."""
-        action = self._actions.get(code)
+        action = self.get(code)
         if action is None:
             return False
         if all(need(turn) for need in action.needs):
             await action.run(turn)
         return True
-
-    def __getitem__(self, code: str) -> Action[T]:
-        """The action CODE."""
-        return self._actions[code]
-
-    def __iter__(self) -> Iterator[str]:
-        """The codes, in the order they were declared."""
-        return iter(self._actions)
-
-    def __len__(self) -> int:
-        """How many actions there are."""
-        return len(self._actions)
 
 
 @dataclass(frozen=True, slots=True)
