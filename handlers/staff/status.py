@@ -13,6 +13,7 @@ from handlers.engine.actions import Action, Actions
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.press import Press
 from handlers.staff.render import SET_STATUS, status_buttons, status_list
+from handlers.staff.typed import reference_in
 from handlers.texts import Html, describe, text
 from models.services.reports import InvalidTransition, ReportNotFound
 from models.services.staff import Role
@@ -94,10 +95,8 @@ async def setstatus(update: Update, context: BotContext, staff: StaffUser) -> No
     if len(parts) < 2:
         await message.reply_text(text("staff.setstatus_usage", statuses=status_list()))
         return
-    try:
-        reference = Reference.parse(parts[1])
-    except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
+    reference = await reference_in(message, parts[1])
+    if reference is None:
         return
     if len(parts) == 2:
         answer = await choices(context, reference)
