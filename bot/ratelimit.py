@@ -11,9 +11,9 @@ Telegram received it somewhere in between, so a new message that starts only whe
 of the log are still counted can never make RATE+1 arrive in any WINDOW at Telegram, whatever
 the network's or the event loop's delays. That lets RATE = 30 use the whole budget, less only the
 round trip (30 / (1 s + round trip)), instead of a safety margin on the rate. The same holds for
-one chat: its next message starts a full second after the answer to its previous one, and for a
-group (a negative chat id, or an @name): at most GROUP_LIMIT in any GROUP_WINDOW, counted the
-same way.
+one chat (its next message starts a full second after the answer to its previous one, even if
+both were booked at once), and for a group (a negative chat id, or an @name): at most
+GROUP_LIMIT in any GROUP_WINDOW, counted the same way.
 Edits, deletions and callback answers are not new messages and are not delayed. Should Telegram
 still answer RetryAfter, every new message of the process waits as asked, and the call is tried
 again.
@@ -178,6 +178,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._paused_until = 0.0
         self._overall = SlidingLog(max(1, int(overall_rate)), WINDOW)
         self._groups: dict[int | str, SlidingLog] = {}
+        # One a second a chat, counted to a second after the answer to its previous message.
+        self._chats: dict[int | str, SlidingLog] = {}
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -198,9 +200,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         slot = max(now, self._next_overall, self._paused_until)
         if chat_id is not None:
             slot = max(slot, self._next_for_chat.get(chat_id, 0.0))
-        group = self._groups.get(chat_id) if chat_id is not None else None
-        if group is not None:
-            slot = max(slot, now + group.wait_needed(now))
+        if chat_id is not None:
+            for logs in (self._chats, self._groups):
+                log_ = logs.get(chat_id)
+                if log_ is not None:
+                    slot = max(slot, now + log_.wait_needed(now))
         if max_wait is not None and slot - now > max_wait:
             raise NoSlotSoon(slot - now)
         if chat_id is not None:
@@ -215,34 +219,48 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         quiet = [chat for chat, free in self._next_for_chat.items() if free < now - FORGET_AFTER]
         for chat in quiet:
             del self._next_for_chat[chat]
-        for group in [group for group, log in self._groups.items() if log.idle(now)]:
-            del self._groups[group]
+        for logs in (self._groups, self._chats):
+            for chat in [chat for chat, log_ in logs.items() if log_.idle(now)]:
+                del logs[chat]
 
-    async def _within_window(self, chat_id: int | str | None) -> None:
-        """Wait until the group's and then the overall log have room (see the module's doc)."""
-        if chat_id is not None and is_group(chat_id):
+    def _logs_for(self, chat_id: int | str | None) -> list[SlidingLog]:
+        """The logs a message to CHAT_ID must find room in: its chat's, its group's, overall."""
+        if chat_id is None:
+            return [self._overall]
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = SlidingLog(1, self.chat_interval)
+        logs = [chat]
+        if is_group(chat_id):
             group = self._groups.get(chat_id)
             if group is None:
                 group = self._groups[chat_id] = SlidingLog(GROUP_LIMIT, GROUP_WINDOW)
-            await group.acquire(self._now, self._sleep)
-            try:
-                await self._overall.acquire(self._now, self._sleep)
-            except BaseException:
-                group.give_back()
-                raise
-        else:
-            await self._overall.acquire(self._now, self._sleep)
+            logs.append(group)
+        # Overall last, so that no message holds the process's room while it waits for its chat's.
+        logs.append(self._overall)
+        return logs
+
+    async def _within_window(self, chat_id: int | str | None) -> None:
+        """Wait until the chat's, the group's and then the overall log have room."""
+        taken: list[SlidingLog] = []
+        try:
+            for log_ in self._logs_for(chat_id):
+                await log_.acquire(self._now, self._sleep)
+                taken.append(log_)
+        except BaseException:
+            for log_ in taken:
+                log_.give_back()
+            raise
 
     def _answer_came(self, chat_id: int | str | None) -> None:
-        """Count a sent message until a window after its answer; its chat's next a second later."""
+        """Count a sent message until a window after its answer, in each of its logs."""
         now = self._now()
         self._overall.answered(now)
         if chat_id is not None:
-            group = self._groups.get(chat_id)
-            if group is not None:
-                group.answered(now)
-            booked = self._next_for_chat.get(chat_id, 0.0)
-            self._next_for_chat[chat_id] = max(booked, now + self.chat_interval)
+            for logs in (self._chats, self._groups):
+                log_ = logs.get(chat_id)
+                if log_ is not None:
+                    log_.answered(now)
 
     async def process_request(
         self,

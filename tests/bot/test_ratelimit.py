@@ -273,3 +273,33 @@ async def test_a_caller_that_cannot_wait_for_a_full_group_gets_no_slot():
             call, (), {}, "sendMessage", {"chat_id": -42}, {"max_wait": 5, "max_retries": 0}
         )
     assert len(sent) == 20
+
+
+async def test_two_messages_booked_at_once_for_one_chat_go_a_second_after_the_first_answer():
+    loop = asyncio.get_running_loop()
+    clock = Clock()
+    paced = limiter(clock)
+    spans: list[tuple[float, float]] = []
+    first_answer: asyncio.Future[None] = loop.create_future()
+
+    async def call() -> bool:
+        start = clock.now
+        if not spans and not first_answer.done():
+            await first_answer  # the first request takes its time
+        spans.append((start, clock.now))
+        return True
+
+    tasks = [
+        asyncio.create_task(
+            paced.process_request(call, (), {}, "sendMessage", {"chat_id": 7}, None)
+        )
+        for _ in range(2)
+    ]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    clock.now += 0.6  # Telegram answers the first 0.6 s after it was sent
+    first_answer.set_result(None)
+    await asyncio.gather(*tasks)
+    # (The second one's wait for its booked slot moved this clock too: only the order counts.)
+    (_, first_end), (second_start, _) = spans
+    assert second_start >= first_end + 1.0 - 1e-9
