@@ -378,7 +378,7 @@ class StaffAlerts:
         # The filter leaves no NULL in the tracked columns.
         found = [
             (stored(report_id), reference, stored(at_lat), stored(at_lon), stored(at))
-            for report_id, reference, at_lat, at_lon, at in rows.tuples()
+            for report_id, reference, at_lat, at_lon, at in rows
         ]
         return [row for row in found if haversine_metres(lat, lon, row[2], row[3]) <= radius]
 

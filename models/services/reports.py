@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, Result, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -528,7 +528,7 @@ class ReportStore:
             return
         mine = table_of(ReportImei).alias("mine")
         theirs = table_of(ReportImei).alias("theirs")
-        rows = await session.execute(
+        rows: Result[int, str] = await session.execute(
             select(mine.c.report_id, col(Report.reference))
             .join(theirs, theirs.c.imei_hash == mine.c.imei_hash)
             .join(Report, col(Report.id) == theirs.c.report_id)
@@ -537,7 +537,7 @@ class ReportStore:
             .order_by(col(Report.reference))
         )
         found: dict[int, list[str]] = {}
-        for report_id, reference in rows.tuples():
+        for report_id, reference in rows:
             found.setdefault(report_id, []).append(reference)
         for view in views:
             view.duplicates = found.get(view.id, [])
@@ -756,7 +756,7 @@ class ReportStore:
                     .join(Report, col(Report.id) == col(ReportImei.report_id))
                     .where(col(ReportImei.imei_hash).in_(hashes[start : start + MATCH_CHUNK]))
                 )
-                for imei_hash, report_id, reference, status, make, created_at in rows.tuples():
+                for imei_hash, report_id, reference, status, make, created_at in rows:
                     found.setdefault(by_hash[imei_hash], []).append(
                         Match(stored(report_id), reference, Status(status), make, created_at)
                     )
@@ -777,7 +777,7 @@ class ReportStore:
                 .join(Report, col(Report.id) == col(ReportImei.report_id))
                 .where(col(ReportImei.imei_hash).in_(imei_hashes[start : start + MATCH_CHUNK]))
             )
-            for imei_hash, report_id, status in rows.tuples():
+            for imei_hash, report_id, status in rows:
                 if status in wanted:
                     holders.setdefault(imei_hash, set()).add(stored(report_id))
         return holders
