@@ -35,8 +35,7 @@ from models.sealing.vault import KeyRing
 from tests.e2e.balancer import Balancer, Cluster, nginx_binary
 from tests.e2e.driver import WebhookTelegram
 from tests.e2e.harness import TOKEN, BotEnvironment, BotProcess, free_port
-from tests.e2e.script import ScriptedVictim, Story
-from tests.factories import imei
+from tests.e2e.script import crowd
 
 PATH = "/telegram/hook"
 PLAY_SECONDS = 600.0
@@ -96,20 +95,10 @@ async def run_workers(
         )
         cpu_before = sum(cpu_seconds(w.process.pid) for w in workers if w.process)
         own_before = time.process_time()
-        people = [
-            ScriptedVictim(
-                telegram,
-                Story(
-                    imei=imei(count * 10_000 + n).digits,
-                    name=f"Victim {n}",
-                    phone=f"07912 {345600 + n}",
-                    own_account=n % 2 == 0,
-                    stop_at=states.MAKE if quick else None,
-                ),
-                user_id=990_000 + n,
-            )
-            for n in range(victims)
-        ]
+        stop_at = states.MAKE if quick else None
+        people = crowd(
+            telegram, victims, first_imei=count * 10_000, first_user=990_000, stop_at=stop_at
+        )
         log(f"{count} worker(s): {victims} victims ...")
         cluster = Cluster(workers)
         await asyncio.gather(*(person.play(cluster, within=PLAY_SECONDS) for person in people))
