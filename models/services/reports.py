@@ -62,6 +62,31 @@ DUPLICATES_BY_HASH = (
     "WHERE found.imei_hash = :hash ORDER BY report.reference"
 )
 
+# NewReport's fields that go into the report's plain columns as they are.
+AS_GIVEN = (
+    "incident_at",
+    "make",
+    "theft_method",
+    "incident_lat",
+    "incident_lon",
+    "tracked_lat",
+    "tracked_lon",
+    "tracked_at",
+    "own_account",
+    "language",
+    "loss_kind",
+    "incident_from",
+    "incident_to",
+    "crime_reference",
+    "police_force",
+    "tac_make",
+    "tac_model",
+    "tac_mismatch",
+    "incident_point_source",
+    "incident_point_precision",
+    "tracked_point_source",
+    "tracked_point_precision",
+)
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
 LANGUAGE_LENGTH = 8  # the column's width: codes such as "en", "zh"
@@ -354,38 +379,17 @@ class ReportStore:
         hashes = [self.imei_hash(imei) for imei in new.imeis]
         values = new_row(
             Report,
+            **{name: getattr(new, name) for name in AS_GIVEN},
             reference=reference,
             idempotency_key=idempotency_key,
             status=Status.SUBMITTED.value,
-            incident_at=new.incident_at,
-            make=new.make,
             platform=platform_of(new.make, new.platform),
-            theft_method=new.theft_method,
             imei_tac=new.imeis[0].tac if new.imeis else None,
             imei_count=len(new.imeis),
-            incident_lat=new.incident_lat,
-            incident_lon=new.incident_lon,
-            tracked_lat=new.tracked_lat,
-            tracked_lon=new.tracked_lon,
-            tracked_at=new.tracked_at,
-            own_account=new.own_account,
-            language=new.language,
             contact_phone_hash=self.phone_hash(new.contact_phone),
             stolen_phone_hash=(self.phone_hash(new.stolen_number) if new.stolen_number else None),
             access_code_hash=self._code_hash(reference, code),
             sealed=self.vault.seal_json(private, context=report_context(reference)),
-            loss_kind=new.loss_kind,
-            incident_from=new.incident_from,
-            incident_to=new.incident_to,
-            crime_reference=new.crime_reference,
-            police_force=new.police_force,
-            tac_make=new.tac_make,
-            tac_model=new.tac_model,
-            tac_mismatch=new.tac_mismatch,
-            incident_point_source=new.incident_point_source,
-            incident_point_precision=new.incident_point_precision,
-            tracked_point_source=new.tracked_point_source,
-            tracked_point_precision=new.tracked_point_precision,
             search_keys_version=SEARCH_KEYS_VERSION,
         )
         # Core statements, one transaction: a filing builds no ORM object of its own.
