@@ -2,8 +2,8 @@
 
 Such a row has `token_hash`, `expires_at` and `used_at`. Using it is one conditional UPDATE, so
 two requests racing with the same token cannot both win: the one whose statement finds the row
-unused and unexpired marks it used, the other finds nothing. Expired rows are deleted by
-`forget_expired`, so the table only holds what can still be used (or explain a refusal).
+unused and unexpired marks it used, the other finds nothing. `forget_expired` deletes rows past
+their expiry (each service says how long it keeps them to explain a refusal).
 """
 
 from __future__ import annotations
