@@ -39,13 +39,13 @@ if not __package__:  # run as `python bench/export.py`: make the project importa
 from sqlalchemy import select
 
 from bench._backends import SqliteBackend
+from bench._bulk import build_record, kept_ring, large_register_parser, register_size
 from bench._targets import at_most
-from bench.common import PROJECT_ROOT, Result, benchmark_main, log, parser, ratio, stage
+from bench.common import PROJECT_ROOT, Result, benchmark_main, log, ratio, stage
 from bench.register import ensure_built
 from models.present.jsonlines import JsonLinesWriter
 from models.present.rows import COLUMNS, row_of
 from models.present.spreadsheet import CsvWriter, csv_cell
-from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import KeyRing, Vault
 from models.services.reports import ReportStore, report_context
 from models.storage.database import Database
@@ -69,21 +69,17 @@ class Sizes:
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of this benchmark."""
-    arguments = parser(__doc__.splitlines()[0])
-    arguments.add_argument("--size", type=int, help="reports in the big register (1,000,000)")
+    arguments = large_register_parser(__doc__.splitlines()[0])
     arguments.add_argument("--small", type=int, help="reports in the small one (size / 10)")
     arguments.add_argument(
         "--sample", type=int, help="rows for the per-stage timings (200,000; decryption: all)"
-    )
-    arguments.add_argument(
-        "--keep", type=Path, metavar="PATH", help="big SQLite register to build once and reuse"
     )
     return arguments.parse_args(argv)
 
 
 def sizes_of(args: argparse.Namespace) -> Sizes:
     """The sizes the options ask for."""
-    reports = args.size or (2_000 if args.quick else 1_000_000)
+    reports = register_size(args)
     return Sizes(
         reports=reports,
         small=args.small or max(100, reports // 10),
@@ -451,12 +447,8 @@ async def run(args: argparse.Namespace) -> Result:
     )
     with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
         scratch = Path(folder)
-        if args.keep:
-            ring = load_or_create_key_file(args.keep.with_name(args.keep.name + ".keys.json"))
-            meta = args.keep.with_name(args.keep.name + ".bench.json")
-            big = await prepare(args.keep, ring, sizes.reports, meta)
-        else:
-            big = await prepare(scratch / "big.db", KeyRing.generate(), sizes.reports, None)
+        big_path = args.keep or scratch / "big.db"
+        big = await prepare(big_path, kept_ring(args.keep), sizes.reports, build_record(args.keep))
         small = await prepare(scratch / "small.db", KeyRing.generate(), sizes.small, None)
         with stage("the command's floor: an export that selects no report"):
             floor = export_with_cli(small, "csv", scratch, since="2100-01-01")

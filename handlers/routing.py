@@ -4,7 +4,8 @@ Why this order. python-telegram-bot gives an update to the first handler of the 
 takes it, so the list goes from the narrowest claim to the widest:
 
 1. Ending a follow-up's wait: a command or another feature's button ends the follow-up's question
-   (its check never takes the update, so the update goes on down the list).
+   (but /language and the language buttons keep it, to ask it again in the new language; its
+   check never takes the update, so the update goes on down the list).
 2. Staff: their commands, the file of seized handsets an admin sends after /recover, their
    buttons ("s:"). Named commands and a document only an admin in the middle of /recover sends:
    nothing below may see them first, least of all the conversation's catch-all.
@@ -36,7 +37,7 @@ from handlers.common import answer_unknown_command, private_buttons
 from handlers.conversation import commands as conversation_commands
 from handlers.conversation import expire_drafts, fallback, router
 from handlers.engine import callbacks
-from handlers.followup import actions, status, waiting
+from handlers.followup import status, table, waiting
 from handlers.staff import COMMANDS as STAFF_COMMANDS
 from handlers.staff import lookup, recover, stale_button
 from handlers.staff import status as staff_status
@@ -83,10 +84,10 @@ def routes(application: Application) -> list[BaseHandler]:
             filters=NEW_MESSAGE & status.DEEP_LINK,
         ),
         CallbackQueryHandler(
-            private_buttons(actions.on_button),
+            private_buttons(table.on_button),
             pattern=callbacks.pattern("f"),
         ),
-        waiting.AwaitingInput(application.chat_data, actions.on_input),
+        waiting.AwaitingInput(application.chat_data, table.on_input),
         # 4. The victim's conversation, then whatever is left.
         *(
             CommandHandler(name, callback, filters=PRIVATE)

@@ -249,3 +249,17 @@ def describe(error: RegisterError, language: str | None = None, *, html_text: bo
 def plain(html_text: str) -> str:
     """Telegram HTML as plain text (for the command line): tags dropped, entities decoded."""
     return html.unescape(_TAG.sub("", html_text))
+
+
+def split_message(html_text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """HTML cut at line ends into messages within LIMIT (our tags never span lines)."""
+    parts: list[str] = []
+    current = ""
+    for line in html_text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return [part for part in parts if part.strip()] or [html_text]

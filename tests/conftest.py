@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from models.register import Register
 from models.sealing.vault import KeyRing, Vault
@@ -17,6 +18,10 @@ from models.storage.database import Database
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # CI sets this: there, a PostgreSQL run must never quietly fall back to skipping.
 REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
+
+# Property tests judge what is computed, never how fast: a loaded machine must not fail them.
+settings.register_profile("register", deadline=None)
+settings.load_profile("register")
 
 
 def pytest_report_header() -> str:

@@ -14,7 +14,7 @@ from handlers.conversation import flow, keyboards, required
 from handlers.conversation.states import CONSENT, EDIT_GROUPS, FINISHED, REVIEW
 from handlers.engine import language
 from handlers.engine.steps import Steps
-from handlers.texts import MAX_MESSAGE_LENGTH, text
+from handlers.texts import split_message, text
 from models.services.drafts import DraftState, Loaded
 
 log = logging.getLogger("reportbot.conversation")
@@ -40,20 +40,6 @@ class Outgoing:
     html: str
     keyboard: InlineKeyboardMarkup | None = None
     keep: bool = False
-
-
-def split_message(html: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
-    """HTML cut at line ends into messages within LIMIT (our tags never span lines)."""
-    parts: list[str] = []
-    current = ""
-    for line in html.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            parts.append(current)
-            candidate = line
-        current = candidate
-    parts.append(current)
-    return [part for part in parts if part.strip()] or [html]
 
 
 class Turn:

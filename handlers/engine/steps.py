@@ -45,12 +45,37 @@ class Step(Generic[T]):
         return "tap_a_button"
 
 
-class Steps(Mapping[str, Step[T]]):
-    """An exchange's steps by name, each declared once (by the module that asks it)."""
+V = TypeVar("V")
+
+
+class Declared(Mapping[str, V]):
+    """What an exchange declares (steps, actions) by name, each once, in the order declared."""
 
     def __init__(self) -> None:
-        """No step yet."""
-        self._steps: dict[str, Step[T]] = {}
+        """Nothing declared yet."""
+        self._declared: dict[str, V] = {}
+
+    def _add(self, name: str, value: V, what: str) -> V:
+        if name in self._declared:
+            raise ValueError(f"{what} {name!r} declared twice")
+        self._declared[name] = value
+        return value
+
+    def __getitem__(self, name: str) -> V:
+        """The one declared as NAME."""
+        return self._declared[name]
+
+    def __iter__(self) -> Iterator[str]:
+        """The names, in the order they were declared."""
+        return iter(self._declared)
+
+    def __len__(self) -> int:
+        """How many were declared."""
+        return len(self._declared)
+
+
+class Steps(Declared[Step[T]]):
+    """An exchange's steps by name, each declared once (by the module that asks it)."""
 
     def declare(
         self,
@@ -63,20 +88,5 @@ class Steps(Mapping[str, Step[T]]):
         on_document: OnDocument[T] | None = None,
     ) -> Step[T]:
         """Declare the step NAME."""
-        if name in self._steps:
-            raise ValueError(f"step {name!r} declared twice")
         step = Step(name, ask, on_choice, on_text, on_location, on_document)
-        self._steps[name] = step
-        return step
-
-    def __getitem__(self, name: str) -> Step[T]:
-        """The step NAME."""
-        return self._steps[name]
-
-    def __iter__(self) -> Iterator[str]:
-        """The steps' names, in the order they were declared."""
-        return iter(self._steps)
-
-    def __len__(self) -> int:
-        """How many steps there are."""
-        return len(self._steps)
+        return self._add(name, step, "step")

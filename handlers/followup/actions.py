@@ -1,23 +1,26 @@
-"""The status view's buttons and the answers they ask for: updates, IMEI, location, withdraw."""
+"""What the status view's buttons do, and the questions they ask: updates, IMEI, place, withdraw.
+
+Each function here is one entry of the table in handlers/followup/table.py: an action (a
+button's handler), a need (a check before it), or a question's ask and answers. They read and
+store through the visit and queue their replies on it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup
 
 from handlers.common import chosen_language
-from handlers.context import BotContext
 from handlers.engine import clock
 from handlers.engine.answers import BadAnswer
 from handlers.engine.cleaning import clean_text
-from handlers.followup import access, crime, views, waiting
-from handlers.followup.status import reading_language, user_language, view_parts
+from handlers.followup import views, waiting
+from handlers.followup.visit import Visit
 from handlers.i18n.moments import UnclearMoment, parse_moment
-from handlers.texts import Html, describe, text
+from handlers.texts import Html, describe
 from models.services.followup import Change
-from models.services.reports import ReportView
 from models.values.coordinates import BadCoordinates, check_point
 from models.values.freetext import has_words
 from models.values.imei import Imei, InvalidImei
@@ -25,282 +28,173 @@ from models.values.statuses import OPEN, Status, allowed_next
 
 MAX_PLACE = 200
 MIN_PLACE = 2
+IMEI_CHANGES = {
+    Change.DONE: "imei_added",
+    Change.ALREADY: "imei_already",
+    Change.FULL: "imei_full",
+}
 
 
-async def _edit(query: CallbackQuery, body: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    try:
-        await query.edit_message_text(body, reply_markup=keyboard)
-    except BadRequest as exc:
-        # A second tap on Refresh: Telegram refuses an edit that changes nothing.
-        if "not modified" not in exc.message.lower():
-            raise
+# --- needs: checked before an action runs; each says why not ----------------------------------
 
 
-async def _show(
-    query: CallbackQuery, context: BotContext, chat_id: int, report: ReportView, token: str
-) -> None:
-    body, keyboard = await view_parts(context, chat_id, report, token)
-    await _edit(query, body, keyboard)
+def report_open(visit: Visit) -> bool:
+    """The report can still take additions."""
+    if visit.report.status in OPEN:
+        return True
+    visit.refuse_ended()
+    return False
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    """A follow-up button: re-check the session, then do what it says."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
-    parsed = access.parse_callback(query.data or "")
-    session = access.get_session(context.chat_data, parsed[1]) if parsed else None
-    report = await context.register.reports.get(session.reference) if session else None
-    if parsed is None or session is None or report is None:
-        if session is not None:
-            access.end_session(context.chat_data, session.token)
-        await query.answer(
-            text("followup.session_expired", user_language(update, context)), show_alert=True
-        )
-        return
-    action = parsed[0]
-    language = await reading_language(context, chat.id, report)
-    register = context.register
-    token = session.token
-    if action == views.SUBSCRIBE:
-        await register.subscriptions.subscribe(
-            report.id, chat.id, via=session.via, language=chosen_language(context)
-        )
-        await query.answer(text("followup.subscribed", language))
-        await _show(query, context, chat.id, report, token)
-    elif action == views.UNSUBSCRIBE:
-        await register.subscriptions.unsubscribe(report.id, chat.id)
-        await query.answer(text("followup.unsubscribed", language))
-        await _show(query, context, chat.id, report, token)
-    elif action in (views.REFRESH, views.WITHDRAW_NO):
-        await query.answer()
-        await _show(query, context, chat.id, report, token)
-    elif action == views.WITHDRAW:
-        if Status.WITHDRAWN not in allowed_next(report.status):
-            await _refuse_ended(query, report, language)
-            return
-        await query.answer()
-        await _edit(
-            query,
-            text("followup.withdraw_confirm", language, reference=report.reference),
-            views.withdraw_keyboard(token, language),
-        )
-    elif action == views.WITHDRAW_YES:
-        await _withdraw(query, context, chat.id, report, token, language)
-    elif action in (views.ADD_IMEI, views.IMEI_NO):
-        await _ask_imei(query, context, report, token, language, edit=action == views.IMEI_NO)
-    elif action == views.IMEI_YES:
-        await _add_imei(query, context, report, language)
-    elif action == views.ADD_LOCATION:
-        await _ask_location(query, context, report, token, language)
-    elif action in (views.TIME_NOW, views.TIME_HOUR):
-        ago = timedelta(hours=1) if action == views.TIME_HOUR else timedelta(0)
-        await _located(query, context, report, clock.now() - ago, language)
-    elif action in crime.ACTIONS:
-        if not await crime.on_button(query, context, report, token, language, action):
-            await _refuse_ended(query, report, language)
-    elif action == views.CANCEL:
-        waiting.clear_wait(context.chat_data)
-        await query.answer()
-        await _edit(query, text("followup.nothing_changed", language), None)
+def can_withdraw(visit: Visit) -> bool:
+    """The report may still be withdrawn."""
+    if Status.WITHDRAWN in allowed_next(visit.report.status):
+        return True
+    visit.refuse_ended()
+    return False
+
+
+def room_for_imei(visit: Visit) -> bool:
+    """The report is open and holds fewer IMEIs than it may."""
+    if views.can_add_imei(visit.report):
+        return True
+    if visit.report.status in OPEN:
+        visit.toast(visit.t("imei_full", reference=visit.report.reference), alert=True)
     else:
-        await query.answer(text("followup.session_expired", language), show_alert=True)
+        visit.refuse_ended()
+    return False
 
 
-async def _refuse_ended(query: CallbackQuery, report: ReportView, language: str | None) -> None:
-    label = views.status_label(report.status, language)
-    await query.answer(text("followup.report_ended", language, status=label), show_alert=True)
+def waiting_for(*kinds: str) -> Callable[[Visit], bool]:
+    """The need: the chat still waits for the answer to one of KINDS (else a quiet answer: a
+    second tap, or a wait that ran out)."""
+
+    def need(visit: Visit) -> bool:
+        return visit.waiting_for(*kinds)
+
+    return need
 
 
-async def _withdraw(
-    query: CallbackQuery,
-    context: BotContext,
-    chat_id: int,
-    report: ReportView,
-    token: str,
-    language: str | None,
-) -> None:
-    outcome = await context.register.followup.withdraw(report.reference)
-    if outcome is not Change.DONE:
-        await _refuse_ended(query, report, language)
-        return
-    police = context.config.non_emergency_number
-    await query.answer(
-        text("followup.withdrawn", language, reference=report.reference, police=police),
-        show_alert=True,
+# --- the status view's own buttons ------------------------------------------------------------
+
+
+async def subscribe(visit: Visit) -> None:
+    """Updates on: this chat follows the report, in the language it reads."""
+    await visit.context.register.subscriptions.subscribe(
+        visit.report.id,
+        visit.chat_id,
+        via=visit.session.via,
+        language=chosen_language(visit.context),
     )
-    fresh = await context.register.reports.get(report.reference)
+    visit.toast(visit.t("subscribed"))
+    await visit.show()
+
+
+async def unsubscribe(visit: Visit) -> None:
+    """Updates off."""
+    await visit.context.register.subscriptions.unsubscribe(visit.report.id, visit.chat_id)
+    visit.toast(visit.t("unsubscribed"))
+    await visit.show()
+
+
+async def refresh(visit: Visit) -> None:
+    """The status view again, as it stands now."""
+    await visit.show()
+
+
+async def ask_withdraw(visit: Visit) -> None:
+    """Ask whether to withdraw, in place of the view."""
+    body = visit.t("withdraw_confirm", reference=visit.report.reference)
+    visit.edit(body, views.withdraw_keyboard(visit.token, visit.language))
+
+
+async def withdraw(visit: Visit) -> None:
+    """Withdraw the report (confirmed), then show it as it now stands."""
+    register = visit.context.register
+    reference = visit.report.reference
+    if await register.followup.withdraw(reference) is not Change.DONE:
+        visit.refuse_ended()
+        return
+    police = visit.context.config.non_emergency_number
+    visit.toast(visit.t("withdrawn", reference=reference, police=police), alert=True)
+    fresh = await register.reports.get(reference)
     if fresh is not None:
-        await _show(query, context, chat_id, fresh, token)
+        await visit.show(fresh)
 
 
-async def _ask_imei(
-    query: CallbackQuery,
-    context: BotContext,
-    report: ReportView,
-    token: str,
-    language: str | None,
-    *,
-    edit: bool,
-) -> None:
-    if not views.can_add_imei(report):
-        if report.status in OPEN:
-            await query.answer(
-                text("followup.imei_full", language, reference=report.reference), show_alert=True
-            )
-        else:
-            await _refuse_ended(query, report, language)
-        return
-    waiting.set_wait(context.chat_state, waiting.IMEI, token)
-    await query.answer()
-    body = text("followup.ask_imei", language)
-    keyboard = views.single("followup.button_cancel", views.CANCEL, token, language)
-    if edit:
-        await _edit(query, body, keyboard)
-    else:
-        await context.bot.send_message(report_chat(query), body, reply_markup=keyboard)
+async def cancel(visit: Visit) -> None:
+    """Stop waiting; nothing changed."""
+    waiting.clear_wait(visit.context.chat_data)
+    visit.edit(visit.t("nothing_changed"))
 
 
-def report_chat(query: CallbackQuery) -> int:
-    """The chat a button was pressed in."""
-    assert query.message is not None
-    return query.message.chat.id
+# --- the IMEI: typed, read back, confirmed ----------------------------------------------------
 
 
-async def _add_imei(
-    query: CallbackQuery, context: BotContext, report: ReportView, language: str | None
-) -> None:
-    wait = waiting.get_wait(context.chat_data)
-    if wait is None or wait["what"] != waiting.IMEI_CHECK:
-        # A second tap after the IMEI was added, or a wait that ran out.
-        await query.answer()
-        return
-    waiting.clear_wait(context.chat_data)
-    added = await context.register.followup.add_imei(report.reference, Imei(wait["imei"]))
-    keys = {
-        Change.DONE: "followup.imei_added",
-        Change.ALREADY: "followup.imei_already",
-        Change.FULL: "followup.imei_full",
-    }
-    if added.change not in keys:
-        await _refuse_ended(query, report, language)
-        return
-    await query.answer()
-    await _edit(query, text(keys[added.change], language, reference=report.reference), None)
+async def add_imei(visit: Visit) -> None:
+    """Ask for the IMEI in a new message."""
+    visit.wait_for(waiting.IMEI)
 
 
-async def _ask_location(
-    query: CallbackQuery,
-    context: BotContext,
-    report: ReportView,
-    token: str,
-    language: str | None,
-) -> None:
-    if report.status not in OPEN:
-        await _refuse_ended(query, report, language)
-        return
-    waiting.set_wait(context.chat_state, waiting.LOCATION, token)
-    await query.answer()
-    await context.bot.send_message(
-        report_chat(query),
-        text("followup.ask_location", language),
-        reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
-    )
+async def retype_imei(visit: Visit) -> None:
+    """ "No, type it again": ask again, in place of the read-back."""
+    visit.wait_for(waiting.IMEI, in_place=True)
 
 
-async def _located(
-    query: CallbackQuery,
-    context: BotContext,
-    report: ReportView,
-    seen_at: datetime,
-    language: str | None,
-) -> None:
-    wait = waiting.get_wait(context.chat_data)
-    if wait is None or wait["what"] != waiting.LOCATION_TIME:
-        await query.answer()
-        return
-    body = await _save_location(context, report, wait, seen_at, language)
-    await query.answer()
-    await _edit(query, body, None)
+def ask_imei(visit: Visit) -> None:
+    """Send the phone's IMEI."""
+    visit.say(visit.t("ask_imei"), visit.cancel_keyboard())
 
 
-async def _save_location(
-    context: BotContext,
-    report: ReportView,
-    wait: dict,
-    seen_at: datetime,
-    language: str | None,
-) -> str:
-    waiting.clear_wait(context.chat_data)
-    outcome = await context.register.followup.add_tracked_location(
-        report.reference,
-        seen_at=seen_at,
-        latitude=wait.get("lat"),
-        longitude=wait.get("lon"),
-        place=wait.get("place"),
-    )
-    if outcome is not Change.DONE:
-        label = views.status_label(report.status, language)
-        return text("followup.report_ended", language, status=label)
-    return text(
-        "followup.location_added",
-        language,
-        reference=report.reference,
-        emergency=context.config.emergency_number,
-    )
-
-
-# --- the answers typed (or shared) while a question waits -------------------------------------
-
-
-async def on_input(update: Update, context: BotContext) -> None:
-    """The answer to the question the follow-up asked last (IMEI, place, time)."""
-    message = update.message
-    assert message is not None
-    wait = waiting.get_wait(context.chat_data)
-    session = access.get_session(context.chat_data, wait["token"]) if wait else None
-    report = await context.register.reports.get(session.reference) if session else None
-    if wait is None or session is None or report is None:
-        waiting.clear_wait(context.chat_data)
-        await message.reply_text(text("followup.session_expired", user_language(update, context)))
-        return
-    assert update.effective_chat is not None
-    language = await reading_language(context, update.effective_chat.id, report)
-    if wait["what"] in (waiting.IMEI, waiting.IMEI_CHECK):
-        await _typed_imei(message, context, session.token, language)
-    elif wait["what"] == waiting.LOCATION:
-        await _typed_location(message, context, session.token, language)
-    elif wait["what"] in crime.WAITS:
-        await crime.on_input(message, context, report, wait, language)
-    else:
-        await _typed_time(message, context, report, wait, language)
-
-
-async def _typed_imei(
-    message: Message, context: BotContext, token: str, language: str | None
-) -> None:
-    cancel = views.single("followup.button_cancel", views.CANCEL, token, language)
-    if not message.text:
-        await message.reply_text(text("followup.imei_not_text", language), reply_markup=cancel)
+async def typed_imei(visit: Visit, typed: str) -> None:
+    """A typed IMEI: read it back (grouped) before adding it."""
+    if not typed:
+        visit.say(visit.t("imei_not_text"), visit.cancel_keyboard())
         return
     try:
-        imei = Imei.parse(message.text[:100])
+        imei = Imei.parse(typed[:100])
     except InvalidImei as exc:
-        await message.reply_text(
-            text("followup.imei_bad", language, reason=Html(describe(exc, language))),
-            reply_markup=cancel,
-        )
+        reason = Html(describe(exc, visit.language))
+        visit.say(visit.t("imei_bad", reason=reason), visit.cancel_keyboard())
         return
-    waiting.set_wait(context.chat_state, waiting.IMEI_CHECK, token, imei=imei.digits)
-    await message.reply_text(
-        text("followup.imei_check", language, grouped=imei.grouped),
-        reply_markup=views.pair(
+    visit.wait_for(waiting.IMEI_CHECK, imei=imei.digits)
+
+
+def ask_imei_check(visit: Visit) -> None:
+    """Is this the IMEI (grouped, to read)?"""
+    assert visit.wait is not None
+    visit.say(
+        visit.t("imei_check", grouped=Imei(visit.wait["imei"]).grouped),
+        visit.pair(
             ("followup.button_imei_yes", views.IMEI_YES),
             ("followup.button_imei_no", views.IMEI_NO),
-            token,
-            language,
         ),
     )
+
+
+async def imei_confirmed(visit: Visit) -> None:
+    """ "Yes, add it": store the IMEI read back (once)."""
+    wait = visit.take_wait()
+    added = await visit.context.register.followup.add_imei(
+        visit.report.reference, Imei(wait["imei"])
+    )
+    if added.change not in IMEI_CHANGES:
+        visit.refuse_ended()
+        return
+    visit.edit(visit.t(IMEI_CHANGES[added.change], reference=visit.report.reference))
+
+
+# --- where the phone was seen, and when --------------------------------------------------------
+
+
+async def add_location(visit: Visit) -> None:
+    """Ask where the phone is (a pin or a place's name)."""
+    visit.wait_for(waiting.LOCATION)
+
+
+def ask_location(visit: Visit) -> None:
+    """Send a pin or type the place."""
+    visit.say(visit.t("ask_location"), visit.cancel_keyboard())
 
 
 def clean_place(typed: str) -> str | None:
@@ -313,43 +207,34 @@ def clean_place(typed: str) -> str | None:
     return place if has_words(place) else None
 
 
-async def _typed_location(
-    message: Message, context: BotContext, token: str, language: str | None
-) -> None:
-    place = clean_place(message.text) if message.text else None
-    location = message.location
-    if location is None and place is None:
-        await message.reply_text(
-            text("followup.location_bad", language, max=MAX_PLACE),
-            reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
-        )
+async def typed_place(visit: Visit, typed: str) -> None:
+    """A place's name: then ask when."""
+    place = clean_place(typed) if typed else None
+    if place is None:
+        visit.say(visit.t("location_bad", max=MAX_PLACE), visit.cancel_keyboard())
         return
-    point = None
-    if location is not None:
-        try:
-            point = check_point(location.latitude, location.longitude)
-        except BadCoordinates as exc:
-            await message.reply_text(
-                describe(exc, language),
-                reply_markup=views.single("followup.button_cancel", views.CANCEL, token, language),
-            )
-            return
-    waiting.set_wait(
-        context.chat_state,
-        waiting.LOCATION_TIME,
-        token,
-        lat=point.lat if point else None,
-        lon=point.lon if point else None,
-        place=place,
-    )
-    await message.reply_text(
-        text("followup.ask_location_time", language),
-        reply_markup=views.pair(
-            ("followup.button_time_now", views.TIME_NOW),
-            ("followup.button_time_hour", views.TIME_HOUR),
-            token,
-            language,
-        ),
+    visit.wait_for(waiting.LOCATION_TIME, lat=None, lon=None, place=place)
+
+
+async def pinned_place(visit: Visit, latitude: float, longitude: float) -> None:
+    """A pin: then ask when."""
+    try:
+        point = check_point(latitude, longitude)
+    except BadCoordinates as exc:
+        visit.say(describe(exc, visit.language), visit.cancel_keyboard())
+        return
+    visit.wait_for(waiting.LOCATION_TIME, lat=point.lat, lon=point.lon, place=None)
+
+
+def ask_location_time(visit: Visit) -> None:
+    """When was it seen there: now, an hour ago, or a typed time."""
+    visit.say(visit.t("ask_location_time"), _time_keyboard(visit))
+
+
+def _time_keyboard(visit: Visit) -> InlineKeyboardMarkup:
+    return visit.pair(
+        ("followup.button_time_now", views.TIME_NOW),
+        ("followup.button_time_hour", views.TIME_HOUR),
     )
 
 
@@ -363,25 +248,40 @@ def parse_time_today(
         return None
 
 
-async def _typed_time(
-    message: Message,
-    context: BotContext,
-    report: ReportView,
-    wait: dict,
-    language: str | None,
-) -> None:
-    seen_at = parse_time_today(
-        message.text or "", language, now=clock.now(), zone=context.config.zone
-    )
+async def typed_time(visit: Visit, typed: str) -> None:
+    """A typed time: store the place with it."""
+    zone = visit.context.config.zone
+    seen_at = parse_time_today(typed, visit.language, now=clock.now(), zone=zone)
     if seen_at is None:
-        await message.reply_text(
-            text("followup.location_time_bad", language),
-            reply_markup=views.pair(
-                ("followup.button_time_now", views.TIME_NOW),
-                ("followup.button_time_hour", views.TIME_HOUR),
-                wait["token"],
-                language,
-            ),
-        )
+        visit.say(visit.t("location_time_bad"), _time_keyboard(visit))
         return
-    await message.reply_text(await _save_location(context, report, wait, seen_at, language))
+    visit.say(await _save_location(visit, seen_at))
+
+
+async def chosen_time(visit: Visit, value: str) -> bool:
+    """ "Now" or "an hour ago": store the place with it, in place of the question."""
+    ago = {views.TIME_NOW: timedelta(0), views.TIME_HOUR: timedelta(hours=1)}.get(value)
+    if ago is None:
+        return False
+    visit.edit(await _save_location(visit, clock.now() - ago))
+    return True
+
+
+async def _save_location(visit: Visit, seen_at: datetime) -> str:
+    wait = visit.take_wait()
+    outcome = await visit.context.register.followup.add_tracked_location(
+        visit.report.reference,
+        seen_at=seen_at,
+        latitude=wait.get("lat"),
+        longitude=wait.get("lon"),
+        place=wait.get("place"),
+    )
+    if outcome is not Change.DONE:
+        return visit.t(
+            "report_ended", status=views.status_label(visit.report.status, visit.language)
+        )
+    return visit.t(
+        "location_added",
+        reference=visit.report.reference,
+        emergency=visit.context.config.emergency_number,
+    )

@@ -11,18 +11,16 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import filters
 
-from handlers.common import chosen_language, is_private, private_link
+from handlers.common import is_private, private_link
 from handlers.context import BotContext
 from handlers.engine import clock
-from handlers.engine.language import of as reader_language
-from handlers.engine.language import pick
-from handlers.followup import access, views
+from handlers.followup import access, table
+from handlers.followup.reading import reading_language, user_language, view_parts
 from handlers.i18n import formats
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
 from models.services.followup import Denied, Granted, Limited
 from models.services.reports import ReportView
-from models.services.subscriptions import ActiveSubscription
 from models.values.reference import Reference, parse_deep_link_payload
 
 log = logging.getLogger("reportbot.followup")
@@ -34,37 +32,23 @@ DEEP_LINK = filters.Regex(
 )
 
 
-def user_language(update: object, context: BotContext) -> str:
-    """The language to answer this chat in when no report is known yet."""
-    return reader_language(update, context)
-
-
-async def reading_language(
-    context: BotContext,
-    chat_id: int,
-    report: ReportView,
-    following: ActiveSubscription | None = None,
-) -> str:
-    """The language CHAT_ID reads REPORT in: picked, else its subscription's, else the report's.
-
-    Never the account's language: on a borrowed phone it is the lender's.
-    """
-    picked = chosen_language(context)
-    if picked is None:
-        if following is None:
-            following = await context.register.subscriptions.following(report.id, chat_id)
-        picked = following.language if following is not None else None
-    return pick(picked, report.get("language"))
-
-
-async def status_command(update: Update, context: BotContext) -> None:
-    """/status REF CODE: the report's status, if the code is right."""
+async def _in_private(update: Update, context: BotContext) -> tuple[Message, str] | None:
+    """The message and the reader's language, or None once a group was told to ask in private."""
     message = update.effective_message
     assert message is not None
     language = user_language(update, context)
     if not is_private(update):
         await _private_only(message, context, language)
+        return None
+    return message, language
+
+
+async def status_command(update: Update, context: BotContext) -> None:
+    """/status REF CODE: the report's status, if the code is right."""
+    asked = await _in_private(update, context)
+    if asked is None:
         return
+    message, language = asked
     try:
         reference, code = access.parse_status_args(context.args or [])
     except access.MissingArguments:
@@ -82,12 +66,10 @@ async def status_command(update: Update, context: BotContext) -> None:
 
 async def start_with_payload(update: Update, context: BotContext) -> None:
     """/start REF_CODE from the deep link: the same as /status, in one tap."""
-    message = update.effective_message
-    assert message is not None
-    language = user_language(update, context)
-    if not is_private(update):
-        await _private_only(message, context, language)
+    asked = await _in_private(update, context)
+    if asked is None:
         return
+    message, language = asked
     try:
         reference, code = parse_deep_link_payload((context.args or [""])[0])
     except ValueError:
@@ -148,20 +130,6 @@ async def _remove_code_message(message: Message) -> bool:
         return False
 
 
-async def view_parts(
-    context: BotContext, chat_id: int, report: ReportView, token: str
-) -> tuple[str, Any]:
-    """The status view's text and keyboard for this chat."""
-    following = await context.register.subscriptions.following(report.id, chat_id)
-    subscribed = following is not None
-    language = await reading_language(context, chat_id, report, following)
-    body = views.status_text(
-        report, subscribed=subscribed, language=language, config=context.config
-    )
-    keyboard = views.status_keyboard(report, subscribed=subscribed, token=token, language=language)
-    return body, keyboard
-
-
 async def send_view(
     context: BotContext, chat_id: int, report: ReportView, token: str, *, note_removed: bool
 ) -> None:
@@ -174,13 +142,17 @@ async def send_view(
 
 
 async def read_in(context: BotContext, chat_id: int, code: str) -> tuple[str, Any] | None:
-    """After a language is picked, the reports this chat follows speak CODE; the newest is shown.
+    """After a language is picked, the reports this chat follows speak CODE.
 
-    Returns the newest followed report's status view in CODE, or None when the chat follows none.
+    Returns what to show in CODE: the question the follow-up waits on, asked again (the wait
+    kept), else the newest followed report's status view; None when the chat follows none.
     """
     sessions = access.live_sessions(context.chat_data)
     for session in sessions:
         await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
+    question = await table.reask(context, chat_id)
+    if question is not None:
+        return question
     for session in reversed(sessions):
         report = await context.register.reports.get(session.reference)
         if report is not None:

@@ -2,11 +2,13 @@
 
 The state lives in chat_data with an expiry: a restart loses it, and then the user taps the
 button again. Any command, or a button of another feature, ends the wait, so the next message
-goes to whoever asks for it (the victim's conversation).
+goes to whoever asks for it (the victim's conversation); all but /language and the language
+buttons, after which the question is asked again in the language chosen.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from datetime import timedelta
 from typing import Any
@@ -15,10 +17,12 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from handlers.context import BotContext
-from handlers.engine import clock
+from handlers.engine import callbacks, clock
 from handlers.followup.access import PREFIX_DATA
 
 WAIT = "followup_wait"
+CONVERSATION_DATA = "c"  # the conversation's buttons: c:<draft token>:<step>:<value>
+LANGUAGE_COMMAND = re.compile(r"^/language(@\w+)?(\s|$)", re.IGNORECASE)
 WAIT_TTL = timedelta(minutes=15)
 
 IMEI = "imei"
@@ -60,6 +64,17 @@ def _is_command(update: Update) -> bool:
     return bool(message and message.text and message.text.startswith("/"))
 
 
+def _changes_language(update: Update) -> bool:
+    """/language, or a button that offers or picks a language: the question waits on, asked
+    again in the new language (see status.read_in)."""
+    message = update.message
+    if message is not None and message.text is not None:
+        return LANGUAGE_COMMAND.match(message.text) is not None
+    query = update.callback_query
+    parts = callbacks.unpack(query.data if query else None, CONVERSATION_DATA, 3)
+    return parts is not None and (parts[2] == "language" or parts[2].startswith("lang:"))
+
+
 class AwaitingInput(BaseHandler[Update, BotContext, None]):
     """Takes a chat's next message (not a command) while a follow-up question waits."""
 
@@ -80,7 +95,7 @@ def ends_wait(update: Update) -> bool:
     """Whether UPDATE is other input that ends a follow-up's wait: a command, another button."""
     query = update.callback_query
     other_button = query is not None and not (query.data or "").startswith(f"{PREFIX_DATA}:")
-    return _is_command(update) or other_button
+    return (_is_command(update) or other_button) and not _changes_language(update)
 
 
 class EndWaitOnOtherInput(BaseHandler[Update, BotContext, None]):

@@ -12,8 +12,8 @@ from handlers.context import BotContext
 from handlers.engine import callbacks
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.render import REVEAL, contact_lines, reveal_button
-from handlers.staff.sheet import render_html, split_lines
-from handlers.texts import Html, describe, text
+from handlers.staff.sheet import render_html
+from handlers.texts import Html, describe, split_message, text
 from models.present.sheet import report_sheet
 from models.services.reports import ReportView
 from models.services.search import BadQuery, Query, SearchBy, guess_kind
@@ -72,7 +72,7 @@ async def sheets_of(context: BotContext, report: ReportView, *, with_contact: bo
         delivery=await register.outbox.delivery_summary(report.id),
         with_contact=with_contact,
     )
-    return split_lines(render_html(sheet))
+    return split_message(render_html(sheet))
 
 
 @staff_only(Role.OFFICER)

@@ -6,12 +6,12 @@ from telegram import Update
 
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
+from handlers.staff.typed import reference_in
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
 from models.services.followup import Change
 from models.services.staff import Role
 from models.values.crime import FORCES
-from models.values.reference import InvalidReference, Reference
 
 KEEP = "-"  # in place of the crime reference: set the force only
 
@@ -25,10 +25,8 @@ async def police(update: Update, context: BotContext, staff: StaffUser) -> None:
     if len(words) < 2 or (words[1] == KEEP and len(words) < 3):
         await message.reply_text(text("staff.police_usage"))
         return
-    try:
-        reference = Reference.parse(words[0])
-    except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
+    reference = await reference_in(message, words[0])
+    if reference is None:
         return
     crime = None if words[1] == KEEP else words[1]
     force = " ".join(words[2:]) or None

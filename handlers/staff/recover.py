@@ -9,14 +9,17 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from typing import Any
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, filters
 
 from handlers.context import BotContext
 from handlers.engine import callbacks, clock
+from handlers.engine.actions import Confirmations
 from handlers.staff.access import StaffUser, staff_only
-from handlers.staff.render import RECOVERY, callback
+from handlers.staff.press import Press
+from handlers.staff.render import RECOVERY
 from handlers.texts import Html, describe, text
 from models.present.recovery import results_bytes
 from models.services.recovery import RecoveryOutcome, describe_candidate
@@ -151,16 +154,12 @@ def results_file(outcome: RecoveryOutcome) -> bytes:
     )
 
 
-def _buttons(token: str) -> InlineKeyboardMarkup:
+def _buttons(data: dict[str, str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    text("staff.button_confirm"), callback_data=callback(RECOVERY, CONFIRM, token)
-                ),
-                InlineKeyboardButton(
-                    text("staff.button_cancel"), callback_data=callback(RECOVERY, CANCEL, token)
-                ),
+                InlineKeyboardButton(text("staff.button_confirm"), callback_data=data[CONFIRM]),
+                InlineKeyboardButton(text("staff.button_cancel"), callback_data=data[CANCEL]),
             ]
         ]
     )
@@ -194,11 +193,11 @@ async def check_file(
     described, cut = summary(outcome)
     count = len(outcome.plan.to_recover)
     if count:
-        token = PENDING_FILES.issue(context.chat_data, {"seized": seized})
+        data = CONFIRM_FILE.hold(context.chat_data, {"seized": seized})
         question = text("staff.recover_confirm_question", count=count)
-        await message.reply_text(f"{described}\n\n{question}", reply_markup=_buttons(token))
+        await message.reply_text(f"{described}\n\n{question}", reply_markup=_buttons(data))
     else:
-        PENDING_FILES.drop(context.chat_data)
+        CONFIRM_FILE.drop(context.chat_data)
         await message.reply_text(f"{described}\n\n{text('staff.recover_nothing_to_do')}")
     if cut:
         await context.bot.send_document(
@@ -230,27 +229,11 @@ async def on_upload(update: Update, context: BotContext, staff: StaffUser) -> No
     await check_file(update, context, staff, message.document)
 
 
-@staff_only(Role.ADMIN)
-async def on_button(update: Update, context: BotContext, staff: StaffUser) -> None:
-    """Confirm (apply, once) or Cancel the pending recovery."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and query.data is not None and chat is not None
-    assert context.chat_data is not None
-    action, token = callbacks.unpack(query.data, RECOVERY, 2) or ("", "")
-    # Taken out before the first await, so a second press finds nothing to apply.
-    pending = PENDING_FILES.take(context.chat_data, token) if action in (CONFIRM, CANCEL) else None
-    await query.answer()
-    if query.message is not None and getattr(query.message, "reply_markup", None) is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
-    if pending is None:
-        await context.bot.send_message(chat.id, text("staff.recover_expired"))
-        return
-    if action == CANCEL:
-        await context.bot.send_message(chat.id, text("staff.recover_cancelled"))
-        return
-    outcome = await context.register.recovery.run(
-        pending["seized"],
+async def _apply(press: Press, held: dict[str, Any]) -> None:
+    """Confirm: recover the matched reports (once) and say what was done."""
+    staff = press.staff
+    outcome = await press.context.register.recovery.run(
+        held["seized"],
         actor=staff.actor,
         actor_id=staff.user_id,
         dry_run=False,
@@ -269,4 +252,33 @@ async def on_button(update: Update, context: BotContext, staff: StaffUser) -> No
     if outcome.held_back:
         references = _shown(list(outcome.held_back))
         lines.append(text("staff.recover_done_held_back", references=references))
-    await context.bot.send_message(chat.id, "\n".join(lines))
+    await press.say("\n".join(lines))
+
+
+async def _cancelled(press: Press, held: dict[str, Any]) -> None:
+    """Cancel: the file is forgotten, nothing changed."""
+    await press.say(text("staff.recover_cancelled"))
+
+
+async def _expired(press: Press) -> None:
+    """A press on a file already applied, cancelled, replaced or timed out."""
+    await press.say(text("staff.recover_expired"))
+
+
+# The checked file waits for Confirm or Cancel; either takes it, once.
+CONFIRM_FILE: Confirmations[Press] = Confirmations(
+    RECOVERY, PENDING_FILES, {CONFIRM: _apply, CANCEL: _cancelled}, _expired
+)
+
+
+@staff_only(Role.ADMIN)
+async def on_button(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """Confirm (apply, once) or Cancel the pending recovery."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    # Taken out before the first await, so a second press finds nothing to apply.
+    run = CONFIRM_FILE.take(context.chat_data, query.data or "")
+    press = Press(context, staff, chat.id, query)
+    await press.settle()
+    await run(press)

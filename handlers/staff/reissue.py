@@ -6,9 +6,9 @@ from telegram import Update
 
 from handlers.context import BotContext
 from handlers.staff.access import StaffUser, staff_only
-from handlers.texts import Html, describe, text
+from handlers.staff.typed import reference_in
+from handlers.texts import text
 from models.services.staff import Role
-from models.values.reference import InvalidReference, Reference
 
 
 @staff_only(Role.OFFICER)
@@ -24,10 +24,8 @@ async def reissue(update: Update, context: BotContext, staff: StaffUser) -> None
     if len(args) != 1:
         await message.reply_text(text("staff.reissue_usage"))
         return
-    try:
-        reference = Reference.parse(args[0])
-    except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
+    reference = await reference_in(message, args[0])
+    if reference is None:
         return
     code = await context.register.access.reissue(
         reference, actor=staff.actor, actor_id=staff.user_id, channel="telegram"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.texts import MAX_MESSAGE_LENGTH, escape, text
+from handlers.texts import escape, text
 from models.present.sheet import Part, Sheet, Term
 
 HISTORY_ENTRY = "staff.sheet_history_entry"
@@ -26,17 +26,3 @@ def render_html(sheet: Sheet) -> str:
             else:
                 lines.append(f"{mark}{text(item.label)}: {_value(item.parts)}")
     return "\n".join(lines)
-
-
-def split_lines(html: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
-    """HTML cut at line ends into messages within LIMIT (the sheet's tags never span lines)."""
-    parts: list[str] = []
-    current = ""
-    for line in html.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit and current:
-            parts.append(current)
-            candidate = line
-        current = candidate
-    parts.append(current)
-    return [part for part in parts if part.strip()]

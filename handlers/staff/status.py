@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
 from handlers.engine import callbacks
+from handlers.engine.actions import Action, Actions
 from handlers.staff.access import StaffUser, staff_only
+from handlers.staff.press import Press
 from handlers.staff.render import SET_STATUS, status_buttons, status_list
+from handlers.staff.typed import reference_in
 from handlers.texts import Html, describe, text
 from models.services.reports import InvalidTransition, ReportNotFound
 from models.services.staff import Role
@@ -91,10 +95,8 @@ async def setstatus(update: Update, context: BotContext, staff: StaffUser) -> No
     if len(parts) < 2:
         await message.reply_text(text("staff.setstatus_usage", statuses=status_list()))
         return
-    try:
-        reference = Reference.parse(parts[1])
-    except InvalidReference as exc:
-        await message.reply_text(text("staff.bad_reference", reason=Html(describe(exc))))
+    reference = await reference_in(message, parts[1])
+    if reference is None:
         return
     if len(parts) == 2:
         answer = await choices(context, reference)
@@ -112,24 +114,33 @@ async def setstatus(update: Update, context: BotContext, staff: StaffUser) -> No
     await message.reply_text(answer.text, reply_markup=answer.markup)
 
 
+def _move_to(status: Status) -> Callable[[Press], Awaitable[None]]:
+    async def move(press: Press) -> None:
+        await press.settle()
+        answer = await change(press.context, press.staff, Reference.parse(press.about), status)
+        await press.say(answer.text, answer.markup)
+
+    return move
+
+
+# `s:st:<reference>:<status>`: each status's button moves the report there. The register refuses
+# a move from where the report no longer stands, so a second tap applies nothing.
+STATUS_BUTTONS: Actions[Press] = Actions(
+    *(Action(status.value, _move_to(status)) for status in Status)
+)
+
+
 @staff_only(Role.OFFICER)
 async def on_button(update: Update, context: BotContext, staff: StaffUser) -> None:
     """A status button: move the report, then drop the buttons it was pressed on."""
     query = update.callback_query
     chat = update.effective_chat
-    assert query is not None and query.data is not None and chat is not None
-    parts = callbacks.unpack(query.data, SET_STATUS, 2)
+    assert query is not None and chat is not None
+    reference, wanted = callbacks.unpack(query.data, SET_STATUS, 2) or ("", "")
     try:
-        if parts is None:
-            raise ValueError("not a status button")
-        reference = Reference.parse(parts[0])
-        status = Status(parts[1])
-    except ValueError:
+        about = str(Reference.parse(reference))
+    except InvalidReference:
+        about = ""
+    press = Press(context, staff, chat.id, query, about)
+    if not about or not await STATUS_BUTTONS.dispatch(press, wanted):
         await query.answer(text("staff.button_expired"), show_alert=True)
-        return
-    await query.answer()
-    answer = await change(context, staff, reference, status)
-    message = query.message
-    if message is not None and getattr(message, "reply_markup", None) is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
-    await context.bot.send_message(chat.id, answer.text, reply_markup=answer.markup)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from telegram import Update
 
 from handlers.engine import callbacks, clock, language
+from handlers.engine.actions import Action, Actions, Confirmations
 from handlers.engine.callbacks import CallbackTooLong, Tickets
 
 # Telegram's callback data is UTF-8: no lone surrogates.
@@ -178,3 +179,49 @@ def test_only_a_language_picked_by_hand_counts_as_picked():
     assert language.picked(context) is None
     language.remember(context, "fr", by_hand=True)
     assert language.picked(context) == "fr" and language.of(_update("en"), context) == "fr"
+
+
+async def test_an_action_runs_only_when_its_needs_hold() -> None:
+    done: list[str] = []
+
+    async def run(turn: list[str]) -> None:
+        done.append("ran")
+
+    def need(turn: list[str]) -> bool:
+        if turn:
+            return True
+        done.append("refused")
+        return False
+
+    table = Actions(Action("go", run, (need,)))
+    assert list(table) == ["go"]
+    assert await table.dispatch([], "go") and done == ["refused"]
+    assert await table.dispatch(["ready"], "go") and done == ["refused", "ran"]
+    assert not await table.dispatch(["ready"], "other")  # stale: the caller says so
+    with pytest.raises(ValueError, match="twice"):
+        Actions(Action("go", run), Action("go", run))
+
+
+async def test_a_confirmation_applies_its_held_value_once() -> None:
+    seen: list[object] = []
+
+    async def confirm(turn: str, held: dict) -> None:
+        seen.append((turn, held["value"]))
+
+    async def cancel(turn: str, held: dict) -> None:
+        seen.append("cancelled")
+
+    async def expired(turn: str) -> None:
+        seen.append("expired")
+
+    asking = Confirmations(
+        "s:x", Tickets("held", timedelta(minutes=5)), {"ok": confirm, "no": cancel}, expired
+    )
+    chat_data: dict = {}
+    data = asking.hold(chat_data, {"value": 7})
+    assert set(data) == {"ok", "no"} and data["ok"].startswith("s:x:ok:")
+    first, second = asking.take(chat_data, data["ok"]), asking.take(chat_data, data["ok"])
+    await first("me")
+    await second("me")
+    await asking.take(chat_data, "s:x:ok")("me")
+    assert seen == [("me", 7), "expired", "expired"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.responses import StreamingResponse
 
 from handlers.web.app import create_app
 from handlers.web.config import WebConfig
@@ -77,3 +80,54 @@ async def test_not_found_and_server_errors_carry_hsts_behind_https(register: Reg
         assert answer.status_code == code
         _assert_guarded(answer)
         assert answer.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_a_download_that_fails_half_way_is_cut_short_and_logged_once(
+    web_app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def pieces() -> AsyncIterator[str]:
+        yield "reference,status\n"
+        raise RuntimeError(f"row for {SECRET_IN_ERROR}")
+
+    async def download() -> StreamingResponse:
+        return StreamingResponse(pieces(), media_type="text/csv")
+
+    web_app.add_api_route("/download", download)
+    caplog.set_level(logging.DEBUG)
+    sent: list[dict] = []
+
+    requested = asyncio.Event()
+    never = asyncio.Event()
+
+    async def receive() -> dict:
+        if not requested.is_set():
+            requested.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()  # the client stays connected
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/download",
+        "raw_path": b"/download",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"console.test")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("console.test", 80),
+    }
+    await web_app(scope, receive, send)  # the error does not reach the server
+
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    bodies = [message for message in sent if message["type"] == "http.response.body"]
+    assert bodies and all(message.get("more_body") for message in bodies)  # never "complete"
+    about = [r for r in caplog.records if "/download" in r.getMessage()]
+    assert len(about) == 1 and "RuntimeError" in about[0].getMessage()
+    assert SECRET_IN_ERROR not in about[0].getMessage()
