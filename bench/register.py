@@ -1,4 +1,4 @@
-"""Register at scale: look-up by IMEI and bulk match on a register of N sealed reports.
+"""Register at scale: look-up by IMEI, bulk match and filing on a register of N sealed reports.
 
 python -m bench.register [--quick] [--size N] [--keep PATH] [--database-url URL]
 """
@@ -19,13 +19,14 @@ from pathlib import Path
 if not __package__:  # run as `python bench/register.py`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 
 from bench._backends import HISTORY_SQL, LOOKUP_SQL, PostgresBackend, SqliteBackend
 from bench._bulk import (
     BuildStats,
     RowMaker,
     build_register,
+    imei_digits,
     reference_of,
     report_count,
     report_imeis,
@@ -44,10 +45,15 @@ from bench.common import (
 )
 from models.sealing.keyfile import load_or_create_key_file
 from models.sealing.vault import KeyRing, Vault
-from models.services.reports import MATCH_CHUNK, ReportStore, report_context
+from models.services.reports import MATCH_CHUNK, NewReport, ReportStore, report_context
+from models.storage.columns import utcnow
+from models.storage.tables import Report, ReportImei, StatusChange, table_of
 from models.values.imei import Imei
+from models.values.phone import PhoneNumber
 
 LOOKUP_TARGET_MS = 2.0
+REPORT, REPORT_IMEI = table_of(Report), table_of(ReportImei)
+STATUS_CHANGE = table_of(StatusChange)
 MATCH_TARGET_S = 2.0
 Backend = SqliteBackend | PostgresBackend
 Probe = Callable[[Imei], Awaitable[str]]
@@ -62,10 +68,11 @@ class Sizes:
     match: int
     repeats: int
     warmup: int = 50
+    filings: int = 500
 
 
 FULL = Sizes(reports=1_000_000, lookups=5_000, match=10_000, repeats=3)
-QUICK = Sizes(reports=2_000, lookups=200, match=1_000, repeats=1, warmup=20)
+QUICK = Sizes(reports=2_000, lookups=200, match=1_000, repeats=1, warmup=20, filings=100)
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,6 +98,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         match=base.match,
         repeats=base.repeats,
         warmup=base.warmup,
+        filings=base.filings,
     )
 
 
@@ -230,10 +238,74 @@ async def measure(backend: Backend, vault: Vault, sizes: Sizes, meta: Path | Non
     result.ratio["match"] = ratio(result.figures["match_s"], result.baseline["bare_match_s"])
     with stage(f"{backend.name}: size on disk"):
         result.figures.update(await backend.size_figures(sizes.reports))
+    with stage(f"{backend.name}: {sizes.filings:,} filings, two ways"):
+        filing = await time_filing(backend, store, sizes)
+    result.figures.update(latency_ms(filing["file"], "file"))
+    result.figures["file_cpu_ms"] = sum(filing["file_cpu"]) / len(filing["file_cpu"]) * 1000
+    result.baseline.update(latency_ms(filing["bare_file"], "bare_file"))
+    result.baseline["bare_file_cpu_ms"] = sum(filing["bare_cpu"]) / len(filing["bare_cpu"]) * 1000
+    result.ratio["file_p50"] = ratio(
+        result.figures["file_p50_ms"], result.baseline["bare_file_p50_ms"]
+    )
+    result.ratio["file_cpu"] = ratio(
+        result.figures["file_cpu_ms"], result.baseline["bare_file_cpu_ms"]
+    )
     p99 = result.figures["find_by_imei_p99_ms"]
     result.below("find_by_imei_p99_ms", p99, LOOKUP_TARGET_MS, "ms")
     result.below("match_s", result.figures["match_s"], MATCH_TARGET_S, "s")
     return result
+
+
+def new_report(number: int) -> NewReport:
+    """What a victim would tell us for new report NUMBER (two IMEIs, a tracked point)."""
+    first, second = imei_digits(2 * number), imei_digits(2 * number + 1)
+    return NewReport(
+        make="samsung",
+        model="Galaxy S21",
+        contact_name="Jo Bloggs",
+        contact_phone=PhoneNumber.parse(f"+4477{number % 10**8:08d}"),
+        imeis=(Imei(first), Imei(second)),
+        place="Whitechapel Road",
+        incident_lat=51.52,
+        incident_lon=-0.06,
+        tracked_lat=51.54,
+        tracked_lon=0.03,
+        tracked_at=utcnow(),
+        contact_email=f"victim{number}@example.org",
+    )
+
+
+async def bare_file(backend: Backend, maker: RowMaker, number: int) -> None:
+    """The floor: report NUMBER's rows (sealed and hashed as filing does) in one transaction."""
+    report, imeis, changes = maker.rows(number)
+    report.pop("id")
+    async with backend.db.write_engine.begin() as connection:
+        report_id = (
+            await connection.execute(insert(REPORT).values(report).returning(REPORT.c.id))
+        ).scalar_one()
+        await connection.execute(
+            insert(REPORT_IMEI), [{**row, "report_id": report_id} for row in imeis]
+        )
+        await connection.execute(insert(STATUS_CHANGE), [{**changes[0], "report_id": report_id}])
+
+
+async def time_filing(backend: Backend, store: ReportStore, sizes: Sizes) -> dict[str, list[float]]:
+    """Seconds (wall, CPU) per filing through ReportStore.file and through the bare floor."""
+    maker = RowMaker(store, sizes.reports)
+    times: dict[str, list[float]] = {"file": [], "bare_file": [], "file_cpu": [], "bare_cpu": []}
+    for turn in range(sizes.filings):
+        # Numbers past the register's own: new references and IMEIs; the two ways alternate.
+        number = sizes.reports + 2 * turn
+        for way in ("file", "bare_file") if turn % 2 == 0 else ("bare_file", "file"):
+            cpu, started = time.process_time(), time.perf_counter()
+            if way == "file":
+                filed = await store.file(new_report(number), f"filing-{number}")
+                assert filed.created
+            else:
+                await bare_file(backend, maker, number + 1)
+            times[way].append(time.perf_counter() - started)
+            times["file_cpu" if way == "file" else "bare_cpu"].append(time.process_time() - cpu)
+    return times
 
 
 def vault_figures(vault: Vault, store: ReportStore, rounds: int) -> dict[str, float]:

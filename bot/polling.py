@@ -27,6 +27,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 from telegram.ext import Application
 
 from bot.processing import UpdateDeferred, finish_in_flight
+from bot.ratelimit import retry_seconds
 
 log = logging.getLogger("reportbot.polling")
 
@@ -169,7 +170,7 @@ class Poller:
             except InvalidToken:
                 raise
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(retry_seconds(exc))
                 continue
             except Conflict as exc:
                 log.error(
@@ -237,8 +238,3 @@ class Poller:
         finally:
             self.in_flight.pop(update.update_id, None)
             self._progress.set()
-
-
-def _seconds(value: Any) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total() if total is not None else value)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +62,46 @@ class NotStaff(RegisterError):
     def __init__(self, user_id: int) -> None:
         """Name the user."""
         super().__init__("not_staff", user_id=user_id)
+
+
+class ReportRow(Protocol):
+    """What an alert needs of a report: a stored `Report`, or the row filing just inserted."""
+
+    @property
+    def id(self) -> int | None:
+        """The report's id."""
+        ...
+
+    @property
+    def reference(self) -> str:
+        """The report's reference."""
+        ...
+
+    @property
+    def tracked_lat(self) -> float | None:
+        """Where the phone was tracked: latitude."""
+        ...
+
+    @property
+    def tracked_lon(self) -> float | None:
+        """Where the phone was tracked: longitude."""
+        ...
+
+    @property
+    def tracked_at(self) -> datetime | None:
+        """When the phone was tracked there."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FiledRow:
+    """A report just inserted by Core statements, as the alerts read it."""
+
+    id: int
+    reference: str
+    tracked_lat: float | None
+    tracked_lon: float | None
+    tracked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +254,7 @@ class StaffAlerts:
     async def imeis_added_in(
         self,
         session: AsyncSession,
-        report: Report,
+        report: ReportRow,
         imeis: Sequence[tuple[int, str, str]],
         *,
         place: str,
@@ -238,7 +278,7 @@ class StaffAlerts:
     async def duplicate_imei_in(
         self,
         session: AsyncSession,
-        report: Report,
+        report: ReportRow,
         *,
         masked_imei: str,
         place: str,
@@ -281,7 +321,7 @@ class StaffAlerts:
     # --- tracked clusters -------------------------------------------------------------
 
     async def tracked_location_in(
-        self, session: AsyncSession, report: Report, *, now: datetime | None = None
+        self, session: AsyncSession, report: ReportRow, *, now: datetime | None = None
     ) -> ClusterFound | None:
         """Within SESSION: after REPORT's tracked location is stored, find its cluster.
 
@@ -378,7 +418,7 @@ class StaffAlerts:
         # The filter leaves no NULL in the tracked columns.
         found = [
             (stored(report_id), reference, stored(at_lat), stored(at_lon), stored(at))
-            for report_id, reference, at_lat, at_lon, at in rows.tuples()
+            for report_id, reference, at_lat, at_lon, at in rows
         ]
         return [row for row in found if haversine_metres(lat, lon, row[2], row[3]) <= radius]
 

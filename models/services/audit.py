@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.storage.database import Database
+from models.storage.pages import newest_page
 from models.storage.tables import AuditEvent, stored
 
 
@@ -87,16 +88,7 @@ class AuditLog:
             query = query.where(col(AuditEvent.at) >= since)
         if until is not None:
             query = query.where(col(AuditEvent.at) < until)
-        if before is not None:
-            query = query.where(col(AuditEvent.id) < before)
-        async with self.db.read() as session:
-            rows = list(
-                (
-                    await session.execute(query.order_by(col(AuditEvent.id).desc()).limit(size + 1))
-                ).scalars()
-            )
-        shown = rows[:size]
-        return shown, (shown[-1].id if len(rows) > size and shown else None)
+        return await newest_page(self.db, query, col(AuditEvent.id), before=before, size=size)
 
     async def actions(self) -> list[str]:
         """Every action the trail holds, for filters."""

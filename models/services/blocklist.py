@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Result, and_, case, func, literal, or_, select
 from sqlmodel import col
 
 from models.services.reports import ReportStore, report_context
@@ -126,7 +126,9 @@ class BlockList:
                     )
                 )
             async with self.db.read() as session:
-                page = (await session.execute(page_query)).tuples().all()
+                found: Result[int, str, str, datetime, bytes, int, int]
+                found = await session.execute(page_query)
+                page = found.all()
             if not page:
                 return
             for row_id, imei_hash, reference, created, sealed, now_, then_ in page:

@@ -134,8 +134,12 @@ def open_text(path: Path, *, max_bytes: int) -> tuple[IO[str], list[str]]:
         raise
 
 
-def lines_of(text: IO[str]) -> Iterator[tuple[int, str | None]]:
-    """(line number, line without its end) for each line; None for a line over MAX_LINE."""
+# (line number, the line without its end, or why it cannot be read)
+Lines = Iterator[tuple[int, str | RowRejected]]
+
+
+def lines_of(text: IO[str]) -> Lines:
+    """Each line that is not blank, without its end; RowRejected for a line over MAX_LINE."""
     number = 0
     while True:
         line = text.readline(MAX_LINE + 1)
@@ -148,9 +152,10 @@ def lines_of(text: IO[str]) -> Iterator[tuple[int, str | None]]:
                 rest = text.readline(MAX_LINE)
                 if not rest or rest.endswith("\n"):
                     break
-            yield number, None
+            yield number, RowRejected("line_too_long")
             continue
-        yield number, line.rstrip("\r\n")
+        if line.strip():
+            yield number, line.rstrip("\r\n")
 
 
 def fields_of(line: str, delimiter: str = ",") -> list[str]:

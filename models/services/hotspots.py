@@ -29,6 +29,7 @@ import numpy as np
 from sqlalchemy import (
     Float,
     Integer,
+    Result,
     and_,
     case,
     cast,
@@ -328,10 +329,10 @@ class HotspotFinder:
             func.max(grouped.c.at),
         ).group_by(grouped.c.kind, grouped.c.row, grouped.c.col)
         async with self.db.read() as session:
-            result = await session.execute(query)
+            result: Result[int, int, float, float, datetime | None] = await session.execute(query)
             return [
                 Cell(TRACKED if kind else THEFT, float(lat), float(lon), int(count), newest)
-                for kind, count, lat, lon, newest in result.tuples()
+                for kind, count, lat, lon, newest in result
             ]
 
     async def find(

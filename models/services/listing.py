@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from models.services.reports import ReportStore, ReportView
 from models.storage.database import Database
+from models.storage.pages import newest_page
 from models.storage.tables import Report, attribute
 from models.values.statuses import Status
 
@@ -103,18 +104,8 @@ class ReportListing:
         query = (
             select(Report).options(defer(attribute(Report.sealed))).where(*selection.conditions())
         )
-        if before is not None:
-            query = query.where(col(Report.id) < before)
-        async with self.db.read() as session:
-            rows = list(
-                (
-                    await session.execute(query.order_by(col(Report.id).desc()).limit(size + 1))
-                ).scalars()
-            )
-        shown = rows[:size]
-        views = [self.reports.view_without_personal_data(report) for report in shown]
-        more = len(rows) > size
-        return ListPage(views, shown[-1].id if more and shown else None)
+        shown, more = await newest_page(self.db, query, col(Report.id), before=before, size=size)
+        return ListPage([self.reports.view_without_personal_data(report) for report in shown], more)
 
     async def count(self, selection: ReportFilter, *, cap: int | None = None) -> int:
         """How many reports match SELECTION; with CAP, counting stops at CAP + 1 (more than

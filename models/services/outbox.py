@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Result, and_, exists, func, or_, select, text, update
+from sqlalchemy import Result, and_, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -35,6 +35,7 @@ from models.storage.tables import (
     Report,
     StaffMember,
     Subscription,
+    new_row,
     stored,
     table_of,
 )
@@ -48,6 +49,8 @@ CANCELLED = "cancelled"
 UNREADABLE = "unreadable"
 STATES = (PENDING, SENDING, DELIVERED, FAILED, CANCELLED, UNREADABLE)
 MAX_DETAIL = 200
+ATTEMPT = table_of(DeliveryAttempt)
+NOTIFICATION = table_of(Notification)
 DEFAULT_MAX_ATTEMPTS = 25
 # One lock per schema, so that separate registers on one server do not wait for each other.
 CLAIM_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reportbot.outbox:' || current_schema()))"
@@ -171,18 +174,22 @@ class Outbox:
             if not rows:
                 return ClaimedBatch()
             expired = [row for row in rows if row.state == SENDING]
-            for row in expired:
-                session.add(
-                    DeliveryAttempt(
-                        notification_id=row.id,
-                        attempted_at=now,
-                        outcome="lease_expired",
-                        detail=_clip(f"claimed by {row.claimed_by}; it may have been sent"),
-                    )
-                )
             if expired:
                 await session.execute(
-                    update(Notification)
+                    insert(ATTEMPT),
+                    [
+                        new_row(
+                            DeliveryAttempt,
+                            notification_id=row.id,
+                            attempted_at=now,
+                            outcome="lease_expired",
+                            detail=_clip(f"claimed by {row.claimed_by}; it may have been sent"),
+                        )
+                        for row in expired
+                    ],
+                )
+                await session.execute(
+                    update(NOTIFICATION)
                     .where(col(Notification.id).in_([row.id for row in expired]))
                     .values(attempts=Notification.attempts + 1)
                 )
@@ -218,19 +225,19 @@ class Outbox:
                 )
             for reason, ids in cancelled.items():
                 await session.execute(
-                    update(Notification)
+                    update(NOTIFICATION)
                     .where(col(Notification.id).in_(ids))
                     .values(state=CANCELLED, last_error=_clip(reason), claimed_until=None)
                 )
             for item in set_aside:
                 await session.execute(
-                    update(Notification)
+                    update(NOTIFICATION)
                     .where(col(Notification.id) == item.id)
                     .values(state=UNREADABLE, last_error=_clip(item.reason), claimed_until=None)
                 )
             if claimed:
                 await session.execute(
-                    update(Notification)
+                    update(NOTIFICATION)
                     .where(col(Notification.id).in_([item.id for item in claimed]))
                     .values(state=SENDING, claimed_by=worker[:64], claimed_until=until)
                 )
@@ -388,13 +395,13 @@ class Outbox:
         values: dict[str, Any],
     ) -> bool:
         """Store the attempt, then update the row if WORKER still holds it."""
-        session.add(
-            DeliveryAttempt(
+        await session.execute(
+            insert(ATTEMPT).values(
                 notification_id=item.id, attempted_at=at, outcome=outcome, detail=_clip(detail)
             )
         )
         result = await session.execute(
-            update(Notification)
+            update(NOTIFICATION)
             .where(
                 col(Notification.id) == item.id,
                 col(Notification.state) == SENDING,
@@ -487,7 +494,7 @@ class Outbox:
                 return
             await deactivate_chat_in(session, item.chat_id, end_chat, at)
             await session.execute(
-                update(Notification)
+                update(NOTIFICATION)
                 .where(
                     col(Notification.chat_id) == item.chat_id, col(Notification.state) == PENDING
                 )
@@ -505,7 +512,7 @@ class Outbox:
             values["not_before"] = not_before
         async with self.db.write() as session:
             await session.execute(
-                update(Notification)
+                update(NOTIFICATION)
                 .where(
                     col(Notification.id).in_([item.id for item in items]),
                     col(Notification.state) == SENDING,

@@ -21,6 +21,7 @@ from models.errors import RegisterError
 from models.services.datasets import (
     DatasetStore,
     ImportResult,
+    Lines,
     RowRejected,
     clip,
     fields_of,
@@ -151,14 +152,12 @@ def _checked(lat: float, lon: float) -> dict[str, float]:
     return {"lat": point.lat, "lon": point.lon}
 
 
-def _os_open_names(lines: Iterator[tuple[int, str | None]], label: str) -> Iterator[Any]:
+def _os_open_names(lines: Lines, label: str) -> Iterator[Any]:
     source = PointSource.OS_OPEN_NAMES
     for number, line in lines:
         where = f"{label}:{number}"
-        if line is None:
-            yield where, RowRejected("line_too_long")
-            continue
-        if not line.strip():
+        if isinstance(line, RowRejected):
+            yield where, line
             continue
         try:
             fields = fields_of(line)
@@ -186,16 +185,14 @@ def _os_open_names(lines: Iterator[tuple[int, str | None]], label: str) -> Itera
 
 
 def _with_header(
-    lines: Iterator[tuple[int, str | None]], label: str, wanted: dict[str, tuple[str, ...]]
+    lines: Lines, label: str, wanted: dict[str, tuple[str, ...]]
 ) -> Iterator[tuple[str, dict[str, str] | RowRejected]]:
     """Lines of a CSV with a header row, as {wanted name: value}; the header must name them."""
     columns: dict[str, int] | None = None
     for number, line in lines:
         where = f"{label}:{number}"
-        if line is None:
-            yield where, RowRejected("line_too_long")
-            continue
-        if not line.strip():
+        if isinstance(line, RowRejected):
+            yield where, line
             continue
         if columns is None:
             names = [name.casefold() for name in fields_of(line)]
@@ -215,7 +212,7 @@ def _with_header(
             yield where, rejected
 
 
-def _onspd(lines: Iterator[tuple[int, str | None]], label: str) -> Iterator[Any]:
+def _onspd(lines: Lines, label: str) -> Iterator[Any]:
     wanted = {"postcode": ("pcds", "pcd", "pcd2"), "lat": ("lat",), "lon": ("long", "lon")}
     for where, row in _with_header(lines, label, wanted):
         if isinstance(row, RowRejected):
@@ -237,7 +234,7 @@ def _onspd(lines: Iterator[tuple[int, str | None]], label: str) -> Iterator[Any]
             yield where, rejected
 
 
-def _plain(lines: Iterator[tuple[int, str | None]], label: str) -> Iterator[Any]:
+def _plain(lines: Lines, label: str) -> Iterator[Any]:
     wanted = {"name": ("name",), "lat": ("lat", "latitude"), "lon": ("lon", "long", "longitude")}
     source = PointSource.PLACES_CSV
     for where, row in _with_header(lines, label, wanted):

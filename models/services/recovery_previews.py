@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from models.services.recovery import AfterChunk, Recovery, RecoveryOutcome, plan
 from models.services.seized import SeizedFile
 from models.storage.columns import utcnow
 from models.storage.database import Database
+from models.storage.once import forget_expired, use_once
 from models.storage.tables import RecoveryPreview
 
 PREVIEW_TTL = timedelta(minutes=30)
@@ -87,9 +88,7 @@ class RecoveryPreviews:
         supports = self.recovery.support_hashes(outcome.plan)
         async with self.db.write() as session:
             # Previews nobody confirmed go when they can no longer be used.
-            await session.execute(
-                delete(RecoveryPreview).where(col(RecoveryPreview.expires_at) < created)
-            )
+            await forget_expired(session, RecoveryPreview, created)
             session.add(
                 RecoveryPreview(
                     token_hash=_token_hash(token),
@@ -116,18 +115,14 @@ class RecoveryPreviews:
         when = now or utcnow()
         token_hash = _token_hash(token)
         async with self.db.write() as session:
-            taken = await session.execute(
-                update(RecoveryPreview)
-                .where(
-                    col(RecoveryPreview.token_hash) == token_hash,
-                    col(RecoveryPreview.staff_user_id) == staff_user_id,
-                    col(RecoveryPreview.used_at).is_(None),
-                    col(RecoveryPreview.expires_at) > when,
-                )
-                .values(used_at=when)
-                .returning(col(RecoveryPreview.supports), col(RecoveryPreview.summary))
+            row = await use_once(
+                session,
+                RecoveryPreview,
+                token_hash,
+                when,
+                where=(col(RecoveryPreview.staff_user_id) == staff_user_id,),
+                returning=("supports", "summary"),
             )
-            row = taken.first()
             if row is None:
                 raise await self._refusal(session, token_hash, staff_user_id, when)
         supports = {int(k): list(v) for k, v in json.loads(row.supports).items()}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, Result, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -16,9 +16,9 @@ from sqlmodel import col
 
 from models.errors import RegisterError
 from models.sealing.vault import Vault
-from models.services.alerts import StaffAlerts, short_place
+from models.services.alerts import FiledRow, StaffAlerts, short_place
 from models.services.audit import record
-from models.services.searchkeys import SEARCH_KEYS_VERSION, key_rows
+from models.services.searchkeys import SEARCH_KEYS_VERSION, keys_of
 from models.storage.columns import utcnow
 from models.storage.database import Database, rowcount
 from models.storage.jobs import Tx, typed
@@ -27,9 +27,11 @@ from models.storage.tables import (
     Report,
     ReportEvent,
     ReportImei,
+    ReportKey,
     StatusChange,
     Subscription,
     attribute,
+    new_row,
     stored,
     table_of,
 )
@@ -40,6 +42,9 @@ from models.values.statuses import NOTIFY_VICTIM, OPEN, Status, allowed_next
 
 REPORT = table_of(Report)
 STATUS_CHANGE = table_of(StatusChange)
+REPORT_IMEI = table_of(ReportImei)
+REPORT_KEY = table_of(ReportKey)
+REPORT_EVENT = table_of(ReportEvent)
 FIND_BY_HASH = (
     "SELECT * FROM report WHERE id IN "
     "(SELECT report_id FROM report_imei WHERE imei_hash = :hash) ORDER BY created_at DESC"
@@ -57,6 +62,31 @@ DUPLICATES_BY_HASH = (
     "WHERE found.imei_hash = :hash ORDER BY report.reference"
 )
 
+# NewReport's fields that go into the report's plain columns as they are.
+AS_GIVEN = (
+    "incident_at",
+    "make",
+    "theft_method",
+    "incident_lat",
+    "incident_lon",
+    "tracked_lat",
+    "tracked_lon",
+    "tracked_at",
+    "own_account",
+    "language",
+    "loss_kind",
+    "incident_from",
+    "incident_to",
+    "crime_reference",
+    "police_force",
+    "tac_make",
+    "tac_model",
+    "tac_mismatch",
+    "incident_point_source",
+    "incident_point_precision",
+    "tracked_point_source",
+    "tracked_point_precision",
+)
 PLATFORM_OF_MAKE = {"apple": "iphone", "samsung": "android", "google": "android"}
 MATCH_CHUNK = 500
 LANGUAGE_LENGTH = 8  # the column's width: codes such as "en", "zh"
@@ -347,78 +377,79 @@ class ReportStore:
             "access_code": code,
         }
         hashes = [self.imei_hash(imei) for imei in new.imeis]
+        values = new_row(
+            Report,
+            **{name: getattr(new, name) for name in AS_GIVEN},
+            reference=reference,
+            idempotency_key=idempotency_key,
+            status=Status.SUBMITTED.value,
+            platform=platform_of(new.make, new.platform),
+            imei_tac=new.imeis[0].tac if new.imeis else None,
+            imei_count=len(new.imeis),
+            contact_phone_hash=self.phone_hash(new.contact_phone),
+            stolen_phone_hash=(self.phone_hash(new.stolen_number) if new.stolen_number else None),
+            access_code_hash=self._code_hash(reference, code),
+            sealed=self.vault.seal_json(private, context=report_context(reference)),
+            search_keys_version=SEARCH_KEYS_VERSION,
+        )
+        # Core statements, one transaction: a filing builds no ORM object of its own.
         async with self.db.write() as session:
-            report = Report(
-                reference=reference,
-                idempotency_key=idempotency_key,
-                status=Status.SUBMITTED.value,
-                incident_at=new.incident_at,
-                make=new.make,
-                platform=platform_of(new.make, new.platform),
-                theft_method=new.theft_method,
-                imei_tac=new.imeis[0].tac if new.imeis else None,
-                imei_count=len(new.imeis),
-                incident_lat=new.incident_lat,
-                incident_lon=new.incident_lon,
-                tracked_lat=new.tracked_lat,
-                tracked_lon=new.tracked_lon,
-                tracked_at=new.tracked_at,
-                own_account=new.own_account,
-                language=new.language,
-                contact_phone_hash=self.phone_hash(new.contact_phone),
-                stolen_phone_hash=(
-                    self.phone_hash(new.stolen_number) if new.stolen_number else None
-                ),
-                access_code_hash=self._code_hash(reference, code),
-                sealed=self.vault.seal_json(private, context=report_context(reference)),
-                loss_kind=new.loss_kind,
-                incident_from=new.incident_from,
-                incident_to=new.incident_to,
-                crime_reference=new.crime_reference,
-                police_force=new.police_force,
-                tac_make=new.tac_make,
-                tac_model=new.tac_model,
-                tac_mismatch=new.tac_mismatch,
-                incident_point_source=new.incident_point_source,
-                incident_point_precision=new.incident_point_precision,
-                tracked_point_source=new.tracked_point_source,
-                tracked_point_precision=new.tracked_point_precision,
-                search_keys_version=SEARCH_KEYS_VERSION,
-            )
-            session.add(report)
-            await session.flush()
-            assert report.id is not None
+            report_id: int = (
+                await session.execute(insert(REPORT).values(values).returning(REPORT.c.id))
+            ).scalar_one()
+            filed = FiledRow(report_id, reference, new.tracked_lat, new.tracked_lon, new.tracked_at)
             await self.alerts.lock_imeis_in(session, hashes)
-            session.add_all(key_rows(self.vault, report.id, private))
-            duplicates = await self._open_reports_with(session, hashes, exclude=report.id)
-            for slot, imei_hash in enumerate(hashes, start=1):
-                session.add(ReportImei(report_id=report.id, slot=slot, imei_hash=imei_hash))
-            session.add(
-                StatusChange(report_id=report.id, status=Status.SUBMITTED.value, actor="victim")
+            keys = keys_of(self.vault, private)
+            if keys:
+                await session.execute(
+                    insert(REPORT_KEY),
+                    [{"report_id": report_id, "kind": kind, "key_hash": key} for kind, key in keys],
+                )
+            duplicates = await self._open_reports_with(session, hashes, exclude=report_id)
+            if hashes:
+                await session.execute(
+                    insert(REPORT_IMEI),
+                    [
+                        new_row(ReportImei, report_id=report_id, slot=slot, imei_hash=imei_hash)
+                        for slot, imei_hash in enumerate(hashes, start=1)
+                    ],
+                )
+            await session.execute(
+                insert(STATUS_CHANGE).values(
+                    new_row(
+                        StatusChange,
+                        report_id=report_id,
+                        status=Status.SUBMITTED.value,
+                        actor="victim",
+                    )
+                )
             )
             if new.tac_kept_against:
-                session.add(
-                    ReportEvent(
-                        report_id=report.id,
-                        actor="victim",
-                        kind=TAC_KEPT,
-                        detail=new.tac_kept_against[:TAC_DETAIL],
+                await session.execute(
+                    insert(REPORT_EVENT).values(
+                        new_row(
+                            ReportEvent,
+                            report_id=report_id,
+                            actor="victim",
+                            kind=TAC_KEPT,
+                            detail=new.tac_kept_against[:TAC_DETAIL],
+                        )
                     )
                 )
             if duplicates:
                 record(session, "system", "duplicate_imei", reference, {"open": duplicates})
-            await self._alert_in(session, report, new, hashes)
+            await self._alert_in(session, filed, new, hashes)
         return FiledReport(
-            report.id,
+            report_id,
             reference,
             code,
             created=True,
             duplicate_imei_references=tuple(duplicates),
-            filed_at=report.created_at,
+            filed_at=values["created_at"],
         )
 
     async def _alert_in(
-        self, session: AsyncSession, report: Report, new: NewReport, hashes: list[str]
+        self, session: AsyncSession, report: FiledRow, new: NewReport, hashes: list[str]
     ) -> None:
         """Flag duplicate IMEIs and find a tracked cluster, alerting staff (same transaction)."""
         added = [
@@ -528,7 +559,7 @@ class ReportStore:
             return
         mine = table_of(ReportImei).alias("mine")
         theirs = table_of(ReportImei).alias("theirs")
-        rows = await session.execute(
+        rows: Result[int, str] = await session.execute(
             select(mine.c.report_id, col(Report.reference))
             .join(theirs, theirs.c.imei_hash == mine.c.imei_hash)
             .join(Report, col(Report.id) == theirs.c.report_id)
@@ -537,7 +568,7 @@ class ReportStore:
             .order_by(col(Report.reference))
         )
         found: dict[int, list[str]] = {}
-        for report_id, reference in rows.tuples():
+        for report_id, reference in rows:
             found.setdefault(report_id, []).append(reference)
         for view in views:
             view.duplicates = found.get(view.id, [])
@@ -756,7 +787,7 @@ class ReportStore:
                     .join(Report, col(Report.id) == col(ReportImei.report_id))
                     .where(col(ReportImei.imei_hash).in_(hashes[start : start + MATCH_CHUNK]))
                 )
-                for imei_hash, report_id, reference, status, make, created_at in rows.tuples():
+                for imei_hash, report_id, reference, status, make, created_at in rows:
                     found.setdefault(by_hash[imei_hash], []).append(
                         Match(stored(report_id), reference, Status(status), make, created_at)
                     )
@@ -777,7 +808,7 @@ class ReportStore:
                 .join(Report, col(Report.id) == col(ReportImei.report_id))
                 .where(col(ReportImei.imei_hash).in_(imei_hashes[start : start + MATCH_CHUNK]))
             )
-            for imei_hash, report_id, status in rows.tuples():
+            for imei_hash, report_id, status in rows:
                 if status in wanted:
                     holders.setdefault(imei_hash, set()).add(stored(report_id))
         return holders

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Result, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
@@ -99,10 +99,10 @@ class KeyRotation:
         async with self.db.read() as session:
             for column in SEALED_COLUMNS:
                 key_id = getattr(column.table, column.key_id)
-                counts = await session.execute(
+                counts: Result[str, int] = await session.execute(
                     select(key_id, func.count()).where(key_id.is_not(None)).group_by(key_id)
                 )
-                found[column.name] = {str(key): int(count) for key, count in counts.tuples()}
+                found[column.name] = {str(key): int(count) for key, count in counts}
         return found
 
     async def rotate(

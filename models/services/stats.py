@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, Integer, Result, case, func, select, type_coerce
 from sqlmodel import col
 
 from models.storage.columns import utcnow
@@ -81,17 +81,17 @@ class Stats:
         tracked = (col(Report.tracked_lat).is_not(None)) | (col(Report.tracked_at).is_not(None))
         within = [] if whole else [col(Report.created_at) >= start, col(Report.created_at) < end]
         async with self.db.read() as session:
-            per_day_rows = await session.execute(
+            per_day_rows: Result[Any, int] = await session.execute(
                 select(day, func.count())
                 .where(col(Report.created_at) >= start, col(Report.created_at) < end)
                 .group_by(day)
                 .order_by(day)
             )
-            counted = {_as_date(value): count for value, count in per_day_rows.tuples()}
+            counted = {_as_date(value): count for value, count in per_day_rows}
             status_rows = await session.execute(
                 select(col(Report.status), func.count()).where(*within).group_by(col(Report.status))
             )
-            by_status = {status: count for status, count in status_rows.tuples()}
+            by_status = {status: count for status, count in status_rows}
             method_rows = await session.execute(
                 select(col(Report.theft_method), func.count())
                 .where(*within)
@@ -99,24 +99,20 @@ class Stats:
             )
             # A handful of groups: ordered here, since backends disagree on where NULL sorts.
             method_counts = sorted(
-                ((method, count) for method, count in method_rows.tuples()),
+                ((method, count) for method, count in method_rows),
                 key=lambda row: (-row[1], row[0] is None, row[0] or ""),
             )
             total, with_imei, with_tracked = (
-                (
-                    await session.execute(
-                        select(
-                            func.count(),
-                            _count_where(col(Report.imei_count) > 0),
-                            _count_where(tracked),
-                        )
-                        .select_from(Report)
-                        .where(*within)
+                await session.execute(
+                    select(
+                        func.count(),
+                        _count_where(col(Report.imei_count) > 0),
+                        _count_where(tracked),
                     )
+                    .select_from(Report)
+                    .where(*within)
                 )
-                .tuples()
-                .one()
-            )
+            ).one()
         return RegisterStats(
             today=last,
             per_day=[

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +22,7 @@ from models.services.datasets import (
     DatasetStore,
     ImportRefused,
     ImportResult,
+    Lines,
     Parsed,
     RowRejected,
     clip,
@@ -157,15 +157,13 @@ def _entry(tac: str, brand: str, model: str, seen: _SeenTacs) -> list[dict[str, 
     return [{"tac": tac, "brand": brand[:64], "model": model[:128], "brand_key": brand_key(brand)}]
 
 
-def _osmocom_rows(lines: Iterator[tuple[int, str | None]]) -> Parsed:
+def _osmocom_rows(lines: Lines) -> Parsed:
     """Osmocom's tacdb CSV: a banner line, the header, then tac,brand,model,... lines."""
     header_seen = False
     seen = _SeenTacs()
     for number, line in lines:
-        if line is None:
-            yield str(number), RowRejected("line_too_long")
-            continue
-        if not line.strip():
+        if isinstance(line, RowRejected):
+            yield str(number), line
             continue
         if not header_seen:
             try:
@@ -188,15 +186,13 @@ def _osmocom_rows(lines: Iterator[tuple[int, str | None]]) -> Parsed:
         raise BadTacFile("tac_file_header", format=TacFormat.OSMOCOM.value)
 
 
-def _gsma_rows(lines: Iterator[tuple[int, str | None]]) -> Parsed:
+def _gsma_rows(lines: Lines) -> Parsed:
     """The GSMA TAC file: pipe-separated with a header naming TAC, Brand Name, Model Name..."""
     columns: dict[str, int] | None = None
     seen = _SeenTacs()
     for number, line in lines:
-        if line is None:
-            yield str(number), RowRejected("line_too_long")
-            continue
-        if not line.strip():
+        if isinstance(line, RowRejected):
+            yield str(number), line
             continue
         if columns is None:
             names = [name.strip().casefold() for name in line.split("|")]

@@ -24,6 +24,7 @@ from models.services.audit import record
 from models.services.staff import Role
 from models.storage.columns import utcnow
 from models.storage.database import Database
+from models.storage.once import forget_expired, use_once
 from models.storage.tables import StaffMember, WebSession, WebSignInFailure, WebSignInLink
 
 TOKEN_BYTES = 32
@@ -122,25 +123,16 @@ class WebSessions:
     ) -> SignInOutcome:
         """Use TOKEN once to open a session; SOURCE (the client address) is rate limited."""
         now = now or utcnow()
-        source_hash = self.vault.blind_index("web_sign_in_source", source)
-        limited = await self._limited(source_hash, now)
+        source_hash, limited = await self._limited(source, now)
         if limited is not None:
             return limited
         session_token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self.db.write() as session:
             # One statement claims the link, so two requests racing with it open one session.
-            claimed = (
-                await session.execute(
-                    update(WebSignInLink)
-                    .where(
-                        col(WebSignInLink.token_hash) == token_hash(token),
-                        col(WebSignInLink.used_at).is_(None),
-                        col(WebSignInLink.expires_at) > now,
-                    )
-                    .values(used_at=now)
-                    .returning(col(WebSignInLink.user_id))
-                )
-            ).scalar_one_or_none()
+            used = await use_once(
+                session, WebSignInLink, token_hash(token), now, returning=("user_id",)
+            )
+            claimed: int | None = None if used is None else used.user_id
             if claimed is None or await session.get(StaffMember, claimed) is None:
                 session.add(WebSignInFailure(source_hash=source_hash, at=now))
                 return Refused()
@@ -152,8 +144,7 @@ class WebSessions:
     ) -> SignInOutcome:
         """Open a session for USER_ID, whom Telegram vouched for with PROOF (usable once)."""
         now = now or utcnow()
-        source_hash = self.vault.blind_index("web_sign_in_source", source)
-        limited = await self._limited(source_hash, now)
+        source_hash, limited = await self._limited(source, now)
         if limited is not None:
             return limited
         session_token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -183,15 +174,16 @@ class WebSessions:
     async def refuse(self, *, source: str, now: datetime | None = None) -> SignInOutcome:
         """Count a sign-in that failed before reaching the register (e.g. a forged answer)."""
         now = now or utcnow()
-        source_hash = self.vault.blind_index("web_sign_in_source", source)
-        limited = await self._limited(source_hash, now)
+        source_hash, limited = await self._limited(source, now)
         if limited is not None:
             return limited
         async with self.db.write() as session:
             session.add(WebSignInFailure(source_hash=source_hash, at=now))
         return Refused()
 
-    async def _limited(self, source_hash: str, now: datetime) -> TooManyFailures | None:
+    async def _limited(self, source: str, now: datetime) -> tuple[str, TooManyFailures | None]:
+        """SOURCE's hash, and whether it failed too often of late to try again yet."""
+        source_hash = self.vault.blind_index("web_sign_in_source", source)
         since = now - self.rules.failure_window
         async with self.db.read() as session:
             count, oldest = (
@@ -203,8 +195,8 @@ class WebSessions:
                 )
             ).one()
         if count >= self.rules.failures_allowed:
-            return TooManyFailures(oldest + self.rules.failure_window)
-        return None
+            return source_hash, TooManyFailures(oldest + self.rules.failure_window)
+        return source_hash, None
 
     def _open(
         self, session: AsyncSession, session_token: str, user_id: int, now: datetime, *, how: str
@@ -257,6 +249,6 @@ class WebSessions:
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         """Forget links, sessions and failures that can no longer matter."""
         cutoff = now - timedelta(days=1)
-        await session.execute(delete(WebSignInLink).where(col(WebSignInLink.expires_at) < cutoff))
-        await session.execute(delete(WebSession).where(col(WebSession.expires_at) < cutoff))
+        await forget_expired(session, WebSignInLink, cutoff)
+        await forget_expired(session, WebSession, cutoff)
         await session.execute(delete(WebSignInFailure).where(col(WebSignInFailure.at) < cutoff))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pydantic_core import PydanticUndefined
 from sqlalchemy import (
     BigInteger,
     Index,
@@ -48,6 +49,29 @@ def stored(value: T | None) -> T:
     """A value the database guarantees is set: a saved row's id, a column the query filtered on."""
     assert value is not None
     return value
+
+
+_defaults: dict[type[SQLModel], list[tuple[str, Any, Any]]] = {}
+
+
+def new_row(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """VALUES for a Core insert into MODEL's table, with the model's defaults filled in.
+
+    Core statements do not run SQLModel's defaults (they live on the model, not the column):
+    a field left out gets its `default_factory()` or a default other than None; the rest stay
+    out of the statement (NULL, or what the database computes).
+    """
+    defaults = _defaults.get(model)
+    if defaults is None:
+        defaults = _defaults[model] = [
+            (name, field.default_factory, field.default)
+            for name, field in model.model_fields.items()
+            if field.default_factory is not None or field.default not in (None, PydanticUndefined)
+        ]
+    for name, factory, default in defaults:
+        if name not in values:
+            values[name] = factory() if factory is not None else default
+    return values
 
 
 def _report_id(*, index: bool = True) -> Any:
