@@ -203,7 +203,11 @@ async def choose_language(turn: Turn, code: str) -> None:
             await subscriptions.choose_language(turn.draft.report_id, turn.chat_id, code)
     turn.say("language_set")
     followed = await read_in(turn.context, turn.chat_id, code)
-    if unfinished(turn):
+    if followed is not None and followed.question:
+        # The follow-up asked last (its wait ends on any other command or button): the chat's
+        # next message answers that question, so it is the one asked again, even mid-report.
+        turn.send(followed.body, followed.keyboard)
+    elif unfinished(turn):
         turn.ask()
     elif followed is not None:
-        turn.send(*followed)
+        turn.send(followed.body, followed.keyboard)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -141,7 +142,19 @@ async def send_view(
     await context.bot.send_message(chat_id, body, reply_markup=keyboard)
 
 
-async def read_in(context: BotContext, chat_id: int, code: str) -> tuple[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What to show once a language is picked: a message and its buttons.
+
+    QUESTION: it is the question the follow-up waits on, so the chat's next message answers it.
+    """
+
+    body: str
+    keyboard: Any
+    question: bool
+
+
+async def read_in(context: BotContext, chat_id: int, code: str) -> Reading | None:
     """After a language is picked, the reports this chat follows speak CODE.
 
     Returns what to show in CODE: the question the follow-up waits on, asked again (the wait
@@ -152,9 +165,11 @@ async def read_in(context: BotContext, chat_id: int, code: str) -> tuple[str, An
         await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
     question = await table.reask(context, chat_id)
     if question is not None:
-        return question
+        return Reading(*question, question=True)
     for session in reversed(sessions):
         report = await context.register.reports.get(session.reference)
         if report is not None:
-            return await view_parts(context, chat_id, report, session.token)
+            return Reading(
+                *await view_parts(context, chat_id, report, session.token), question=False
+            )
     return None

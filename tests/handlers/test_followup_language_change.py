@@ -175,3 +175,22 @@ async def test_another_command_still_ends_the_wait(register: Register, make_user
     await to_imei(user)
     await user.send("/help")
     assert waiting.get_wait(user.application.chat_data[user.chat_id]) is None
+
+
+async def test_with_a_report_half_told_the_waiting_question_is_asked_again(
+    register: Register, make_user
+) -> None:
+    """A chat mid-report that opened /status and was asked for an IMEI: after /language the
+    question asked again is the IMEI (the next message answers it), not the report's step."""
+    filed = await file_report(register, imeis=())
+    user = make_user(user_id=8103, language_code="en")
+    await user.send("/start")
+    assert await register.drafts.load(user.chat_id) is not None
+    await user.send(f"/status {filed.reference} {filed.access_code}")
+    await to_imei(user)
+
+    [offered] = await user.send("/language")
+    switched = await user.press(text("common.language_name", "de"), offered)
+    assert switched[-1].text == de("ask_imei")
+    replies = await user.send(NEW_IMEI.digits)
+    assert replies[-1].text == de("imei_check", grouped=NEW_IMEI.grouped)
