@@ -182,17 +182,7 @@ class DraftStore:
         unsaved = self._unsaved.pop(state.chat_id, None)
         if unsaved is not None and unsaved is not state:
             state.remember_messages(unsaved.message_ids)
-        values: dict[str, Any] = {
-            "chat_id": state.chat_id,
-            "user_id": state.user_id,
-            "step": state.step,
-            "idempotency_key": state.idempotency_key,
-            "sealed": self.vault.seal_json(state.answers, context=draft_context(state.chat_id)),
-            "message_ids": json.dumps(state.message_ids),
-            "report_id": state.report_id,
-            "now": now,
-            "expires_at": now + self.ttl,
-        }
+        values = {"chat_id": state.chat_id, "now": now, **self._columns(state, now)}
         try:
             rows = await self.db.run(lambda tx: tx.rows(UPSERT_DRAFT, values), write=True)
         except BaseException:
@@ -234,17 +224,20 @@ class DraftStore:
             stored += await self._store_ids(states[start : start + FLUSH_BATCH])
         return stored
 
-    async def _save(self, session: AsyncSession, state: DraftState, now: datetime) -> None:
-        values: dict[str, Any] = {
+    def _columns(self, state: DraftState, now: datetime) -> dict[str, Any]:
+        """STATE as the draft row's columns (answers sealed), its expiry counted from NOW."""
+        return {
             "user_id": state.user_id,
             "step": state.step,
             "idempotency_key": state.idempotency_key,
             "sealed": self.vault.seal_json(state.answers, context=draft_context(state.chat_id)),
             "message_ids": json.dumps(state.message_ids),
             "report_id": state.report_id,
-            "updated_at": now,
             "expires_at": now + self.ttl,
         }
+
+    async def _save(self, session: AsyncSession, state: DraftState, now: datetime) -> None:
+        values = {"updated_at": now, **self._columns(state, now)}
         result = await session.execute(
             update(Draft).where(col(Draft.chat_id) == state.chat_id).values(**values)
         )
