@@ -195,7 +195,8 @@ class Database:
     async def run(self, job: Callable[[Tx], T], *, write: bool = False) -> T:
         """Run JOB(tx) as one transaction (WRITE: holding the write lock); its result.
 
-        On SQLite the whole transaction is one trip to the connection's thread. A write made
+        On SQLite the whole transaction is one trip to the connection's thread; on PostgreSQL a
+        read (not WRITE) runs in autocommit, one snapshot per statement. A write made
         while a Telegram update is processed also records that update, as `write()` does.
         """
         scope = processed.current_update() if write else None
