@@ -40,6 +40,7 @@ from bench.common import (
     log,
     median,
     parser,
+    percentile,
     ratio,
     stage,
 )
@@ -117,25 +118,29 @@ def write_record(meta: Path | None, reports: int, stats: BuildStats) -> None:
 
 async def ensure_built(
     backend: Backend, store: ReportStore, reports: int, meta: Path | None
-) -> tuple[BuildStats, bool]:
-    """Build the register unless META records an earlier build; (stats, reused)."""
+) -> tuple[BuildStats, bool, int]:
+    """Build the register unless META records an earlier build; (stats, reused, reports held).
+
+    A kept register also holds the reports earlier runs filed (past the built ones).
+    """
     await backend.prepare()
     recorded = await asyncio.to_thread(read_record, meta)
     if recorded is not None:
-        if recorded["reports"] != reports or await report_count(backend.db) != reports:
+        held = await report_count(backend.db)
+        if recorded["reports"] != reports or held < reports:
             raise SystemExit(
                 f"{meta} records {recorded['reports']:,} reports; "
                 f"pass --size {recorded['reports']} or delete it and its register"
             )
-        log(f"{backend.name}: reusing the register of {reports:,} reports")
-        return BuildStats(**recorded["build"]), True
+        log(f"{backend.name}: reusing the register of {reports:,} reports ({held:,} held)")
+        return BuildStats(**recorded["build"]), True, held
     if await report_count(backend.db):
         # A build that stopped half-way leaves reports but no record.
         raise SystemExit(f"{backend.name}: the register is not empty and has no build record")
     with stage(f"{backend.name}: building {reports:,} reports"):
         stats = await build_register(backend.db, store, reports)
     await asyncio.to_thread(write_record, meta, reports, stats)
-    return stats, False
+    return stats, False, reports
 
 
 def probes(backend: Backend, store: ReportStore) -> dict[str, Probe]:
@@ -182,6 +187,11 @@ async def time_lookups(
     return samples
 
 
+def lookup_latency_ms(samples: list[float], prefix: str) -> dict[str, float]:
+    """p50, p95, p99 and max of look-up SAMPLES (seconds) in milliseconds."""
+    return {**latency_ms(samples, prefix), f"{prefix}_p95_ms": percentile(samples, 95) * 1000}
+
+
 def seized_imeis(sizes: Sizes, rng: random.Random) -> tuple[list[Imei], int]:
     """SIZES.match IMEIs, half in the register and half unknown, shuffled; and how many known."""
     known = rng.sample(range(sizes.reports), min(sizes.reports, sizes.match // 2))
@@ -215,15 +225,15 @@ async def measure(backend: Backend, vault: Vault, sizes: Sizes, meta: Path | Non
     """Every figure of one backend, keyed without the backend's prefix."""
     store = ReportStore(backend.db, vault)
     result = Result("register")
-    stats, reused = await ensure_built(backend, store, sizes.reports, meta)
+    stats, reused, held = await ensure_built(backend, store, sizes.reports, meta)
     result.sizes["reused"] = reused
     result.figures.update(stats.figures())
     rng = random.Random(2024)
     with stage(f"{backend.name}: {sizes.lookups:,} look-ups, three ways"):
         samples = await time_lookups(backend, store, sizes, rng)
     for name in ("find_by_imei", "raw_query"):
-        result.figures.update(latency_ms(samples[name], name))
-    result.baseline.update(latency_ms(samples["bare_lookup"], "bare_lookup"))
+        result.figures.update(lookup_latency_ms(samples[name], name))
+    result.baseline.update(lookup_latency_ms(samples["bare_lookup"], "bare_lookup"))
     for name in ("find_by_imei", "raw_query"):
         for p in ("p50", "p99"):
             result.ratio[f"{name}_{p}"] = ratio(
@@ -239,7 +249,7 @@ async def measure(backend: Backend, vault: Vault, sizes: Sizes, meta: Path | Non
     with stage(f"{backend.name}: size on disk"):
         result.figures.update(await backend.size_figures(sizes.reports))
     with stage(f"{backend.name}: {sizes.filings:,} filings, two ways"):
-        filing = await time_filing(backend, store, sizes)
+        filing = await time_filing(backend, store, sizes, first=held)
     result.figures.update(latency_ms(filing["file"], "file"))
     result.figures["file_cpu_ms"] = sum(filing["file_cpu"]) / len(filing["file_cpu"]) * 1000
     result.baseline.update(latency_ms(filing["bare_file"], "bare_file"))
@@ -289,13 +299,16 @@ async def bare_file(backend: Backend, maker: RowMaker, number: int) -> None:
         await connection.execute(insert(STATUS_CHANGE), [{**changes[0], "report_id": report_id}])
 
 
-async def time_filing(backend: Backend, store: ReportStore, sizes: Sizes) -> dict[str, list[float]]:
-    """Seconds (wall, CPU) per filing through ReportStore.file and through the bare floor."""
+async def time_filing(
+    backend: Backend, store: ReportStore, sizes: Sizes, *, first: int
+) -> dict[str, list[float]]:
+    """Seconds (wall, CPU) per filing through ReportStore.file and the bare floor, from FIRST."""
     maker = RowMaker(store, sizes.reports)
     times: dict[str, list[float]] = {"file": [], "bare_file": [], "file_cpu": [], "bare_cpu": []}
     for turn in range(sizes.filings):
-        # Numbers past the register's own: new references and IMEIs; the two ways alternate.
-        number = sizes.reports + 2 * turn
+        # Numbers past every report held (a kept register keeps earlier runs' filings): new
+        # references and IMEIs; the two ways alternate.
+        number = first + 2 * turn
         for way in ("file", "bare_file") if turn % 2 == 0 else ("bare_file", "file"):
             cpu, started = time.process_time(), time.perf_counter()
             if way == "file":

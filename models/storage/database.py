@@ -195,7 +195,8 @@ class Database:
     async def run(self, job: Callable[[Tx], T], *, write: bool = False) -> T:
         """Run JOB(tx) as one transaction (WRITE: holding the write lock); its result.
 
-        On SQLite the whole transaction is one trip to the connection's thread. A write made
+        On SQLite the whole transaction is one trip to the connection's thread; on PostgreSQL a
+        read (not WRITE) runs in autocommit, one snapshot per statement. A write made
         while a Telegram update is processed also records that update, as `write()` does.
         """
         scope = processed.current_update() if write else None
@@ -216,9 +217,15 @@ class Database:
                 driver = await _sqlite_driver(connection)
                 # aiosqlite runs the function in its own thread, where the connection lives.
                 result = await driver._execute(sqlite_transaction, driver._conn, "BEGIN", body)
-        else:
+        elif write:
             async with self.write_engine.connect() as connection, connection.begin():
                 result = await connection.run_sync(lambda sync: body(SaTx(sync)))
+        else:
+            # A read at READ COMMITTED gets a fresh snapshot per statement inside a transaction
+            # too, so autocommit changes nothing it sees and saves the BEGIN and COMMIT trips.
+            async with self.read_engine.connect() as connection:
+                reading = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                result = await reading.run_sync(lambda sync: body(SaTx(sync)))
         if scope is not None:
             scope.recorded = True
         return result
