@@ -182,6 +182,15 @@ async def screenshot(page, name: str) -> Path:
     return target
 
 
+async def follow(page, target) -> None:
+    """Click TARGET (a link or a form's button) and wait until the page it leads to has loaded.
+
+    A read straight after a bare click may still read the page before it (a count does not wait).
+    """
+    async with page.expect_navigation():
+        await target.click()
+
+
 async def open_page(page, name: str) -> None:
     """Follow the main menu's link NAME, as a person does."""
-    await page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+    await follow(page, page.get_by_role("navigation", name="Main").get_by_role("link", name=name))

@@ -18,7 +18,7 @@ from models.register import Register
 from models.storage.tables import Notification
 from models.values.statuses import Status
 from tests.browser.conftest import ADMIN, OFFICER
-from tests.browser.harness import open_page, screenshot
+from tests.browser.harness import follow, open_page, screenshot
 from tests.factories import imei, new_report, subscribe
 
 # Each test runs the console and a Chromium: never two at once (one xdist group), and slow.
@@ -39,16 +39,16 @@ async def test_sign_in_find_by_imei_and_move_a_report(seeded: Register, signed_i
     # Typed as people copy it from a box: groups and dashes.
     d = handset.digits
     await page.get_by_label("IMEI, reference").fill(f"{d[:2]}-{d[2:8]}-{d[8:14]}-{d[14]}")
-    await page.get_by_role("button", name="Search").click()
+    await follow(page, page.get_by_role("button", name="Search"))
     assert await page.get_by_role("heading", name="1 report found").count() == 1
     await screenshot(page, "search")
-    await page.get_by_role("link", name=filed.reference).click()
+    await follow(page, page.get_by_role("link", name=filed.reference))
 
     await page.wait_for_selector("#report-map[data-loaded-points='2']")
     assert await page.locator("#report-map .marker-point").count() == 2
     await screenshot(page, "report")
     await page.get_by_label("New status").select_option("located")
-    await page.get_by_role("button", name="Change status").click()
+    await follow(page, page.get_by_role("button", name="Change status"))
 
     assert "Moved from submitted to located" in await page.get_by_role("status").inner_text()
     view = await seeded.reports.get(filed.reference)
@@ -121,7 +121,7 @@ async def test_export_csv_and_geojson_through_the_download(
     assert {round(point.x, 2) for point in read_back.values()} == {-0.12}
     await open_page(page, "Reports")
     await page.get_by_label("Filed").select_option("week")
-    await page.get_by_role("button", name="Show").click()
+    await follow(page, page.get_by_role("button", name="Show"))
     await screenshot(page, "reports")
     await open_page(page, "Audit")
     assert await page.get_by_role("cell", name="export", exact=True).count() == 2

@@ -12,7 +12,7 @@ from models.storage.columns import utcnow
 from models.storage.tables import Notification
 from models.values.statuses import Status
 from tests.browser.conftest import ADMIN, OFFICER
-from tests.browser.harness import open_page, screenshot
+from tests.browser.harness import follow, open_page, screenshot
 from tests.factories import imei, new_report, rows, set_report_columns, subscribe
 
 # Each test runs the console and a Chromium: never two at once (one xdist group), and slow.
@@ -118,7 +118,7 @@ async def test_a_bulk_recovery_is_previewed_then_confirmed_once(
 
     await open_page(page, "Recovery")
     await page.get_by_label("File of seized IMEIs").set_input_files(str(seized))
-    await page.get_by_role("button", name="Check the file").click()
+    await follow(page, page.get_by_role("button", name="Check the file"))
 
     assert await page.locator("#count-matched").inner_text() == "3"
     assert await page.locator("#count-ambiguous").inner_text() == "1"
@@ -132,7 +132,7 @@ async def test_a_bulk_recovery_is_previewed_then_confirmed_once(
     form = page.locator("form[action='/recovery/confirm']")
     token = await form.locator("input[name=token]").get_attribute("value")
     csrf = await form.locator("input[name=csrf]").get_attribute("value")
-    await page.get_by_role("button", name="Mark 3 reports recovered").click()
+    await follow(page, page.get_by_role("button", name="Mark 3 reports recovered"))
 
     assert "victim notifications queued: 3" in await page.get_by_role("status").inner_text()
     await screenshot(page, "recovery-done")
