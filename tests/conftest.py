@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,26 +22,6 @@ REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
 # Property tests judge what is computed, never how fast: a loaded machine must not fail them.
 settings.register_profile("register", deadline=None)
 settings.load_profile("register")
-
-
-@pytest.fixture(autouse=True)
-def one_at_a_time(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[None]:
-    """Tests marked xdist_group("many_connections") never run beside each other.
-
-    Each holds most of PostgreSQL's 100 connections; the xdist group alone did not keep two of
-    them on one worker, so a lock shared by the run's workers does.
-    """
-    marker = request.node.get_closest_marker("xdist_group")
-    if marker is None or "many_connections" not in marker.args:
-        yield
-        return
-    lock_path = tmp_path_factory.getbasetemp().parent / "many_connections.lock"
-    with lock_path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pytest_report_header() -> str:
