@@ -76,16 +76,16 @@ async def _visit(
 
 
 async def visit_of(
-    context: BotContext, chat_id: int, session: access.Session, wait: dict | None = None
+    context: BotContext, chat_id: int, held: access.Session, wait: dict | None = None
 ) -> Visit | None:
-    """The visit of SESSION, its report read once; None (and the session forgotten) when the
-    report is gone."""
-    report = await context.register.reports.get(session.reference)
+    """The visit of the session HELD, its report read once; None (and the session forgotten)
+    when the report is gone."""
+    report = await context.register.reports.get(held.reference)
     if report is None:
-        access.end_session(context.chat_data, session.token)
+        access.end_session(context.chat_data, held.token)
         return None
     language = await reading_language(context, chat_id, report)
-    return Visit(context, chat_id, session, report, language, WAITS, wait=wait)
+    return Visit(context, chat_id, held, report, language, WAITS, wait=wait)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
