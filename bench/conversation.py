@@ -59,6 +59,7 @@ from bench.common import Result, benchmark_main, latency_ms, log, median, parser
 from bot.app import CONSOLE_TOKEN, default_rate_limiter
 from models.register import Register
 from tests.botapi import LimitedBotApi, Limits, max_in_window
+from tests.transactions import count_transactions
 
 TELEGRAM_RATE = 30
 SHARE_TARGET = 90.0
@@ -174,28 +175,6 @@ async def crowd_run(
             figures[f"{kind}s_per_update"] = count / max(figures["updates"], 1)
     figures.update(counter.figures(mode.name))
     return figures
-
-
-def count_transactions(register: Register) -> Counter[str]:
-    """Count the register's transactions from now on, by kind (read, write); all of them."""
-    db = register.db
-    counts: Counter[str] = Counter()
-    run, read, write = db.run, db.read, db.write
-
-    def counted_run(job: Any, *, write: bool = False) -> Any:
-        counts["write" if write else "read"] += 1
-        return run(job, write=write)
-
-    def counted_read() -> Any:
-        counts["read"] += 1
-        return read()
-
-    def counted_write() -> Any:
-        counts["write"] += 1
-        return write()
-
-    db.run, db.read, db.write = counted_run, counted_read, counted_write  # type: ignore[method-assign]
-    return counts
 
 
 def make_application(

@@ -71,7 +71,7 @@ def routes(application: Application) -> list[BaseHandler]:
             CommandHandler(name, callback, filters=NEW_MESSAGE)
             for name, callback in STAFF_COMMANDS.items()
         ),
-        MessageHandler(NEW_MESSAGE & recover.RecoveryUpload(application), recover.on_upload),
+        MessageHandler(NEW_MESSAGE & recover.answers(application), recover.on_file),
         CallbackQueryHandler(staff_status.on_button, pattern=callbacks.pattern(SET_STATUS)),
         CallbackQueryHandler(lookup.reveal, pattern=callbacks.pattern(REVEAL)),
         CallbackQueryHandler(recover.on_button, pattern=callbacks.pattern(RECOVERY)),

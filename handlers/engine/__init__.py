@@ -5,7 +5,9 @@
 - `language`: which language a reader reads;
 - `cleaning`: what people type, made safe to keep; `BadAnswer` when it cannot be;
 - `steps`: an exchange's questions (`Steps`); `actions`: its buttons by code (`Actions`) and
-  the buttons that apply a held value once (`Confirmations`).
+  the buttons that apply a held value once (`Confirmations`);
+- `waits`: a question waiting for the chat's next message (`ChatWait`) and the routes' filter for
+  the message that answers it (`Awaited`).
 
 See docs/engine.md.
 """

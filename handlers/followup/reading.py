@@ -41,8 +41,14 @@ async def view_parts(
 ) -> tuple[str, Any]:
     """The status view's text and keyboard for this chat."""
     following = await context.register.subscriptions.following(report.id, chat_id)
-    subscribed = following is not None
     language = await reading_language(context, chat_id, report, following)
+    return shown(context, report, token, subscribed=following is not None, language=language)
+
+
+def shown(
+    context: BotContext, report: ReportView, token: str, *, subscribed: bool, language: str
+) -> tuple[str, Any]:
+    """The status view's text and keyboard, from what this update already knows."""
     body = views.status_text(
         report, subscribed=subscribed, language=language, config=context.config
     )

@@ -15,8 +15,8 @@ from telegram.ext import filters
 from handlers.common import is_private, private_link
 from handlers.context import BotContext
 from handlers.engine import clock
-from handlers.followup import access, table
-from handlers.followup.reading import reading_language, user_language, view_parts
+from handlers.followup import access, table, waiting
+from handlers.followup.reading import reading_language, shown, user_language, view_parts
 from handlers.i18n import formats
 from handlers.texts import Html, describe, text
 from models.errors import RegisterError
@@ -158,18 +158,29 @@ async def read_in(context: BotContext, chat_id: int, code: str) -> Reading | Non
     """After a language is picked, the reports this chat follows speak CODE.
 
     Returns what to show in CODE: the question the follow-up waits on, asked again (the wait
-    kept), else the newest followed report's status view; None when the chat follows none.
+    kept), else the newest followed report's status view; None when the chat follows none. The
+    report shown is read once, and what the view needs besides it is known already: the language
+    is CODE, and whether the chat is subscribed is what storing CODE found.
     """
     sessions = access.live_sessions(context.chat_data)
-    for session in sessions:
-        await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
-    question = await table.reask(context, chat_id)
-    if question is not None:
-        return Reading(*question, question=True)
-    for session in reversed(sessions):
-        report = await context.register.reports.get(session.reference)
-        if report is not None:
-            return Reading(
-                *await view_parts(context, chat_id, report, session.token), question=False
-            )
+    subscribed = {
+        session.report_id
+        for session in sessions
+        if await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
+    }
+    wait = waiting.get_wait(context.chat_data)
+    waited = access.get_session(context.chat_data, wait["token"]) if wait else None
+    # The waiting question's report first, then the newest: the first that is still there.
+    for session in ([waited] if waited else []) + [s for s in reversed(sessions) if s != waited]:
+        visit = await table.visit_of(context, chat_id, session, wait if session == waited else None)
+        if visit is None:
+            continue
+        question = table.reask(visit)
+        if question is not None:
+            return Reading(*question, question=True)
+        following = visit.report.id in subscribed
+        body, keyboard = shown(
+            context, visit.report, session.token, subscribed=following, language=visit.language
+        )
+        return Reading(body, keyboard, question=False)
     return None

@@ -72,13 +72,20 @@ async def _visit(
 ) -> Visit | None:
     """The visit of session TOKEN, or None (and the session forgotten) when it is gone."""
     session = access.get_session(context.chat_data, token)
-    report = await context.register.reports.get(session.reference) if session else None
-    if session is None or report is None:
-        if session is not None:
-            access.end_session(context.chat_data, session.token)
+    return await visit_of(context, chat_id, session, wait) if session is not None else None
+
+
+async def visit_of(
+    context: BotContext, chat_id: int, held: access.Session, wait: dict | None = None
+) -> Visit | None:
+    """The visit of the session HELD, its report read once; None (and the session forgotten)
+    when the report is gone."""
+    report = await context.register.reports.get(held.reference)
+    if report is None:
+        access.end_session(context.chat_data, held.token)
         return None
     language = await reading_language(context, chat_id, report)
-    return Visit(context, chat_id, session, report, language, WAITS, wait=wait)
+    return Visit(context, chat_id, held, report, language, WAITS, wait=wait)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -121,12 +128,10 @@ async def on_input(update: Update, context: BotContext) -> None:
     await visit.flush()
 
 
-async def reask(context: BotContext, chat_id: int) -> tuple[str, object] | None:
-    """The question this chat's follow-up waits on, asked again (in the language now chosen)."""
-    wait = waiting.get_wait(context.chat_data)
-    visit = await _visit(context, chat_id, wait["token"], wait) if wait else None
-    if wait is None or visit is None:
+def reask(visit: Visit) -> tuple[str, object] | None:
+    """The question VISIT waits on, asked again (in its language); None when it waits on none."""
+    if visit.wait is None:
         return None
-    WAITS[wait["what"]].ask(visit)
+    WAITS[visit.wait["what"]].ask(visit)
     [reply] = visit.out
     return reply.body, reply.keyboard

@@ -1,9 +1,9 @@
 """A question the follow-up asked and whose answer the chat's next message is (IMEI, place, time).
 
-The state lives in chat_data with an expiry: a restart loses it, and then the user taps the
-button again. Any command, or a button of another feature, ends the wait, so the next message
-goes to whoever asks for it (the victim's conversation); all but /language and the language
-buttons, after which the question is asked again in the language chosen.
+The state is the engine's `ChatWait`, in chat_data with an expiry: a restart loses it, and then
+the user taps the button again. Any command, or a button of another feature, ends the wait, so
+the next message goes to whoever asks for it (the victim's conversation); all but /language and
+the language buttons, after which the question is asked again in the language chosen.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from handlers.context import BotContext
-from handlers.engine import callbacks, clock
+from handlers.engine import callbacks
+from handlers.engine.waits import ChatWait
 from handlers.followup.access import PREFIX_DATA
 
 WAIT = "followup_wait"
 CONVERSATION_DATA = "c"  # the conversation's buttons: c:<draft token>:<step>:<value>
 LANGUAGE_COMMAND = re.compile(r"^/language(@\w+)?(\s|$)", re.IGNORECASE)
 WAIT_TTL = timedelta(minutes=15)
+WAITING = ChatWait(WAIT, WAIT_TTL)
 
 IMEI = "imei"
 IMEI_CHECK = "imei_check"
@@ -35,28 +37,17 @@ FORCE = "force"
 
 def set_wait(chat_data: MutableMapping[str, Any], what: str, token: str, **extra: Any) -> None:
     """Wait for the answer to WHAT, for the session TOKEN."""
-    chat_data[WAIT] = {
-        "what": what,
-        "token": token,
-        "until": clock.deadline(WAIT_TTL),
-        **extra,
-    }
+    WAITING.start(chat_data, what, token=token, **extra)
 
 
 def get_wait(chat_data: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The live wait of this chat, or None."""
-    if not chat_data:
-        return None
-    wait: dict[str, Any] | None = chat_data.get(WAIT)
-    if not wait or clock.passed(wait["until"]):
-        return None
-    return wait
+    return WAITING.get(chat_data)
 
 
 def clear_wait(chat_data: MutableMapping[str, Any] | None) -> None:
     """Stop waiting."""
-    if chat_data is not None:
-        chat_data.pop(WAIT, None)
+    WAITING.end(chat_data)
 
 
 def _is_command(update: Update) -> bool:

@@ -1,7 +1,10 @@
 """/recover: an admin sends a file of seized IMEIs, sees what matches, and confirms.
 
-The parsed file waits in the chat's memory under a short token until Confirm or Cancel; the
-token is taken out before anything is applied, so a Confirm pressed twice applies once.
+Waiting for the file is a step of the engine (`FILE`, which takes a document), held as a
+`ChatWait` with its deadline on the one clock; a file sent with /recover as its caption, or a
+/recover that replies to a file, is checked at once. The parsed file waits in the chat's memory
+under a short token until Confirm or Cancel; the token is taken out before anything is applied,
+so a Confirm pressed twice applies once.
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, filters
 
 from handlers.context import BotContext
-from handlers.engine import callbacks, clock
+from handlers.engine import callbacks
 from handlers.engine.actions import Confirmations
+from handlers.engine.steps import Steps
+from handlers.engine.waits import WHAT, Awaited, ChatWait
 from handlers.staff.access import StaffUser, staff_only
 from handlers.staff.press import Press
 from handlers.staff.render import RECOVERY
+from handlers.staff.turn import StaffTurn
 from handlers.texts import Html, describe, text
 from models.present.recovery import results_bytes
 from models.services.recovery import RecoveryOutcome, describe_candidate
@@ -28,34 +34,19 @@ from models.services.seized import SeizedFileError, read_seized
 from models.services.staff import Role
 
 PENDING = "staff_recovery_pending"
-AWAITING = "staff_recovery_upload_until"
 CONFIRM = "ok"
 CANCEL = "no"
 WAIT_FOR_FILE = timedelta(minutes=15)
+# The staff's question waiting for the chat's next message (one at a time per chat).
+WAITING = ChatWait("staff_wait", WAIT_FOR_FILE)
+FILE = "recover_file"
 # One checked file at a time per chat; its token is taken out before it is applied.
 PENDING_FILES = callbacks.Tickets(PENDING, timedelta(minutes=30), most=1)
 MAX_FILE_MB = 10
 SHOWN = 20
 CANDIDATES_SHOWN = 4
 CAPTION_COMMAND = re.compile(r"^/recover(@\w+)?(\s|$)", re.IGNORECASE)
-
-
-class RecoveryUpload(filters.MessageFilter):
-    """A document an admin sends after /recover, or with /recover as its caption."""
-
-    def __init__(self, application: Application) -> None:
-        """Read the chats' state from APPLICATION (filters get no context)."""
-        super().__init__(name="RecoveryUpload")
-        self.application = application
-
-    def filter(self, message: Message) -> bool:
-        """Whether MESSAGE is a file meant for /recover."""
-        if message.document is None:
-            return False
-        if message.caption and CAPTION_COMMAND.match(message.caption):
-            return True
-        waiting_until = self.application.chat_data.get(message.chat.id, {}).get(AWAITING)
-        return waiting_until is not None and not clock.passed(waiting_until)
+WITH_COMMAND = filters.Document.ALL & filters.CaptionRegex(CAPTION_COMMAND)
 
 
 def _shown(items: list[str]) -> str:
@@ -165,28 +156,29 @@ def _buttons(data: dict[str, str]) -> InlineKeyboardMarkup:
     )
 
 
-async def check_file(
-    update: Update, context: BotContext, staff: StaffUser, document: Document
-) -> None:
+def ask_file(turn: StaffTurn) -> None:
+    """Ask for the file of seized IMEIs."""
+    turn.say(text("staff.recover_prompt"))
+
+
+async def check_file(turn: StaffTurn, document: Document) -> None:
     """Download and match the file (a dry run, audited), then offer Confirm and Cancel."""
-    message = update.effective_message
-    chat = update.effective_chat
-    assert message is not None and chat is not None and context.chat_data is not None
-    context.chat_data.pop(AWAITING, None)
+    context = turn.context
+    assert context.chat_data is not None
+    WAITING.end(context.chat_data)  # the file answers the wait, however it came
     limits = context.register.recovery.limits.capped(int(MAX_FILE_MB * 1_000_000))
     size_mb = (document.file_size or 0) / 1_000_000
     if size_mb > limits.max_mb:
-        await message.reply_text(
-            text("staff.recover_too_big", size=f"{size_mb:.1f}", limit=f"{limits.max_mb:g}")
-        )
+        turn.say(text("staff.recover_too_big", size=f"{size_mb:.1f}", limit=f"{limits.max_mb:g}"))
         return
     content = await (await document.get_file()).download_as_bytearray()
     try:
         seized = read_seized(io.BytesIO(content), limits)
     except SeizedFileError as exc:
         reason = Html(text(f"staff.{exc.code}", **exc.params))
-        await message.reply_text(text("staff.recover_bad_file", reason=reason))
+        turn.say(text("staff.recover_bad_file", reason=reason))
         return
+    staff = turn.staff
     outcome = await context.register.recovery.run(
         seized, actor=staff.actor, actor_id=staff.user_id, dry_run=True, channel="telegram"
     )
@@ -195,38 +187,57 @@ async def check_file(
     if count:
         data = CONFIRM_FILE.hold(context.chat_data, {"seized": seized})
         question = text("staff.recover_confirm_question", count=count)
-        await message.reply_text(f"{described}\n\n{question}", reply_markup=_buttons(data))
+        turn.say(f"{described}\n\n{question}", _buttons(data))
     else:
         CONFIRM_FILE.drop(context.chat_data)
-        await message.reply_text(f"{described}\n\n{text('staff.recover_nothing_to_do')}")
+        turn.say(f"{described}\n\n{text('staff.recover_nothing_to_do')}")
     if cut:
-        await context.bot.send_document(
-            chat.id,
-            document=results_file(outcome),
-            filename="recovery-results.csv",
-            caption=text("staff.recover_results_caption"),
+        turn.attach(
+            results_file(outcome), "recovery-results.csv", text("staff.recover_results_caption")
         )
+
+
+# The one question /recover waits on: the file, sent as a document.
+STEPS: Steps[StaffTurn] = Steps()
+STEPS.declare(FILE, ask_file, on_document=check_file)
+
+
+def _turn(update: Update, context: BotContext, staff: StaffUser) -> StaffTurn:
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None and chat is not None
+    return StaffTurn(context, staff, chat.id, message)
 
 
 @staff_only(Role.ADMIN)
 async def recover(update: Update, context: BotContext, staff: StaffUser) -> None:
     """/recover: check the file it replies to, or wait for the admin to send one."""
-    message = update.effective_message
-    assert message is not None and context.chat_data is not None
-    replied = message.reply_to_message
+    turn = _turn(update, context, staff)
+    replied = turn.message.reply_to_message
     if replied is not None and replied.document is not None:
-        await check_file(update, context, staff, replied.document)
-        return
-    context.chat_data[AWAITING] = clock.deadline(WAIT_FOR_FILE)
-    await message.reply_text(text("staff.recover_prompt"))
+        await check_file(turn, replied.document)
+    else:
+        WAITING.start(context.chat_state, FILE)
+        STEPS[FILE].ask(turn)
+    await turn.flush()
+
+
+def answers(application: Application) -> filters.BaseFilter:
+    """A file for /recover: the answer to the step waiting for it, or sent with /recover as its
+    caption (the routes' filter; the role is checked by the handler, on every call)."""
+    return Awaited(application.chat_data, WAITING, STEPS) | WITH_COMMAND
 
 
 @staff_only(Role.ADMIN)
-async def on_upload(update: Update, context: BotContext, staff: StaffUser) -> None:
-    """The file of seized IMEIs."""
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    await check_file(update, context, staff, message.document)
+async def on_file(update: Update, context: BotContext, staff: StaffUser) -> None:
+    """The file of seized IMEIs: the answer to the waiting step (or to /recover in its caption)."""
+    turn = _turn(update, context, staff)
+    assert turn.message.document is not None
+    wait = WAITING.take(context.chat_data)  # before the first await: a second file finds none
+    step = STEPS[wait[WHAT] if wait is not None else FILE]
+    assert step.on_document is not None
+    await step.on_document(turn, turn.message.document)
+    await turn.flush()
 
 
 async def _apply(press: Press, held: dict[str, Any]) -> None:

@@ -1,17 +1,21 @@
-"""The engine every exchange shares: the callback codec, its tickets, the clock, the language."""
+"""The engine every exchange shares: the callback codec, its tickets, the clock, the language,
+the waits for a chat's next message."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import Update
+from telegram import Chat, Document, Location, Message, Update
 
 from handlers.engine import callbacks, clock, language
 from handlers.engine.actions import Action, Actions, Confirmations
 from handlers.engine.callbacks import CallbackTooLong, Tickets
+from handlers.engine.steps import Steps
+from handlers.engine.waits import Awaited, ChatWait
 
 # Telegram's callback data is UTF-8: no lone surrogates.
 PART = st.text(
@@ -225,3 +229,52 @@ async def test_a_confirmation_applies_its_held_value_once() -> None:
     await second("me")
     await asking.take(chat_data, "s:x:ok")("me")
     assert seen == [("me", 7), "expired", "expired"]
+
+
+def test_a_wait_lives_on_the_one_clock_and_is_taken_once(moved):
+    wait = ChatWait("waiting", timedelta(minutes=15))
+    chat_data: dict = {}
+    assert wait.get(chat_data) is None and wait.get(None) is None
+    wait.start(chat_data, "file", token="t")
+    moved(timedelta(minutes=14))
+    held = wait.get(chat_data)
+    assert held is not None and (held["what"], held["token"]) == ("file", "t")
+    moved(timedelta(minutes=1))
+    assert wait.get(chat_data) is None  # run out
+    wait.start(chat_data, "file")
+    assert wait.take(chat_data) is not None
+    assert wait.take(chat_data) is None and "waiting" not in chat_data
+
+
+def _message(chat_id: int, **content: Any) -> Message:
+    return Message(1, clock.now(), Chat(chat_id, Chat.PRIVATE), **content)
+
+
+def test_a_waiting_step_takes_only_the_kinds_of_answer_it_has_handlers_for(moved):
+    async def on_document(turn: object, document: object) -> None:
+        """Unused: the filter only looks at which handlers there are."""
+
+    async def on_text(turn: object, typed: str) -> None:
+        """Unused."""
+
+    steps: Steps[object] = Steps()
+    steps.declare("file", lambda turn: None, on_document=on_document)
+    steps.declare("name", lambda turn: None, on_text=on_text)
+    wait = ChatWait("waiting", timedelta(minutes=15))
+    chats: dict[int, dict] = {1: {}, 2: {}}
+    awaited = Awaited(chats, wait, steps)
+    document = Document("file-id", "unique")
+    pin = Location(-0.1, 51.5)
+
+    assert not awaited.filter(_message(1, document=document))  # nothing waits
+    wait.start(chats[1], "file")
+    wait.start(chats[2], "name")
+    assert awaited.filter(_message(1, document=document))
+    assert not awaited.filter(_message(1, text="a file, later"))
+    assert not awaited.filter(_message(1, location=pin))
+    assert awaited.filter(_message(2, text="Sam"))
+    assert not awaited.filter(_message(2, text="/help"))  # a command answers nothing
+    assert not awaited.filter(_message(2, document=document))
+    assert not awaited.filter(_message(3, document=document))  # another chat
+    moved(timedelta(minutes=15))
+    assert not awaited.filter(_message(1, document=document))  # run out

@@ -17,6 +17,7 @@ from handlers.texts import text
 from models.register import Register
 from tests.factories import imei
 from tests.followup_fixtures import file_report
+from tests.transactions import count_transactions
 
 NEW_IMEI = imei(404)
 
@@ -194,3 +195,65 @@ async def test_with_a_report_half_told_the_waiting_question_is_asked_again(
     assert switched[-1].text == de("ask_imei")
     replies = await user.send(NEW_IMEI.digits)
     assert replies[-1].text == de("imei_check", grouped=NEW_IMEI.grouped)
+
+
+def count_report_reads(register: Register) -> list[str]:
+    """The references the register's reports are read by, from now on, in order."""
+    read: list[str] = []
+    get = register.reports.get
+
+    async def counted(reference):
+        read.append(str(reference))
+        return await get(reference)
+
+    register.reports.get = counted  # type: ignore[method-assign]
+    return read
+
+
+async def test_the_waiting_question_is_asked_again_from_one_read(
+    register: Register, make_user
+) -> None:
+    """Two followed reports, a question waiting on the older one: picking a language reads the
+    register twice in all (the chat's draft, then the older report, once)."""
+    older = await file_report(register, imeis=())
+    newer = await file_report(register, imeis=())
+    user = make_user(user_id=8104, language_code="en")
+    [older_view] = await user.send(f"/status {older.reference} {older.access_code}")
+    await user.send(f"/status {newer.reference} {newer.access_code}")
+    await user.press(en("button_add_imei"), older_view)
+    [offered] = await user.send("/language")
+
+    transactions = count_transactions(register)
+    reports_read = count_report_reads(register)
+    switched = await user.press(text("common.language_name", "de"), offered)
+
+    assert switched[-1].text == de("ask_imei")
+    assert reports_read == [older.reference]
+    assert transactions["read"] == 2  # the chat's draft, the older report
+    replies = await user.send(NEW_IMEI.digits)
+    assert replies[-1].text == de("imei_check", grouped=NEW_IMEI.grouped)
+
+
+async def test_the_followed_report_is_shown_again_from_one_read(
+    register: Register, make_user
+) -> None:
+    """No question waiting: picking a language shows the newest followed report in it, read once,
+    its Unsubscribe button known from storing the choice (no second read of the subscription)."""
+    older = await file_report(register, imeis=())
+    newer = await file_report(register, imeis=())
+    user = make_user(user_id=8105, language_code="en")
+    await user.send(f"/status {older.reference} {older.access_code}")
+    [newer_view] = await user.send(f"/status {newer.reference} {newer.access_code}")
+    await user.press(en("button_subscribe"), newer_view)
+    [offered] = await user.send("/language")
+
+    counts = count_transactions(register)
+    reports_read = count_report_reads(register)
+    switched = await user.press(text("common.language_name", "de"), offered)
+
+    assert newer.reference in switched[-1].text
+    assert de("view_subscribed") in switched[-1].text
+    assert labels(switched[-1])[0] == de("button_unsubscribe")
+    assert reports_read == [newer.reference]
+    assert counts["read"] == 2  # the chat's draft, the newer report
+    assert waiting.get_wait(user.application.chat_data[user.chat_id]) is None

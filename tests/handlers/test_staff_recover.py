@@ -11,6 +11,7 @@ import pytest
 
 import handlers.staff.recover as recover_module
 from handlers.engine import clock
+from handlers.texts import text
 from models.register import Register, RegisterConfig
 from models.services.export import BOM
 from models.services.staff import Role
@@ -301,3 +302,49 @@ async def test_a_file_over_the_recovery_setting_is_refused_before_download(
     (answer,) = await admin.send_document("seized.txt", b"1" * 500)
 
     assert answer.text == "That file is too large (0.0 MB; at most 0.0001 MB)."
+
+
+async def test_the_wait_for_the_file_runs_out_on_the_one_clock(
+    register_with_reports, staff_member, monkeypatch
+) -> None:
+    _, values, _ = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+    later = clock.now() + recover_module.WAIT_FOR_FILE
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+    late = await admin.send_document("seized.txt", values[0].digits.encode())
+
+    assert not any("Matched:" in (reply.text or "") for reply in late)
+    (prompt,) = await admin.send("/recover")
+    (summary,) = await admin.send_document("seized.txt", values[0].digits.encode())
+    assert "Send me the file" in prompt.text and "Matched: <b>1</b>" in summary.text
+
+
+async def test_the_wait_ends_with_the_file_it_takes(register_with_reports, staff_member) -> None:
+    register, values, _ = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+    (summary,) = await admin.send_document("seized.txt", values[0].digits.encode())
+
+    second = await admin.send_document("seized.txt", values[1].digits.encode())
+
+    assert "Matched: <b>1</b>" in summary.text
+    assert not any("Matched:" in (reply.text or "") for reply in second)
+    assert len(await audit_events(register.db, "recovery")) == 1
+
+
+async def test_the_role_is_checked_again_when_the_file_comes(
+    register_with_reports, staff_member
+) -> None:
+    """An admin who sent /recover and lost the role before sending the file gets the answer to
+    an unknown command, and nothing is matched."""
+    register, values, _ = register_with_reports
+    admin = await staff_member(Role.ADMIN)
+    await admin.send("/recover")
+    await register.staff.add(admin.user_id, Role.OFFICER, added_by="test")
+
+    (refused,) = await admin.send_document("seized.txt", values[0].digits.encode())
+
+    assert refused.text == text("common.unknown_command", "en")
+    assert await audit_events(register.db, "recovery") == []
