@@ -9,9 +9,10 @@ effect was already stored are skipped by the update processor (`processed_update
 Updates are handed to the application's update processor as soon as they are fetched (one task
 each, in Telegram's order), so per-chat order and cross-chat concurrency are the processor's,
 and a slow chat does not hold back fetching. While updates are in flight Telegram returns them
-again on every call; those are recognised and skipped, and the next call waits until one of
-them finishes and the offset moves (or after STALLED_POLL_SECONDS, so that other chats' new
-updates still come in while one chat's update takes long).
+again on every call; those are recognised and skipped, and unless the call came back full (LIMIT
+updates: more may be waiting), the next call waits until one of them finishes and the offset
+moves (or after STALLED_POLL_SECONDS, so that other chats' new updates still come in while one
+chat's update takes long).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Poller:
         self.unfinished: set[int] = set()
         self.last_seen: int | None = None
         self._progress = asyncio.Event()
+        # Whether the last getUpdates answer held LIMIT updates: more may be waiting.
+        self._full = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._stopped = False
@@ -194,11 +197,14 @@ class Poller:
                 await asyncio.sleep(pause)
                 continue
             failures = 0
-            if self._dispatch(updates) or not self.in_flight:
+            started = self._dispatch(updates)
+            if not self.in_flight or (started and self._full):
                 continue
-            # Only updates already taken came back (Telegram returns everything from the
-            # offset): poll again once the offset can move, or after a short while for new
-            # updates of other chats, instead of asking again and again.
+            # Telegram returns everything from the offset, so while updates are in flight
+            # every answer repeats them: after one that held no new update, or held new ones
+            # but not as many as it could (nothing more was waiting), poll again once the
+            # offset can move, or after a short while for new updates of other chats, instead
+            # of at once.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._offset_moved(offset), self.stalled_poll)
 
@@ -209,12 +215,14 @@ class Poller:
         into python-telegram-bot's objects only to skip it was a fifth of the bot's CPU.
         """
         if not isinstance(self.bot, Bot):  # a stand-in in tests: it hands over objects
-            return await self.bot.get_updates(
+            given = await self.bot.get_updates(
                 offset=offset,
                 limit=self.limit,
                 timeout=wait_seconds,
                 allowed_updates=self.allowed_updates,
             )
+            self._full = len(given) >= self.limit
+            return given
         raw = await self.bot.do_api_request(
             "getUpdates",
             api_kwargs={
@@ -225,6 +233,7 @@ class Poller:
             },
             read_timeout=(self.bot.request.read_timeout or 0) + wait_seconds,
         )
+        self._full = len(raw or ()) >= self.limit
         fresh = [data for data in raw or () if not self._known(data["update_id"])]
         updates = Update.de_list(fresh, self.bot)
         if isinstance(self.bot, ExtBot):

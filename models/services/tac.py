@@ -14,9 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from models.errors import RegisterError
 from models.services.datasets import (
     DatasetStore,
@@ -35,6 +32,12 @@ from models.storage.tables import Dataset, TacEntry
 from models.values.imei import Imei
 
 DATASET = "tac"
+# The entry for a TAC in the generation in use (the primary key: one row at most).
+LOOKUP = (
+    "SELECT tac_entry.tac, tac_entry.brand, tac_entry.model, tac_entry.brand_key "
+    "FROM tac_entry JOIN dataset ON dataset.generation = tac_entry.generation "
+    "WHERE dataset.name = :dataset AND tac_entry.tac = :tac"
+)
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 OSMOCOM_HEADER = ("tac", "name", "name", "contributor", "comment", "gsmarena", "gsmarena", "aka")
 # The makes the conversation offers; "other" is anything else.
@@ -267,17 +270,12 @@ class TacTable:
 
     async def lookup(self, tac: str) -> TacInfo | None:
         """What the table says about TAC, or None (unknown TAC, or no table imported)."""
-        async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(TacEntry)
-                    .join(Dataset, col(Dataset.generation) == col(TacEntry.generation))
-                    .where(col(Dataset.name) == DATASET, col(TacEntry.tac) == tac)
-                )
-            ).scalar_one_or_none()
-        if row is None:
+        # One plain statement as a job (one trip to the driver): asked at every report.
+        rows = await self.db.run(lambda tx: tx.rows(LOOKUP, {"dataset": DATASET, "tac": tac}))
+        if not rows:
             return None
-        return TacInfo(row.tac, row.brand, row.model, row.brand_key)
+        found_tac, brand, model, brand_key = rows[0]
+        return TacInfo(found_tac, brand, model, brand_key)
 
     async def check(self, imei: Imei, make: str) -> TacCheck | None:
         """The TAC's brand and model for IMEI, and whether MAKE disagrees; None if unknown."""

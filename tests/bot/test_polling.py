@@ -203,6 +203,60 @@ async def test_a_stalled_poller_waits_for_progress_instead_of_spinning(
     await poller.stop()
 
 
+async def test_new_updates_below_the_limit_do_not_trigger_an_immediate_repeat(
+    bot: FakeBot, handler: Handler
+):
+    # While updates are in flight every answer repeats them; one that brought fewer new
+    # updates than the limit means nothing more was waiting, so the next call waits too.
+    first, second = handler.hold(1), handler.hold(2)
+    bot.queue(1, chat_id=1)
+    bot.queue(2, chat_id=2)
+    poller = Poller(bot, handler, stalled_poll=60)
+    await poller.start()
+    await asyncio.wait_for(handler.started[2].wait(), WAIT)
+    await bot.wait_for_call(lambda call: call.offset == 1)
+
+    handler.hold(3)
+    bot.queue(3, chat_id=3)
+    first.set()  # the offset moves to 2: the next call brings update 3
+    await asyncio.wait_for(handler.started[3].wait(), WAIT)
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert [call.offset for call in bot.calls if call.offset == 2] == [2]
+
+    second.set()  # progress wakes the poller at once
+    await bot.wait_for_call(lambda call: call.offset == 3)
+    handler.held[3].set()
+    await _finished(handler, 3)
+    await poller.stop()
+    assert handler.runs == {1: 1, 2: 1, 3: 1}
+
+
+async def test_a_full_answer_is_followed_by_another_call_at_once(bot: FakeBot, handler: Handler):
+    # LIMIT updates came back: more may be waiting, so the poller asks again without waiting
+    # for progress (the fallback here is a minute: the test would time out).
+    for update_id in (1, 2):
+        handler.hold(update_id)
+        bot.queue(update_id, chat_id=update_id)
+    poller = Poller(bot, handler, limit=3, stalled_poll=60)
+    await poller.start()
+    await asyncio.wait_for(handler.started[2].wait(), WAIT)
+    await bot.wait_for_call(lambda call: call.offset == 1)
+
+    for update_id in (3, 4):
+        handler.hold(update_id)
+        bot.queue(update_id, chat_id=update_id)
+    handler.held[1].set()  # the offset moves to 2: the next call brings 2, 3 and 4 (full)
+    await asyncio.wait_for(handler.started[4].wait(), WAIT)
+    await bot.wait_for_call(lambda _: sum(call.offset == 2 for call in bot.calls) >= 2)
+    assert not handler.finished[2].is_set()
+    for update_id in (2, 3, 4):
+        handler.held[update_id].set()
+    await _finished(handler, 1, 2, 3, 4)
+    await poller.stop()
+    assert handler.runs == {1: 1, 2: 1, 3: 1, 4: 1}
+
+
 async def test_stop_lets_the_update_in_flight_finish_then_confirms_it(
     bot: FakeBot, handler: Handler
 ):
