@@ -34,7 +34,7 @@ class Call:
     timeout: float | None
 
 
-class FakeTelegram(InProcessRequest):
+class FakeGetUpdates(InProcessRequest):
     """Telegram's getUpdates: pending updates stay until an offset above them confirms them.
 
     It answers a real `telegram.Bot` the way Telegram does, with JSON, so the poller's own
@@ -44,8 +44,9 @@ class FakeTelegram(InProcessRequest):
     def __init__(self) -> None:
         self.pending: list[dict[str, Any]] = []
         self.calls: list[Call] = []
+        # Raised in place of the next getUpdates' answer, as the request class would raise them.
         self.errors: list[Exception] = []
-        self.webhook_deleted: list[bool] = []
+        self.webhook_deleted: list[bool | None] = []
         self._changed = asyncio.Event()
 
     def notify(self) -> None:
@@ -80,7 +81,7 @@ class FakeTelegram(InProcessRequest):
         params = request_data.parameters if request_data is not None else {}
         endpoint = url.rsplit("/", 1)[-1]
         if endpoint == "deleteWebhook":
-            self.webhook_deleted.append(bool(params.get("drop_pending_updates")))
+            self.webhook_deleted.append(params.get("drop_pending_updates"))
             result: Any = True
         else:
             assert endpoint == "getUpdates", endpoint
@@ -91,9 +92,9 @@ class FakeTelegram(InProcessRequest):
 
     async def _get_updates(
         self,
-        offset: Any,
-        limit: Any,
-        timeout: Any,  # noqa: ASYNC109 (the Bot API parameter)
+        offset: int | None,
+        limit: int | None,
+        timeout: float | None,  # noqa: ASYNC109 (the Bot API parameter)
     ) -> list[dict[str, Any]]:
         self.calls.append(Call(offset, limit, timeout))
         self.notify()
@@ -146,12 +147,12 @@ async def _finished(handler: Handler, *update_ids: int) -> None:
 
 
 @pytest.fixture
-def telegram() -> FakeTelegram:
-    return FakeTelegram()
+def telegram() -> FakeGetUpdates:
+    return FakeGetUpdates()
 
 
 @pytest.fixture
-def bot(telegram: FakeTelegram) -> Bot:
+def bot(telegram: FakeGetUpdates) -> Bot:
     return Bot("123:TOKEN", request=telegram, get_updates_request=telegram)
 
 
@@ -161,7 +162,7 @@ def handler() -> Handler:
 
 
 async def test_the_offset_never_passes_an_update_still_in_flight(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     slow = handler.hold(1)
     telegram.queue(1, chat_id=100)  # chat 100's update is slow
@@ -192,7 +193,7 @@ async def test_the_offset_never_passes_an_update_still_in_flight(
 
 
 async def test_one_chat_keeps_its_order_across_fetches(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     first = handler.hold(10)
     telegram.queue(10, chat_id=7)
@@ -210,7 +211,7 @@ async def test_one_chat_keeps_its_order_across_fetches(
 
 
 async def test_a_stalled_poller_waits_for_progress_instead_of_spinning(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     slow = handler.hold(20)
     telegram.queue(20, chat_id=1)
@@ -230,7 +231,7 @@ async def test_a_stalled_poller_waits_for_progress_instead_of_spinning(
 
 
 async def test_stop_lets_the_update_in_flight_finish_then_confirms_it(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     slow = handler.hold(30)
     telegram.queue(30, chat_id=1)
@@ -255,7 +256,7 @@ async def test_stop_lets_the_update_in_flight_finish_then_confirms_it(
 
 
 async def test_network_errors_and_conflicts_are_retried_with_backoff(
-    telegram: FakeTelegram, bot: Bot, handler: Handler, caplog
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler, caplog
 ):
     telegram.errors = [NetworkError("down"), TimedOut(), Conflict("terminated by other getUpdates")]
     telegram.queue(40, chat_id=1)
@@ -269,7 +270,7 @@ async def test_network_errors_and_conflicts_are_retried_with_backoff(
     assert sum("retrying in" in record.getMessage() for record in caplog.records) == 2
 
 
-async def test_an_invalid_token_ends_polling(telegram: FakeTelegram, bot: Bot, handler: Handler):
+async def test_an_invalid_token_ends_polling(telegram: FakeGetUpdates, bot: Bot, handler: Handler):
     telegram.errors = [InvalidToken("Unauthorized")]
     poller = Poller(bot, handler)
     task = await poller.start()
@@ -279,7 +280,7 @@ async def test_an_invalid_token_ends_polling(telegram: FakeTelegram, bot: Bot, h
 
 
 async def test_an_answer_from_before_an_update_finished_does_not_run_it_again(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     telegram.queue(50, chat_id=1)
     held = Update.de_json(telegram.pending[0], bot)
@@ -293,7 +294,7 @@ async def test_an_answer_from_before_an_update_finished_does_not_run_it_again(
 
 
 async def test_updates_already_taken_are_not_parsed_again(
-    telegram: FakeTelegram, bot: Bot, handler: Handler
+    telegram: FakeGetUpdates, bot: Bot, handler: Handler
 ):
     slow = handler.hold(60)
     telegram.queue(60, chat_id=1)
