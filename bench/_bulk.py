@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import random
 import sqlite3
 import time
@@ -94,6 +95,13 @@ def kept_ring(keep: Path | None) -> KeyRing:
 def build_record(keep: Path | None) -> Path | None:
     """Where the build of the register kept at KEEP is recorded (None: nothing is kept)."""
     return keep.with_name(keep.name + ".bench.json") if keep else None
+
+
+def read_record(meta: Path | None) -> dict | None:
+    """The build recorded at META (see `build_record`), or None."""
+    if meta is None or not meta.exists():
+        return None
+    return json.loads(meta.read_text())
 
 
 def imei_digits(serial: int, prefix: str = PRESENT_PREFIX) -> str:

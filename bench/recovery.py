@@ -32,15 +32,18 @@ from bench._bulk import (
     _STATUS_CYCLE,
     BuildStats,
     RowMaker,
+    build_record,
     build_register,
+    kept_ring,
+    large_register_parser,
+    read_record,
     report_count,
     report_imeis,
     unknown_imei,
 )
-from bench.common import Result, Timer, benchmark_main, log, median, parser, ratio, stage
+from bench.common import Result, Timer, benchmark_main, log, median, ratio, stage
 from models.register import Register
-from models.sealing.keyfile import load_or_create_key_file
-from models.sealing.vault import KeyRing, Vault
+from models.sealing.vault import Vault
 from models.services.recovery import APPLY_CHUNK, SQLITE_GAP_S, ChunkDone, Recovery
 from models.services.reports import MATCH_CHUNK, ReportStore, report_context
 from models.services.seized import SeizedFile, SeizedImei, read_seized
@@ -74,15 +77,8 @@ QUICK = Sizes(reports=3_000, duplicates=50, seized=1_000, apply=600, repeats=1)
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of this benchmark."""
-    arguments = parser(__doc__.splitlines()[0])
-    arguments.add_argument("--size", type=int, help="reports in the register (default 1,000,000)")
+    arguments = large_register_parser(__doc__.splitlines()[0])
     arguments.add_argument("--apply", type=int, help="matches to apply (default 30,000)")
-    arguments.add_argument(
-        "--keep",
-        type=Path,
-        metavar="PATH",
-        help="SQLite file to build once and reuse in later runs (keys beside it)",
-    )
     return arguments.parse_args(argv)
 
 
@@ -124,13 +120,6 @@ async def add_duplicates(db: Database, store: ReportStore, sizes: Sizes) -> None
         await connection.execute(insert(Report.__table__), reports)
         await connection.execute(insert(ReportImei.__table__), imeis)
         await connection.execute(insert(StatusChange.__table__), changes)
-
-
-def read_record(meta: Path | None) -> dict | None:
-    """The build record beside a kept register, or None."""
-    if meta is None or not meta.exists():
-        return None
-    return json.loads(meta.read_text())
 
 
 async def ensure_built(
@@ -359,12 +348,8 @@ async def run(args: argparse.Namespace) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-recovery-") as folder:
         scratch = Path(folder)
         path = args.keep or scratch / "register.db"
-        meta = path.with_name(path.name + ".bench.json") if args.keep else None
-        if args.keep:
-            ring = load_or_create_key_file(path.with_name(path.name + ".keys.json"))
-        else:
-            ring = KeyRing.generate()
-        vault = Vault(ring)
+        meta = build_record(args.keep)
+        vault = Vault(kept_ring(args.keep))
         backend = SqliteBackend(path)
         store = ReportStore(backend.db, vault)
         try:

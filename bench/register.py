@@ -25,8 +25,12 @@ from bench._backends import HISTORY_SQL, LOOKUP_SQL, PostgresBackend, SqliteBack
 from bench._bulk import (
     BuildStats,
     RowMaker,
+    build_record,
     build_register,
     imei_digits,
+    kept_ring,
+    large_register_parser,
+    read_record,
     reference_of,
     report_count,
     report_imeis,
@@ -39,13 +43,11 @@ from bench.common import (
     latency_ms,
     log,
     median,
-    parser,
     percentile,
     ratio,
     stage,
 )
-from models.sealing.keyfile import load_or_create_key_file
-from models.sealing.vault import KeyRing, Vault
+from models.sealing.vault import Vault
 from models.services.reports import MATCH_CHUNK, NewReport, ReportStore, report_context
 from models.storage.columns import utcnow
 from models.storage.tables import Report, ReportImei, StatusChange, table_of
@@ -78,14 +80,7 @@ QUICK = Sizes(reports=2_000, lookups=200, match=1_000, repeats=1, warmup=20, fil
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line of this benchmark."""
-    arguments = parser(__doc__.splitlines()[0])
-    arguments.add_argument("--size", type=int, help="reports in the register (default 1,000,000)")
-    arguments.add_argument(
-        "--keep",
-        type=Path,
-        metavar="PATH",
-        help="SQLite file to build once and reuse in later runs (keys beside it)",
-    )
+    arguments = large_register_parser(__doc__.splitlines()[0])
     arguments.add_argument("--lookups", type=int, help="timed look-ups (default 5,000)")
     return arguments.parse_args(argv)
 
@@ -101,13 +96,6 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         warmup=base.warmup,
         filings=base.filings,
     )
-
-
-def read_record(meta: Path | None) -> dict | None:
-    """The build record beside a kept register, or None."""
-    if meta is None or not meta.exists():
-        return None
-    return json.loads(meta.read_text())
 
 
 def write_record(meta: Path | None, reports: int, stats: BuildStats) -> None:
@@ -352,12 +340,8 @@ async def run(args: argparse.Namespace) -> Result:
     result = Result("register", sizes={**asdict(sizes), "quick": args.quick, "backends": []})
     with tempfile.TemporaryDirectory(prefix="bench-register-") as scratch:
         path = args.keep or Path(scratch) / "register.db"
-        meta = path.with_name(path.name + ".bench.json") if args.keep else None
-        if args.keep:
-            ring = load_or_create_key_file(path.with_name(path.name + ".keys.json"))
-        else:
-            ring = KeyRing.generate()
-        vault = Vault(ring)
+        meta = build_record(args.keep)
+        vault = Vault(kept_ring(args.keep))
         backends: list[Backend] = [SqliteBackend(path)]
         if args.database_url:
             backends.append(PostgresBackend(args.database_url))

@@ -193,9 +193,15 @@ async def database(databases: DatabaseFactory) -> Database:
 
 
 @pytest.fixture
-def vault() -> Vault:
-    """A vault with freshly generated keys."""
-    return Vault(KeyRing.generate())
+def ring() -> KeyRing:
+    """Freshly generated data keys (the CLI's tests hand them to the CLI's environment)."""
+    return KeyRing.generate()
+
+
+@pytest.fixture
+def vault(ring: KeyRing) -> Vault:
+    """A vault on `ring`."""
+    return Vault(ring)
 
 
 @pytest.fixture

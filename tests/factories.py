@@ -1,4 +1,4 @@
-"""Builders for test data: valid IMEIs, phone numbers and new reports."""
+"""Builders for test data: valid IMEIs, phone numbers, new reports and updates."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select, update
+from telegram import Bot, Update
 
 from models.services.reports import NewReport
 from models.storage.database import Database
@@ -16,6 +17,29 @@ from models.values.imei import Imei, luhn_check_digit
 from models.values.phone import PhoneNumber
 
 _counter = itertools.count(1)
+
+
+def text_update(
+    text: str, bot: Bot | None = None, *, language_code: str | None = None, **message: Any
+) -> Update:
+    """User 1's text message in their private chat, as Telegram delivers it (MESSAGE: more)."""
+    user: dict[str, Any] = {"id": 1, "is_bot": False, "first_name": "A"}
+    if language_code:
+        user["language_code"] = language_code
+    return Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1, "type": "private"},
+                "from": user,
+                "text": text,
+                **message,
+            },
+        },
+        bot,
+    )
 
 
 def imei(seed: int | None = None) -> Imei:

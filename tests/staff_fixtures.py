@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert
 
 from models.register import Register
-from models.sealing.vault import KeyRing, Vault
+from models.sealing.vault import KeyRing
 from models.services.reports import report_context
 from models.services.staff import Role
 from models.storage.database import Database
@@ -150,18 +150,6 @@ async def bulk_reports(
             for report_id, row, imei in zip(ids, rows, imeis, strict=True)
         ]
     return made
-
-
-@pytest.fixture
-def ring() -> KeyRing:
-    """The data keys, kept so that the CLI (reading them from the environment) can open data."""
-    return KeyRing.generate()
-
-
-@pytest.fixture
-def vault(ring: KeyRing) -> Vault:
-    """A vault on `ring` (overrides the shared fixture in modules that import this one)."""
-    return Vault(ring)
 
 
 @pytest.fixture

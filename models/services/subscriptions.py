@@ -171,8 +171,6 @@ class SubscriptionStore:
 
         LANGUAGE, when given, is the language the chat chose for the report's messages.
         """
-        if via not in VIA:
-            raise ValueError(f"unknown subscription channel {via!r}")
         now = now or utcnow()
         try:
             return await self._subscribe(report_id, chat_id, via, now, language)

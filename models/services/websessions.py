@@ -126,7 +126,6 @@ class WebSessions:
         source_hash, limited = await self._limited(source, now)
         if limited is not None:
             return limited
-        session_token = secrets.token_urlsafe(TOKEN_BYTES)
         async with self.db.write() as session:
             # One statement claims the link, so two requests racing with it open one session.
             used = await use_once(
@@ -136,7 +135,7 @@ class WebSessions:
             if claimed is None or await session.get(StaffMember, claimed) is None:
                 session.add(WebSignInFailure(source_hash=source_hash, at=now))
                 return Refused()
-            self._open(session, session_token, claimed, now, how="link")
+            session_token = self._open(session, claimed, now, how="link")
         return SignedIn(session_token, claimed)
 
     async def sign_in_proven(
@@ -147,7 +146,6 @@ class WebSessions:
         source_hash, limited = await self._limited(source, now)
         if limited is not None:
             return limited
-        session_token = secrets.token_urlsafe(TOKEN_BYTES)
         try:
             async with self.db.write() as session:
                 if await session.get(StaffMember, user_id) is None:
@@ -164,7 +162,7 @@ class WebSessions:
                     )
                 )
                 await session.flush()
-                self._open(session, session_token, user_id, now, how="telegram")
+                session_token = self._open(session, user_id, now, how="telegram")
         except IntegrityError:
             async with self.db.write() as session:
                 session.add(WebSignInFailure(source_hash=source_hash, at=now))
@@ -198,9 +196,9 @@ class WebSessions:
             return source_hash, TooManyFailures(oldest + self.rules.failure_window)
         return source_hash, None
 
-    def _open(
-        self, session: AsyncSession, session_token: str, user_id: int, now: datetime, *, how: str
-    ) -> None:
+    def _open(self, session: AsyncSession, user_id: int, now: datetime, *, how: str) -> str:
+        """Open a session for USER_ID within SESSION's transaction; returns its new token."""
+        session_token = secrets.token_urlsafe(TOKEN_BYTES)
         session.add(
             WebSession(
                 token_hash=token_hash(session_token),
@@ -211,6 +209,7 @@ class WebSessions:
             )
         )
         record(session, f"web:{user_id}", "web_sign_in", str(user_id), {"with": how})
+        return session_token
 
     async def resolve(self, session_token: str, *, now: datetime | None = None) -> WebStaff | None:
         """The staff member behind SESSION_TOKEN, or None if it ended or they are not staff."""

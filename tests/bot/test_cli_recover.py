@@ -25,8 +25,6 @@ from tests import staff_fixtures
 from tests.bot.cli_runner import run
 from tests.factories import audit_events, imei, new_report, rows, subscribe
 
-ring = staff_fixtures.ring
-vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 PROJECT = Path(__file__).resolve().parents[2]
 # Runs the command given as its arguments and reports its exit code, output and peak memory.

@@ -20,8 +20,6 @@ from tests import staff_fixtures
 from tests.bot.cli_runner import run
 from tests.factories import audit_events, new_report
 
-ring = staff_fixtures.ring
-vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 pytestmark = pytest.mark.usefixtures("cli_env")
 

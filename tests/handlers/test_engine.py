@@ -16,6 +16,7 @@ from handlers.engine.actions import Action, Actions, Confirmations
 from handlers.engine.callbacks import CallbackTooLong, Tickets
 from handlers.engine.steps import Steps
 from handlers.engine.waits import Awaited, ChatWait
+from tests.factories import text_update
 
 # Telegram's callback data is UTF-8: no lone surrogates.
 PART = st.text(
@@ -139,22 +140,7 @@ class _Context:
 
 
 def _update(language_code: str | None) -> Update:
-    user = {"id": 1, "is_bot": False, "first_name": "A"}
-    if language_code:
-        user["language_code"] = language_code
-    return Update.de_json(
-        {
-            "update_id": 1,
-            "message": {
-                "message_id": 1,
-                "date": 0,
-                "chat": {"id": 1, "type": "private"},
-                "from": user,
-                "text": "hi",
-            },
-        },
-        None,
-    )
+    return text_update("hi", language_code=language_code)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
+from telegram import Update
 
 from bot.local_api import ChatMessage, LocalBotApi
 from handlers.followup import status as status_handlers
@@ -13,7 +14,7 @@ from models.storage.columns import utcnow
 from models.storage.tables import CodeAttempt, Notification, Subscription
 from models.values.reference import Reference, deep_link_payload
 from models.values.statuses import Status
-from tests.factories import rows
+from tests.factories import rows, text_update
 from tests.followup_fixtures import FakeClock, TelegramScript, dispatcher, file_report
 
 WRONG_CODE = "ABCD-EFGH"
@@ -150,23 +151,10 @@ async def test_a_broken_deep_link_is_explained_and_plain_start_is_not_ours(
         for h in application.handlers[0]
         if getattr(h, "callback", None) is status_handlers.start_with_payload
     )
-    from telegram import Update
 
     def start_update(text: str) -> Update:
-        return Update.de_json(
-            {
-                "update_id": 1,
-                "message": {
-                    "message_id": 1,
-                    "date": 0,
-                    "chat": {"id": 1, "type": "private"},
-                    "from": {"id": 1, "is_bot": False, "first_name": "A"},
-                    "text": text,
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-                },
-            },
-            application.bot,
-        )
+        command = {"type": "bot_command", "offset": 0, "length": 6}
+        return text_update(text, application.bot, entities=[command])
 
     assert not handler.check_update(start_update("/start"))
     assert not handler.check_update(start_update("/start from_group"))

@@ -36,18 +36,6 @@ def b64url(key: bytes) -> str:
     return base64.urlsafe_b64encode(key).rstrip(b"=").decode()
 
 
-@pytest.fixture
-def ring() -> KeyRing:
-    """A fresh random key ring."""
-    return KeyRing.generate()
-
-
-@pytest.fixture
-def vault(ring: KeyRing) -> Vault:
-    """A vault over the fresh key ring."""
-    return Vault(ring)
-
-
 # --- sealing ---------------------------------------------------------------------------------
 
 

@@ -28,8 +28,6 @@ from tests import staff_fixtures
 from tests.factories import audit_events, imei, new_report, set_report_columns
 from tests.staff_fixtures import bulk_reports
 
-ring = staff_fixtures.ring
-vault = staff_fixtures.vault
 cli_env = staff_fixtures.cli_env
 
 ROOT = Path(__file__).resolve().parents[3]
