@@ -23,7 +23,6 @@ from bot.delivery import (
     DEFAULT_WORKERS,
     DeliveryConfig,
     Dispatcher,
-    Pacer,
     start_delivery,
     stop_delivery,
 )
@@ -404,20 +403,6 @@ async def test_delivery_runs_in_the_background_from_post_init(
     assert row.state == "delivered"
 
 
-def test_pacer_spaces_sends_by_the_rate_and_per_chat() -> None:
-    pacer = Pacer(3, 1.0)
-    assert pacer.ready_at(1, 0.0) <= 0.0
-    for chat, at in ((1, 0.0), (2, 0.1), (3, 0.2)):
-        pacer.sent(chat, at)
-    assert pacer.ready_at(4, 0.3) == 1.0  # three in the last second: wait for the first to age
-    assert pacer.ready_at(1, 1.05) <= 1.05  # ready already
-    assert pacer.ready_at(2, 1.05) == 1.1  # chat 2's own second
-    pacer.pause(5.0)
-    assert pacer.ready_at(9, 2.0) == 5.0
-    with pytest.raises(ValueError):
-        Pacer(0, 1.0)
-
-
 async def test_notification_texts_fit_and_carry_the_reference(
     register: Register, application
 ) -> None:
@@ -553,25 +538,36 @@ async def test_a_long_flood_wait_never_sends_a_notification_twice(
     assert min(s.at for s in telegram.sent) >= telegram.refused[-1][0] + 45 - 1e-6
 
 
-@pytest.mark.parametrize(("rate", "shares"), [(28, [7, 7, 7, 7]), (14, [4, 4, 3, 3]), (2, [1, 1])])
-async def test_the_workers_share_the_process_rate_from_the_setting(
-    register: Register, api: LocalBotApi, tmp_path, monkeypatch, rate: int, shares: list[int]
+@pytest.mark.parametrize("rate", [30, 14, 2])
+@pytest.mark.parametrize("bot_paces", [False, True])
+async def test_the_workers_share_one_limiter_at_the_process_rate(
+    register: Register, api: LocalBotApi, tmp_path, monkeypatch, rate: int, bot_paces: bool
 ) -> None:
-    from bot.app import build_application
+    from bot.app import build_application, default_rate_limiter
     from bot.delivery import DELIVERY_KEY
     from bot.settings import load_settings
 
     monkeypatch.setenv("DELIVERY_RATE_PER_SECOND", str(rate))
     settings = load_settings(data_dir=tmp_path / "data")
+    bots_limiter = default_rate_limiter(rate) if bot_paces else None
     application = build_application(
-        settings, register, request=api, token=CONSOLE_TOKEN, with_updater=False
+        settings,
+        register,
+        request=api,
+        token=CONSOLE_TOKEN,
+        with_updater=False,
+        rate_limiter=bots_limiter,
     )
     await application.initialize()
     try:
         assert application.post_init is not None
         await application.post_init(application)  # as `reportbot run` starts delivery
         workers = [worker for worker, _ in application.bot_data[DELIVERY_KEY]]
-        assert [worker.config.overall_rate for worker in workers] == shares
+        assert len(workers) == DEFAULT_WORKERS
+        [limiter] = {id(worker.limiter): worker.limiter for worker in workers}.values()
+        assert limiter.overall_interval == pytest.approx(1 / rate)
+        if bot_paces:  # replies and notifications within one rate, as `reportbot run` sends
+            assert limiter is bots_limiter
     finally:
         await stop_delivery(application)
         await application.shutdown()
