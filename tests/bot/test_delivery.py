@@ -26,7 +26,7 @@ from bot.delivery import (
     start_delivery,
     stop_delivery,
 )
-from bot.local_api import ApiError, LocalBotApi
+from bot.local_api import ApiCall, ApiError, LocalBotApi
 from bot.ratelimit import PacedRateLimiter
 from models.register import Register
 from models.sealing.vault import KeyRing, Vault
@@ -401,6 +401,88 @@ async def test_delivery_runs_in_the_background_from_post_init(
     assert [s.chat_id for s in script.sent] == [31]
     [row] = await notifications(register)
     assert row.state == "delivered"
+
+
+async def test_a_batchs_messages_are_in_flight_at_once(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(8, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    # Telegram answers no sendMessage until all eight are inside: one send at a time would
+    # never get its answer.
+    inside: list[int] = []
+    all_in = asyncio.Event()
+
+    async def held(call: ApiCall) -> None:
+        inside.append(int(call.params["chat_id"]))
+        if len(inside) == len(made):
+            all_in.set()
+        await all_in.wait()
+        script(call)
+
+    api.on_call = lambda call: held(call) if call.method == "sendMessage" else None
+    worker = dispatcher(register, application, clock)
+    assert await asyncio.wait_for(worker.run_once(), timeout=60) == len(made)
+    assert sorted(inside) == sorted(m.chat_id for m in made)
+    await assert_all_delivered_once(register, script)
+    assert_limits(script)
+
+
+async def test_with_many_in_flight_no_second_at_telegram_holds_more_than_the_rate(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(240, shared_every=3))
+    await recover_all(register, made)
+    # Each request reaches Telegram some time after it leaves, and its answer comes back some
+    # time after that (up to 0.4 s each way): Telegram counts it when it arrives.
+    chance = random.Random(11)
+    inside = 0
+    most_inside = 0
+
+    async def travel(call: ApiCall) -> None:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        try:
+            await clock.sleep(chance.uniform(0, 0.4))
+            script(call)
+            await clock.sleep(chance.uniform(0, 0.4))
+        finally:
+            inside -= 1
+
+    api.on_call = lambda call: travel(call) if call.method == "sendMessage" else None
+    rate = 10
+    await dispatcher(register, application, clock, overall_rate=rate).drain()
+    await assert_all_delivered_once(register, script)
+    assert most_inside > 1
+    assert max_in_window([item.at for item in script.sent]) <= rate
+    assert min_chat_gap(script.sent) >= 1.0 - 1e-6
+
+
+async def test_workers_sharing_a_limiter_keep_its_rate_together(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(200, shared_every=4))
+    await recover_all(register, made)
+    rate = 12
+    shared = PacedRateLimiter(rate, clock=clock.monotonic, sleep=clock.sleep)
+    workers = [
+        Dispatcher(
+            register,
+            application.bot,
+            config=DeliveryConfig(overall_rate=RATE),
+            clock=clock,
+            worker_id=f"w{number}",
+            limiter=shared,
+        )
+        for number in range(3)
+    ]
+    await asyncio.gather(*(worker.drain() for worker in workers))
+    await assert_all_delivered_once(register, script)
+    # Each worker claims RATE rows at a time; together they keep the shared limiter's rate.
+    assert_limits(script, rate)
+    assert {row.claimed_by for row in await notifications(register)} == {"w0", "w1", "w2"}
 
 
 async def test_notification_texts_fit_and_carry_the_reference(
