@@ -281,6 +281,13 @@ class Dispatcher:
                 if tasks[task].id in self._waiting:
                     task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        except BaseException:
+            # Cancelled from outside (a stop's deadline passed): the sends go with it; their
+            # claims go back to the outbox when they run out.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             stopper.cancel()
             await asyncio.gather(stopper, return_exceptions=True)

@@ -310,6 +310,36 @@ async def test_stopping_gives_unsent_claims_back(
     await assert_all_delivered_once(register, script)
 
 
+async def test_a_worker_cancelled_mid_batch_takes_its_sends_with_it(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(3, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    inside: list[ApiCall] = []
+    cut_short: list[ApiCall] = []
+    all_in = asyncio.Event()
+
+    async def hang(call: ApiCall) -> None:
+        inside.append(call)
+        if len(inside) == len(made):
+            all_in.set()
+        try:
+            await asyncio.Event().wait()  # Telegram never answers
+        except asyncio.CancelledError:
+            cut_short.append(call)
+            raise
+
+    api.on_call = lambda call: hang(call) if call.method == "sendMessage" else None
+    running = asyncio.create_task(dispatcher(register, application, clock).run_once())
+    await asyncio.wait_for(all_in.wait(), timeout=60)
+    running.cancel()  # as a stop whose deadline has passed does
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert cut_short == inside
+    assert {n.state for n in await notifications(register)} == {"sending"}  # until the lease ends
+
+
 async def _worker_bot(script: TelegramScript) -> Bot:
     bot = Bot(CONSOLE_TOKEN, request=LocalBotApi(on_call=script))
     await bot.initialize()
