@@ -52,7 +52,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_stop(application: Application) -> None:
-    """Stop the background work, after the message in flight."""
+    """Stop the background work, after the messages in flight."""
     await stop_delivery(application)
 
 

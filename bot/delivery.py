@@ -1,12 +1,14 @@
 """Delivering the outbox to Telegram, within its limits, each message once.
 
-A `Dispatcher` (one per bot process; several may share one database) claims due notifications
-from `register.outbox`, paces them (at most `overall_rate` a second, one a second per chat),
-sends them and records every attempt. Telegram's answers decide what happens next:
+A `Dispatcher` (a few per bot process; several processes may share one database) claims due
+notifications from `register.outbox`, sends a batch's messages at once, each waiting for its
+slot in the process's one rate limiter (`bot.ratelimit.PacedRateLimiter`: at most the rate in
+any second as Telegram counts it, one a second per chat, 20 a minute per group), and records
+every attempt. Telegram's answers decide what happens next:
 
 - accepted: delivered;
-- `RetryAfter`: the row goes back to the outbox until then, and every send of this worker
-  pauses as long as Telegram asks (the bot's rate limiter never waits it out while the row is
+- `RetryAfter`: the row goes back to the outbox until then, and every new message of the
+  process pauses as long as Telegram asks (the rate limiter never waits it out while the row is
   held: a claim must outlive every wait it makes, or another worker sends the row too);
 - `Forbidden` (bot blocked, user deactivated) or "chat not found": failed, the chat's
   subscriptions end, nothing more is tried for that chat;
@@ -24,13 +26,12 @@ import os
 import secrets
 import socket
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,7 +45,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ExtBot
 
-from bot.ratelimit import NoSlotSoon, retry_seconds
+from bot.ratelimit import NoSlotSoon, PacedRateLimiter, Withdrawn, retry_seconds
 from handlers.context import HandlerConfig
 from handlers.followup.notifications import render_notification
 from models.register import Register
@@ -93,11 +94,11 @@ class SystemClock:
 class DeliveryConfig:
     """The dispatcher's limits and timings (seconds)."""
 
-    # Per worker. A worker sends one message at a time and stores its outcome before the next,
-    # so one worker manages about one send per round trip (~17/s at 50 ms); start_delivery runs
-    # DEFAULT_WORKERS of them at 7/s each: 28/s together, under Telegram's ~30. With several
-    # bot processes, lower it so that all workers together stay under 30.
-    overall_rate: int = 7
+    # New messages a second, for the rate limiter the dispatcher makes when its bot has none
+    # (start_delivery makes one for all the process's workers: DELIVERY_RATE_PER_SECOND). When
+    # the bot has a PacedRateLimiter, that limiter paces every message, replies and
+    # notifications together, at the rate it was built with.
+    overall_rate: int = 30
     per_chat_interval: float = 1.0
     batch_size: int | None = None  # default: overall_rate, about a second's worth
     lease: float = 120.0
@@ -130,15 +131,6 @@ class DeliveryConfig:
 
 
 DEFAULT_WORKERS = 4
-DEFAULT_RATE = 28
-
-
-def split_rate(rate: int, workers: int = DEFAULT_WORKERS) -> list[int]:
-    """Per-worker rates that add up to RATE a second: at most WORKERS workers, each at least 1."""
-    if rate < 1:
-        raise ValueError("the overall rate must be at least 1 a second")
-    count = min(workers, rate)
-    return [rate // count + (1 if number < rate % count else 0) for number in range(count)]
 
 
 def default_worker_id() -> str:
@@ -146,37 +138,11 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-class Pacer:
-    """At most RATE sends in any one second, and PER_CHAT seconds between sends to a chat."""
-
-    def __init__(self, rate: int, per_chat: float) -> None:
-        """Start with nothing sent and no pause."""
-        if rate < 1:
-            raise ValueError("the overall rate must be at least 1 a second")
-        self.rate = rate
-        self.per_chat = per_chat
-        self.resume_at = float("-inf")
-        # The last RATE send times: a new send must come a second after the oldest of them.
-        self._recent: deque[float] = deque(maxlen=rate)
-        self._chat_next: dict[int, float] = {}
-
-    def ready_at(self, chat_id: int, now: float) -> float:
-        """The earliest time a message to CHAT_ID may go (NOW or earlier: at once)."""
-        ready = max(self.resume_at, self._chat_next.get(chat_id, float("-inf")))
-        if len(self._recent) == self.rate:
-            ready = max(ready, self._recent[0] + 1.0)
-        return ready
-
-    def sent(self, chat_id: int, at: float) -> None:
-        """Count a send to CHAT_ID at AT."""
-        self._recent.append(at)
-        self._chat_next[chat_id] = at + self.per_chat
-        if len(self._chat_next) > 4 * self.rate * max(1.0, self.per_chat) + 100:
-            self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > at}
-
-    def pause(self, until: float) -> None:
-        """Send nothing before UNTIL."""
-        self.resume_at = max(self.resume_at, until)
+def limiter_of(bot: Bot) -> PacedRateLimiter | None:
+    """BOT's own rate limiter, if it is the one that paces new messages (as `reportbot run`'s)."""
+    if isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, PacedRateLimiter):
+        return bot.rate_limiter
+    return None
 
 
 class Dispatcher:
@@ -192,8 +158,14 @@ class Dispatcher:
         worker_id: str | None = None,
         render: Callable[[Claimed], str] | None = None,
         texts: HandlerConfig | None = None,
+        limiter: PacedRateLimiter | None = None,
     ) -> None:
-        """Prepare a worker; nothing runs until run_once(), drain() or run_forever()."""
+        """Prepare a worker; nothing runs until run_once(), drain() or run_forever().
+
+        Its messages are paced by BOT's own PacedRateLimiter if it has one (as in `reportbot
+        run`), else by LIMITER (start_delivery shares one among the process's workers), else by
+        a limiter of its own at CONFIG's rate.
+        """
         self.register = register
         self.bot = bot
         self.config = config or DeliveryConfig()
@@ -201,9 +173,25 @@ class Dispatcher:
         self.worker_id = worker_id or default_worker_id()
         self.texts = texts or HandlerConfig()
         self.render = render or self._render
-        self.pacer = Pacer(self.config.overall_rate, self.config.per_chat_interval)
+        own = limiter_of(bot)
+        # The bot whose own limiter paces each message (None: this dispatcher paces them).
+        self._paced_bot = bot if own is not None and isinstance(bot, ExtBot) else None
+        self.limiter = (
+            own
+            or limiter
+            or PacedRateLimiter(
+                self.config.overall_rate,
+                self.config.per_chat_interval,
+                clock=self.clock.monotonic,
+                sleep=self.clock.sleep,
+            )
+        )
+        # After a RetryAfter or a network error: no claim, and no request, before this time.
+        self.resume_at = float("-inf")
         # Notifications this worker set aside because their report could not be opened.
         self.set_aside = 0
+        # Claimed notifications still waiting for their slot (no request made yet).
+        self._waiting: set[int] = set()
         self._stopping = asyncio.Event()
 
     def _render(self, item: Claimed) -> str:
@@ -218,7 +206,7 @@ class Dispatcher:
         )
 
     def stop(self) -> None:
-        """Ask the worker to stop after the message it is sending (unsent claims go back)."""
+        """Ask the worker to stop after the messages it is sending (unsent claims go back)."""
         self._stopping.set()
 
     @property
@@ -242,24 +230,17 @@ class Dispatcher:
             await asyncio.gather(sleeper, stopper, return_exceptions=True)
         return not self.stopping
 
-    async def _wait_turn(self, chat_id: int | None) -> bool:
-        """Wait until the pacer lets a message go (to CHAT_ID); False if stopped meanwhile."""
-        while True:
-            now = self.clock.monotonic()
-            ready = self.pacer.resume_at if chat_id is None else self.pacer.ready_at(chat_id, now)
-            if ready <= now:
-                if chat_id is not None:
-                    self.pacer.sent(chat_id, now)
-                return True
-            if not await self._sleep(ready - now):
-                return False
+    def _pause(self, seconds: float) -> datetime:
+        """Claim and send nothing for SECONDS; the wall-clock time that ends the pause."""
+        self.resume_at = max(self.resume_at, self.clock.monotonic() + seconds)
+        return self.clock.now() + timedelta(seconds=seconds)
 
     def _backoff(self, attempts: int) -> float:
         return min(self.config.backoff_max, self.config.backoff_base * 2.0 ** max(0, attempts))
 
     async def run_once(self) -> int:
         """Claim one batch and send it; returns how many notifications were claimed."""
-        if not await self._wait_turn(None):
+        if not await self._sleep(self.resume_at - self.clock.monotonic()):
             return 0
         config = self.config
         batch = await self.register.outbox.claim(
@@ -276,39 +257,101 @@ class Dispatcher:
                 "notification set aside as unreadable; the others go on",
                 extra={"notification": aside.id, "report": aside.report_id, "reason": aside.reason},
             )
-        for index, item in enumerate(batch):
-            if self.stopping or not await self._wait_turn(item.chat_id):
-                await self.register.outbox.release(batch[index:], self.worker_id)
-                break
-            if self.clock.now() > item.claimed_until - timedelta(seconds=config.lease_margin):
-                # Held too long (a long pause): another worker may soon take these over.
-                await self.register.outbox.release(batch[index:], self.worker_id)
-                break
-            pause = await self._deliver(item)
-            if pause is not None:
-                rest = batch[index + 1 :]
-                await self.register.outbox.release(rest, self.worker_id, not_before=pause)
-                break
+        if batch:
+            await self._send_all(list(batch))
         return len(batch)
 
-    async def _deliver(self, item: Claimed) -> datetime | None:
-        """Send one notification and record the outcome; a time when all sends must wait."""
+    async def _send_all(self, batch: list[Claimed]) -> None:
+        """Send BATCH at once, each message in its slot; on stop, those still waiting go back."""
+        # One notification per chat in a batch (the claim sees to it), so no chat's order is at
+        # stake; the rate limiter hands out the slots in the order the sends ask for them.
+        tasks: dict[asyncio.Future[Any], Claimed] = {
+            asyncio.create_task(self._deliver(item)): item for item in batch
+        }
+        stopper: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        try:
+            while pending and not stopper.done():
+                _, pending = await asyncio.wait(
+                    pending | {stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending.discard(stopper)
+            # Stopping: the sends whose request has started finish; the others are withdrawn.
+            for task in pending:
+                if tasks[task].id in self._waiting:
+                    task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        except BaseException:
+            # Cancelled from outside (a stop's deadline passed): the sends go with it; their
+            # claims go back to the outbox when they run out.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            stopper.cancel()
+            await asyncio.gather(stopper, return_exceptions=True)
+        withdrawn = [item for task, item in tasks.items() if task.cancelled()]
+        await self.register.outbox.release(withdrawn, self.worker_id)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+    def _still_wanted(self, item: Claimed) -> bool:
+        """Whether ITEM may go now that its slot has come (asked just before its request)."""
+        if self.stopping or self.clock.monotonic() < self.resume_at:
+            return False
+        if self.clock.now() > item.claimed_until - timedelta(seconds=self.config.lease_margin):
+            # Held too long (a long pause): another worker may soon take it over.
+            return False
+        self._waiting.discard(item.id)
+        return True
+
+    async def _send(self, item: Claimed) -> Message:
+        """Send ITEM's message in its slot, or raise NoSlotSoon, Withdrawn or Telegram's error."""
+        # Never wait out a RetryAfter inside the send (the claim could run out meanwhile):
+        # _deliver gives the row back instead.
+        limits: dict[str, Any] = {
+            "max_wait": self.config.send_wait,
+            "max_retries": 0,
+            "still_wanted": lambda: self._still_wanted(item),
+        }
+        text = self.render(item)
+        self._waiting.add(item.id)
+        try:
+            if self._paced_bot is not None:
+                return await self._paced_bot.send_message(
+                    item.chat_id, text, parse_mode=ParseMode.HTML, rate_limit_args=limits
+                )
+            return await self.limiter.send(
+                lambda: self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML),
+                item.chat_id,
+                **limits,
+            )
+        finally:
+            self._waiting.discard(item.id)
+
+    async def _deliver(self, item: Claimed) -> None:
+        """Send one notification and record the outcome."""
         outbox = self.register.outbox
         worker = self.worker_id
         try:
-            message = await self.bot.send_message(
-                item.chat_id, self.render(item), parse_mode=ParseMode.HTML, **self._limits()
-            )
+            message = await self._send(item)
+        except Withdrawn:
+            # Nothing was sent: stopping, paused, or the claim ran short.
+            resume = None
+            if self.clock.monotonic() < self.resume_at:
+                resume = self.clock.now() + timedelta(
+                    seconds=self.resume_at - self.clock.monotonic()
+                )
+            await outbox.release([item], worker, not_before=resume)
         except NoSlotSoon as error:
             # Nothing was sent: give the row back rather than hold it through the wait.
-            self.pacer.pause(self.clock.monotonic() + error.wait)
             resume = self.clock.now() + timedelta(seconds=error.wait)
             await outbox.release([item], worker, not_before=resume)
-            return resume
         except RetryAfter as error:
             seconds = retry_seconds(error)
-            self.pacer.pause(self.clock.monotonic() + seconds)
-            resume = self.clock.now() + timedelta(seconds=seconds)
+            resume = self._pause(seconds)
             log.warning("telegram asks to wait %.0f s; all sends pause", seconds)
             await outbox.retry(
                 item,
@@ -319,7 +362,6 @@ class Dispatcher:
                 detail=str(error),
                 counts=False,
             )
-            return resume
         except Forbidden as error:
             await self._end_chat(item, "forbidden", error, "the chat blocked the bot or is gone")
         except ChatMigrated as error:
@@ -333,8 +375,8 @@ class Dispatcher:
                     item, worker, at=self.clock.now(), outcome="bad_request", detail=error.message
                 )
         except (NetworkError, InvalidToken) as error:
-            # Telegram unreachable (or answering 5xx): this row backs off, and every send
-            # waits a little, since the next one would most likely fail the same way.
+            # Telegram unreachable (or answering 5xx): this row backs off, and every send of
+            # this worker waits a little, since the next one would most likely fail the same way.
             wait = self._backoff(item.attempts)
             # After a timeout Telegram may have accepted the message: see docs/delivery.md.
             kind = "timed_out" if isinstance(error, TimedOut) else "network_error"
@@ -347,9 +389,7 @@ class Dispatcher:
                 outcome=kind,
                 detail=f"{type(error).__name__}: {error}",
             )
-            pause = min(wait, self.config.network_pause_max)
-            self.pacer.pause(self.clock.monotonic() + pause)
-            return self.clock.now() + timedelta(seconds=pause)
+            self._pause(min(wait, self.config.network_pause_max))
         except Exception as error:
             log.exception("sending notification %s failed", item.id)
             await outbox.retry(
@@ -366,15 +406,6 @@ class Dispatcher:
             )
             if not owned:
                 log.warning("notification %s was sent after its claim ran out", item.id)
-        return None
-
-    def _limits(self) -> dict[str, Any]:
-        """What the bot's rate limiter may do with a send while this worker holds its claim."""
-        if not isinstance(self.bot, ExtBot) or self.bot.rate_limiter is None:
-            return {}
-        # Never wait out a RetryAfter inside the send (the claim could run out meanwhile):
-        # _deliver gives the row back instead.
-        return {"rate_limit_args": {"max_wait": self.config.send_wait, "max_retries": 0}}
 
     async def _end_chat(
         self, item: Claimed, outcome: str, error: TelegramError, reason: str
@@ -438,23 +469,29 @@ async def start_delivery(
 ) -> list[Dispatcher]:
     """Start outbox workers in the background (from post_init); stop_delivery ends them.
 
-    With RATE (DELIVERY_RATE_PER_SECOND), up to WORKERS workers share it; otherwise WORKERS
-    workers each at CONFIG's rate.
+    The WORKERS share one rate limiter: the bot's own if it paces new messages (as in
+    `reportbot run`, at DELIVERY_RATE_PER_SECOND), else one made for them at RATE (default:
+    CONFIG's rate) a second.
     """
     texts = application.bot_data.get("config")
     base = config or DeliveryConfig()
     if rate is not None:
-        configs = [replace(base, overall_rate=share) for share in split_rate(rate, workers)]
-    else:
-        configs = [base] * workers
+        base = replace(base, overall_rate=rate)
+    shared = limiter_of(application.bot)
+    if shared is None:
+        clock_ = clock or SystemClock()
+        shared = PacedRateLimiter(
+            base.overall_rate, base.per_chat_interval, clock=clock_.monotonic, sleep=clock_.sleep
+        )
     running = []
-    for number, worker_config in enumerate(configs):
+    for number in range(workers):
         dispatcher = Dispatcher(
             application.bot_data["register"],
             application.bot,
-            config=worker_config,
+            config=base,
             clock=clock,
             texts=texts if isinstance(texts, HandlerConfig) else None,
+            limiter=shared,
         )
         task = asyncio.create_task(dispatcher.run_forever(), name=f"outbox-delivery-{number}")
         running.append((dispatcher, task))
@@ -464,7 +501,7 @@ async def start_delivery(
 
 
 async def stop_delivery(application: Application) -> None:
-    """Stop the background workers, each after its message in flight (from post_stop)."""
+    """Stop the background workers, each after its messages in flight (from post_stop)."""
     entry = application.bot_data.pop(DELIVERY_KEY, None)
     if entry is None:
         return

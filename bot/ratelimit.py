@@ -22,7 +22,11 @@ A caller that holds something while it waits (the outbox's dispatcher holds a cl
 lease) says how long it may wait, through python-telegram-bot's `rate_limit_args`:
 `{"max_wait": seconds, "max_retries": 0}`. A slot further away than that raises `NoSlotSoon`
 (nothing booked, nothing sent), and RetryAfter is raised at once instead of waited out, so the
-caller can give back what it holds first. See docs/delivery.md.
+caller can give back what it holds first. It may also pass `"still_wanted"`, a function asked
+once the slot has come, just before the request: if it says no, nothing is sent and `Withdrawn`
+is raised (the dispatcher's claim ran short, or it is stopping). `send()` does the same for a
+call that does not go through the bot (a dispatcher whose bot has no limiter of this kind).
+See docs/delivery.md.
 """
 
 from __future__ import annotations
@@ -31,9 +35,9 @@ import asyncio
 import logging
 import warnings
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -72,6 +76,11 @@ MAX_RETRIES = 3
 FORGET_AFTER = 60.0
 
 log = logging.getLogger("reportbot.ratelimit")
+T = TypeVar("T")
+
+
+class Withdrawn(Exception):
+    """The caller no longer wanted the message when its slot came; nothing was sent."""
 
 
 class NoSlotSoon(Exception):
@@ -240,8 +249,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         logs.append(self._overall)
         return logs
 
-    async def _within_window(self, chat_id: int | str | None) -> None:
-        """Wait until the chat's, the group's and then the overall log have room."""
+    async def _within_window(self, chat_id: int | str | None) -> list[SlidingLog]:
+        """Wait until the chat's, the group's and then the overall log have room; those logs."""
         taken: list[SlidingLog] = []
         try:
             for log_ in self._logs_for(chat_id):
@@ -251,6 +260,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             for log_ in taken:
                 log_.give_back()
             raise
+        return taken
 
     def _answer_came(self, chat_id: int | str | None) -> None:
         """Count a sent message until a window after its answer, in each of its logs."""
@@ -272,22 +282,55 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Wait for the message's slot, send it, and honour RetryAfter."""
-        paced = endpoint in NEW_MESSAGE_METHODS
-        chat_id = data.get("chat_id")
         limits = rate_limit_args or {}
-        max_wait = limits.get("max_wait")
-        max_retries = limits.get("max_retries", self.max_retries)
+        return await self.send(
+            lambda: callback(*args, **kwargs),
+            data.get("chat_id"),
+            paced=endpoint in NEW_MESSAGE_METHODS,
+            max_wait=limits.get("max_wait"),
+            max_retries=limits.get("max_retries", self.max_retries),
+            still_wanted=limits.get("still_wanted"),
+            name=endpoint,
+        )
+
+    async def send(
+        self,
+        call: Callable[[], Awaitable[T]],
+        chat_id: int | str | None,
+        *,
+        paced: bool = True,
+        max_wait: float | None = None,
+        max_retries: int | None = None,
+        still_wanted: Callable[[], bool] | None = None,
+        name: str = "sendMessage",
+    ) -> T:
+        """Make CALL (a new message to CHAT_ID if PACED) in its slot, honouring RetryAfter.
+
+        STILL_WANTED, if given, is asked once the slot has come, just before CALL: if it says
+        no, nothing is sent and `Withdrawn` is raised.
+        """
+        retries = self.max_retries if max_retries is None else max_retries
         attempt = 0
         while True:
+            taken: list[SlidingLog] = []
             if paced:
                 now = self._now()
                 delay = self.reserve(chat_id, now, max_wait) - now
                 if delay > 0:
                     await self._sleep(delay)
-                await self._within_window(chat_id)
+                taken = await self._within_window(chat_id)
+                if self._paused_until > self._now():
+                    # Telegram asked everyone to wait while this one waited for its slot.
+                    for log_ in taken:
+                        log_.give_back()
+                    continue
+            if still_wanted is not None and not still_wanted():
+                for log_ in taken:
+                    log_.give_back()
+                raise Withdrawn
             try:
                 try:
-                    return await callback(*args, **kwargs)
+                    return await call()
                 finally:
                     if paced:
                         # Also after an error: Telegram may have received the request.
@@ -297,7 +340,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 # Everyone waits: Telegram's answer is about this bot, not this chat alone.
                 self._paused_until = max(self._paused_until, self._now() + seconds)
                 attempt += 1
-                if attempt > max_retries:
+                if attempt > retries:
                     raise
-                log.warning("telegram asked to wait %.0f s (%s); waiting", seconds, endpoint)
+                log.warning("telegram asked to wait %.0f s (%s); waiting", seconds, name)
                 await self._sleep(seconds)

@@ -23,11 +23,10 @@ from bot.delivery import (
     DEFAULT_WORKERS,
     DeliveryConfig,
     Dispatcher,
-    Pacer,
     start_delivery,
     stop_delivery,
 )
-from bot.local_api import ApiError, LocalBotApi
+from bot.local_api import ApiCall, ApiError, LocalBotApi
 from bot.ratelimit import PacedRateLimiter
 from models.register import Register
 from models.sealing.vault import KeyRing, Vault
@@ -311,6 +310,36 @@ async def test_stopping_gives_unsent_claims_back(
     await assert_all_delivered_once(register, script)
 
 
+async def test_a_worker_cancelled_mid_batch_takes_its_sends_with_it(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(3, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    inside: list[ApiCall] = []
+    cut_short: list[ApiCall] = []
+    all_in = asyncio.Event()
+
+    async def hang(call: ApiCall) -> None:
+        inside.append(call)
+        if len(inside) == len(made):
+            all_in.set()
+        try:
+            await asyncio.Event().wait()  # Telegram never answers
+        except asyncio.CancelledError:
+            cut_short.append(call)
+            raise
+
+    api.on_call = lambda call: hang(call) if call.method == "sendMessage" else None
+    running = asyncio.create_task(dispatcher(register, application, clock).run_once())
+    await asyncio.wait_for(all_in.wait(), timeout=60)
+    running.cancel()  # as a stop whose deadline has passed does
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert cut_short == inside
+    assert {n.state for n in await notifications(register)} == {"sending"}  # until the lease ends
+
+
 async def _worker_bot(script: TelegramScript) -> Bot:
     bot = Bot(CONSOLE_TOKEN, request=LocalBotApi(on_call=script))
     await bot.initialize()
@@ -404,18 +433,86 @@ async def test_delivery_runs_in_the_background_from_post_init(
     assert row.state == "delivered"
 
 
-def test_pacer_spaces_sends_by_the_rate_and_per_chat() -> None:
-    pacer = Pacer(3, 1.0)
-    assert pacer.ready_at(1, 0.0) <= 0.0
-    for chat, at in ((1, 0.0), (2, 0.1), (3, 0.2)):
-        pacer.sent(chat, at)
-    assert pacer.ready_at(4, 0.3) == 1.0  # three in the last second: wait for the first to age
-    assert pacer.ready_at(1, 1.05) <= 1.05  # ready already
-    assert pacer.ready_at(2, 1.05) == 1.1  # chat 2's own second
-    pacer.pause(5.0)
-    assert pacer.ready_at(9, 2.0) == 5.0
-    with pytest.raises(ValueError):
-        Pacer(0, 1.0)
+async def test_a_batchs_messages_are_in_flight_at_once(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(8, shared_every=1000))
+    await recover_all(register, made)
+    clock.advance(1)  # every row is due
+    # Telegram answers no sendMessage until all eight are inside: one send at a time would
+    # never get its answer.
+    inside: list[int] = []
+    all_in = asyncio.Event()
+
+    async def held(call: ApiCall) -> None:
+        inside.append(int(call.params["chat_id"]))
+        if len(inside) == len(made):
+            all_in.set()
+        await all_in.wait()
+        script(call)
+
+    api.on_call = lambda call: held(call) if call.method == "sendMessage" else None
+    worker = dispatcher(register, application, clock)
+    assert await asyncio.wait_for(worker.run_once(), timeout=60) == len(made)
+    assert sorted(inside) == sorted(m.chat_id for m in made)
+    await assert_all_delivered_once(register, script)
+    assert_limits(script)
+
+
+async def test_with_many_in_flight_no_second_at_telegram_holds_more_than_the_rate(
+    register: Register, application, api: LocalBotApi, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(240, shared_every=3))
+    await recover_all(register, made)
+    # Each request reaches Telegram some time after it leaves, and its answer comes back some
+    # time after that (up to 0.4 s each way): Telegram counts it when it arrives.
+    chance = random.Random(11)
+    inside = 0
+    most_inside = 0
+
+    async def travel(call: ApiCall) -> None:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        try:
+            await clock.sleep(chance.uniform(0, 0.4))
+            script(call)
+            await clock.sleep(chance.uniform(0, 0.4))
+        finally:
+            inside -= 1
+
+    api.on_call = lambda call: travel(call) if call.method == "sendMessage" else None
+    rate = 10
+    await dispatcher(register, application, clock, overall_rate=rate).drain()
+    await assert_all_delivered_once(register, script)
+    assert most_inside > 1
+    assert max_in_window([item.at for item in script.sent]) <= rate
+    assert min_chat_gap(script.sent) >= 1.0 - 1e-6
+
+
+async def test_workers_sharing_a_limiter_keep_its_rate_together(
+    register: Register, application, script: TelegramScript, clock: FakeClock
+) -> None:
+    made = await many_reports(register, chats_for(200, shared_every=4))
+    await recover_all(register, made)
+    rate = 12
+    shared = PacedRateLimiter(rate, clock=clock.monotonic, sleep=clock.sleep)
+    workers = [
+        Dispatcher(
+            register,
+            application.bot,
+            config=DeliveryConfig(overall_rate=RATE),
+            clock=clock,
+            worker_id=f"w{number}",
+            limiter=shared,
+        )
+        for number in range(3)
+    ]
+    await asyncio.gather(*(worker.drain() for worker in workers))
+    await assert_all_delivered_once(register, script)
+    # Each worker claims RATE rows at a time; together they keep the shared limiter's rate.
+    assert_limits(script, rate)
+    assert {row.claimed_by for row in await notifications(register)} == {"w0", "w1", "w2"}
 
 
 async def test_notification_texts_fit_and_carry_the_reference(
@@ -553,25 +650,36 @@ async def test_a_long_flood_wait_never_sends_a_notification_twice(
     assert min(s.at for s in telegram.sent) >= telegram.refused[-1][0] + 45 - 1e-6
 
 
-@pytest.mark.parametrize(("rate", "shares"), [(28, [7, 7, 7, 7]), (14, [4, 4, 3, 3]), (2, [1, 1])])
-async def test_the_workers_share_the_process_rate_from_the_setting(
-    register: Register, api: LocalBotApi, tmp_path, monkeypatch, rate: int, shares: list[int]
+@pytest.mark.parametrize("rate", [30, 14, 2])
+@pytest.mark.parametrize("bot_paces", [False, True])
+async def test_the_workers_share_one_limiter_at_the_process_rate(
+    register: Register, api: LocalBotApi, tmp_path, monkeypatch, rate: int, bot_paces: bool
 ) -> None:
-    from bot.app import build_application
+    from bot.app import build_application, default_rate_limiter
     from bot.delivery import DELIVERY_KEY
     from bot.settings import load_settings
 
     monkeypatch.setenv("DELIVERY_RATE_PER_SECOND", str(rate))
     settings = load_settings(data_dir=tmp_path / "data")
+    bots_limiter = default_rate_limiter(rate) if bot_paces else None
     application = build_application(
-        settings, register, request=api, token=CONSOLE_TOKEN, with_updater=False
+        settings,
+        register,
+        request=api,
+        token=CONSOLE_TOKEN,
+        with_updater=False,
+        rate_limiter=bots_limiter,
     )
     await application.initialize()
     try:
         assert application.post_init is not None
         await application.post_init(application)  # as `reportbot run` starts delivery
         workers = [worker for worker, _ in application.bot_data[DELIVERY_KEY]]
-        assert [worker.config.overall_rate for worker in workers] == shares
+        assert len(workers) == DEFAULT_WORKERS
+        [limiter] = {id(worker.limiter): worker.limiter for worker in workers}.values()
+        assert limiter.overall_interval == pytest.approx(1 / rate)
+        if bot_paces:  # replies and notifications within one rate, as `reportbot run` sends
+            assert limiter is bots_limiter
     finally:
         await stop_delivery(application)
         await application.shutdown()

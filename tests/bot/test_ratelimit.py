@@ -7,7 +7,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.app import default_rate_limiter
-from bot.ratelimit import NoSlotSoon, PacedRateLimiter
+from bot.ratelimit import NoSlotSoon, PacedRateLimiter, Withdrawn
 from bot.settings import load_settings
 from tests.followup_fixtures import max_in_window
 
@@ -303,3 +303,57 @@ async def test_two_messages_booked_at_once_for_one_chat_go_a_second_after_the_fi
     # (The second one's wait for its booked slot moved this clock too: only the order counts.)
     (_, first_end), (second_start, _) = spans
     assert second_start >= first_end + 1.0 - 1e-9
+
+
+class GatedClock(Clock):
+    """A clock whose sleepers wake only once `go` is set: what happens meanwhile comes first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asleep = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        self.asleep.set()
+        await self.go.wait()
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_message_booked_before_a_retry_after_waits_for_the_pause():
+    clock, sent = GatedClock(), []
+    paced = limiter(clock)
+
+    async def refused():
+        await clock.asleep.wait()  # the other message has booked its slot and waits for it
+        raise RetryAfter(5)
+
+    async def accepted():
+        sent.append(clock.now)
+        return True
+
+    refusal = asyncio.ensure_future(paced.send(refused, 1, max_retries=0))
+    waiting = asyncio.ensure_future(paced.send(accepted, 2))
+    with pytest.raises(RetryAfter):
+        await refusal
+    clock.go.set()
+    assert await waiting is True
+    # Booked for 100.1, it went only when Telegram's five seconds were over.
+    assert sent == [pytest.approx(105.1)]
+
+
+async def test_a_message_its_caller_no_longer_wants_is_withdrawn_and_counts_for_nothing():
+    clock, sent = Clock(), []
+    paced = limiter(clock)
+    wanted = {1: False, 2: True}
+
+    async def call(chat):
+        sent.append(chat)
+        return True
+
+    with pytest.raises(Withdrawn):
+        await paced.send(lambda: call(1), 1, still_wanted=lambda: wanted[1])
+    await paced.send(lambda: call(2), 2, still_wanted=lambda: wanted[2])
+    assert sent == [2]
+    assert paced._overall.in_flight == 0
+    assert len(paced._overall.free_at) == 1  # only the message sent counts in the window
