@@ -319,7 +319,6 @@ class GatedClock(Clock):
         await self.go.wait()
 
 
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_a_message_booked_before_a_retry_after_waits_for_the_pause():
     clock, sent = GatedClock(), []
     paced = limiter(clock)
