@@ -163,11 +163,9 @@ async def read_in(context: BotContext, chat_id: int, code: str) -> Reading | Non
     is CODE, and whether the chat is subscribed is what storing CODE found.
     """
     sessions = access.live_sessions(context.chat_data)
-    subscribed = {
-        session.report_id
-        for session in sessions
-        if await context.register.subscriptions.choose_language(session.report_id, chat_id, code)
-    }
+    subscribed = await context.register.subscriptions.choose_language_of(
+        {session.report_id for session in sessions}, chat_id, code
+    )
     wait = waiting.get_wait(context.chat_data)
     waited = access.get_session(context.chat_data, wait["token"]) if wait else None
     # The waiting question's report first, then the newest: the first that is still there.

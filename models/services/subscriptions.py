@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -191,18 +192,27 @@ class SubscriptionStore:
 
         False if the chat does not follow the report.
         """
+        return report_id in await self.choose_language_of((report_id,), chat_id, language)
+
+    async def choose_language_of(
+        self, report_ids: Collection[int], chat_id: int, language: str | None
+    ) -> set[int]:
+        """CHAT_ID's choice of LANGUAGE for each of REPORT_IDS, in one write; those it follows."""
         _check_language(language)
+        if not report_ids:
+            return set()
         async with self.db.write() as session:
             result = await session.execute(
                 update(Subscription)
                 .where(
-                    col(Subscription.report_id) == report_id,
+                    col(Subscription.report_id).in_(report_ids),
                     col(Subscription.chat_id) == chat_id,
                     col(Subscription.active).is_(True),
                 )
                 .values(language=language)
+                .returning(col(Subscription.report_id))
             )
-            return bool(rowcount(result))
+            return set(result.scalars())
 
     async def unsubscribe(
         self,

@@ -256,4 +256,6 @@ async def test_the_followed_report_is_shown_again_from_one_read(
     assert labels(switched[-1])[0] == de("button_unsubscribe")
     assert reports_read == [newer.reference]
     assert counts["read"] == 2  # the chat's draft, the newer report
+    # The choice, stored for both followed reports in one write.
+    assert counts["write"] == 1
     assert waiting.get_wait(user.application.chat_data[user.chat_id]) is None

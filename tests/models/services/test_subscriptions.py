@@ -135,3 +135,21 @@ async def test_subscribe_in_joins_the_callers_transaction(register: Register) ->
         result = await subscribe_in(session, filed.report_id, CHAT, via="own_account")
     assert result.changed and result.reminder_queued
     assert await register.subscriptions.is_subscribed(filed.report_id, CHAT)
+
+
+async def test_a_language_chosen_for_several_reports_reaches_the_followed_ones_only(
+    register: Register,
+) -> None:
+    followed, ended, never = [await file_report(register) for _ in range(3)]
+    for filed in (followed, ended):
+        await register.subscriptions.subscribe(filed.report_id, CHAT, via="code")
+    await register.subscriptions.unsubscribe(ended.report_id, CHAT)
+
+    chosen = await register.subscriptions.choose_language_of(
+        {followed.report_id, ended.report_id, never.report_id}, CHAT, "de"
+    )
+
+    assert chosen == {followed.report_id}
+    languages = {row.report_id: row.language for row in await rows(register.db, Subscription)}
+    assert languages == {followed.report_id: "de", ended.report_id: None}
+    assert await register.subscriptions.choose_language_of(set(), CHAT, "de") == set()
