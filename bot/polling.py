@@ -83,8 +83,6 @@ class Poller:
         self.unfinished: set[int] = set()
         self.last_seen: int | None = None
         self._progress = asyncio.Event()
-        # Whether the last getUpdates answer held LIMIT updates: more may be waiting.
-        self._full = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._stopped = False
@@ -170,7 +168,7 @@ class Poller:
         while not self._stopping:
             offset = self.offset
             try:
-                updates = await self._fetch(offset, 0 if self.in_flight else self.timeout)
+                updates, full = await self._fetch(offset, 0 if self.in_flight else self.timeout)
             except InvalidToken:
                 raise
             except RetryAfter as exc:
@@ -199,7 +197,7 @@ class Poller:
                 continue
             failures = 0
             started = self._dispatch(updates)
-            if not self.in_flight or (started and self._full):
+            if not self.in_flight or (started and full):
                 continue
             # Telegram returns everything from the offset, so while updates are in flight
             # every answer repeats them: after one that held no new update, or held new ones
@@ -209,8 +207,9 @@ class Poller:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._offset_moved(offset), self.stalled_poll)
 
-    async def _fetch(self, offset: int | None, wait_seconds: int) -> Sequence[Update]:
-        """The updates from OFFSET, building objects only for those not taken yet.
+    async def _fetch(self, offset: int | None, wait_seconds: int) -> tuple[Sequence[Update], bool]:
+        """The updates from OFFSET not taken yet, and whether the answer was full (LIMIT updates:
+        more may be waiting). Objects are built only for the updates not taken yet.
 
         While updates are in flight every call returns them again (up to LIMIT); parsing each
         into python-telegram-bot's objects only to skip it was a fifth of the bot's CPU.
@@ -225,13 +224,12 @@ class Poller:
             },
             read_timeout=(self.bot.request.read_timeout or 0) + wait_seconds,
         )
-        self._full = len(raw or ()) >= self.limit
         fresh = [data for data in raw or () if not self._known(data["update_id"])]
         updates = Update.de_list(fresh, self.bot)
         if isinstance(self.bot, ExtBot):
             for update in updates:
                 self.bot.insert_callback_data(update)
-        return updates
+        return updates, len(raw or ()) >= self.limit
 
     async def _offset_moved(self, offset: int | None) -> None:
         while self.offset == offset:
